@@ -1,0 +1,207 @@
+//! SIP-specific event notification headers (RFC 6665 §8.2) and PUBLISH entity tags
+//! (RFC 3903 §11.3).
+
+use bytes::BufMut;
+
+use super::{TypedHeader, header_params, parse_all};
+use crate::error::ParseError;
+use crate::message::HeaderName;
+use crate::params::Params;
+
+/// `Event = ( "Event" / "o" ) HCOLON event-type *( SEMI event-param )`
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Event<'a> {
+    /// `event-type = event-package *( "." event-template )`, e.g. `presence.winfo`.
+    pub event_type: &'a str,
+    /// `;id=...` and extensions.
+    pub params: Params<'a>,
+}
+
+impl<'a> Event<'a> {
+    /// An event of the given type, without parameters.
+    pub const fn new(event_type: &'a str) -> Self {
+        Self { event_type, params: Params::EMPTY }
+    }
+
+    /// The package: the event type before the first `.` (`presence` for `presence.winfo`).
+    pub fn package(&self) -> &'a str {
+        self.event_type.split('.').next().unwrap_or(self.event_type)
+    }
+
+    /// The templates after the package (`winfo` for `presence.winfo`).
+    pub fn templates(&self) -> impl Iterator<Item = &'a str> + 'a {
+        self.event_type.split('.').skip(1)
+    }
+
+    /// The `id` parameter.
+    pub fn id(&self) -> Option<&'a str> {
+        self.params.get("id")
+    }
+}
+
+impl<'a> TypedHeader<'a> for Event<'a> {
+    const NAME: HeaderName = HeaderName::Event;
+
+    fn parse(value: &'a [u8]) -> Result<Self, ParseError> {
+        parse_all(value, |c, s| {
+            let event_type = c.token()?;
+            let params = header_params(c, s)?;
+            Ok(Self { event_type, params })
+        })
+    }
+
+    fn write_value<B: BufMut>(&self, buf: &mut B) {
+        buf.put_slice(self.event_type.as_bytes());
+        buf.put_slice(self.params.as_str().as_bytes());
+    }
+}
+
+/// One event type of `Allow-Events = ( "Allow-Events" / "u" ) HCOLON event-type *(COMMA event-type)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AllowEvents<'a>(pub &'a str);
+
+impl<'a> TypedHeader<'a> for AllowEvents<'a> {
+    const NAME: HeaderName = HeaderName::AllowEvents;
+    const LIST: bool = true;
+
+    fn parse(value: &'a [u8]) -> Result<Self, ParseError> {
+        parse_all(value, |c, _| c.token().map(Self))
+    }
+
+    fn write_value<B: BufMut>(&self, buf: &mut B) {
+        buf.put_slice(self.0.as_bytes());
+    }
+}
+
+/// `substate-value = "active" / "pending" / "terminated" / extension-substate`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SubState<'a> {
+    /// `active`
+    Active,
+    /// `pending`
+    Pending,
+    /// `terminated`
+    Terminated,
+    /// Any other token.
+    Extension(&'a str),
+}
+
+impl<'a> SubState<'a> {
+    fn from_token(t: &'a str) -> Self {
+        if t.eq_ignore_ascii_case("active") {
+            Self::Active
+        } else if t.eq_ignore_ascii_case("pending") {
+            Self::Pending
+        } else if t.eq_ignore_ascii_case("terminated") {
+            Self::Terminated
+        } else {
+            Self::Extension(t)
+        }
+    }
+
+    /// The value as written on the wire.
+    pub const fn as_str(&self) -> &'a str {
+        match self {
+            Self::Active => "active",
+            Self::Pending => "pending",
+            Self::Terminated => "terminated",
+            Self::Extension(s) => s,
+        }
+    }
+}
+
+/// `Subscription-State = "Subscription-State" HCOLON substate-value *( SEMI subexp-params )`
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubscriptionState<'a> {
+    /// The state.
+    pub state: SubState<'a>,
+    /// `;expires=...;reason=...;retry-after=...` and extensions.
+    pub params: Params<'a>,
+}
+
+impl<'a> SubscriptionState<'a> {
+    /// A state without parameters.
+    pub const fn new(state: SubState<'a>) -> Self {
+        Self { state, params: Params::EMPTY }
+    }
+
+    /// The `expires` parameter, in seconds.
+    pub fn expires(&self) -> Option<u32> {
+        self.params.get("expires").and_then(|v| crate::scan::parse_u32(v.as_bytes()))
+    }
+
+    /// The `reason` parameter (`deactivated`, `probation`, `rejected`, `timeout`, `giveup`,
+    /// `noresource`, `invariant`, or an extension).
+    pub fn reason(&self) -> Option<&'a str> {
+        self.params.get("reason")
+    }
+
+    /// The `retry-after` parameter, in seconds.
+    pub fn retry_after(&self) -> Option<u32> {
+        self.params.get("retry-after").and_then(|v| crate::scan::parse_u32(v.as_bytes()))
+    }
+}
+
+impl<'a> TypedHeader<'a> for SubscriptionState<'a> {
+    const NAME: HeaderName = HeaderName::SubscriptionState;
+
+    fn parse(value: &'a [u8]) -> Result<Self, ParseError> {
+        parse_all(value, |c, s| {
+            let state = SubState::from_token(c.token()?);
+            let params = header_params(c, s)?;
+            Ok(Self { state, params })
+        })
+    }
+
+    fn write_value<B: BufMut>(&self, buf: &mut B) {
+        buf.put_slice(self.state.as_str().as_bytes());
+        buf.put_slice(self.params.as_str().as_bytes());
+    }
+}
+
+macro_rules! etag_header {
+    ($(#[$doc:meta])* $name:ident, $hname:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub struct $name<'a>(pub &'a str);
+
+        impl<'a> TypedHeader<'a> for $name<'a> {
+            const NAME: HeaderName = HeaderName::$hname;
+
+            fn parse(value: &'a [u8]) -> Result<Self, ParseError> {
+                parse_all(value, |c, _| c.token().map(Self))
+            }
+
+            fn write_value<B: BufMut>(&self, buf: &mut B) {
+                buf.put_slice(self.0.as_bytes());
+            }
+        }
+    };
+}
+
+etag_header!(
+    /// `SIP-ETag = "SIP-ETag" HCOLON entity-tag`, `entity-tag = token`
+    SipETag, SipETag
+);
+etag_header!(
+    /// `SIP-If-Match = "SIP-If-Match" HCOLON entity-tag`
+    SipIfMatch, SipIfMatch
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events() {
+        let e = Event::parse(b"presence.winfo;id=1234").unwrap();
+        assert_eq!((e.package(), e.id()), ("presence", Some("1234")));
+        assert_eq!(e.templates().collect::<Vec<_>>(), ["winfo"]);
+        let s = SubscriptionState::parse(b"terminated;reason=timeout;retry-after=30").unwrap();
+        assert_eq!(s.state, SubState::Terminated);
+        assert_eq!((s.reason(), s.retry_after()), (Some("timeout"), Some(30)));
+        let s = SubscriptionState::parse(b"active;expires=3600").unwrap();
+        assert_eq!(s.expires(), Some(3600));
+        assert_eq!(SipETag::parse(b"dx200xyz").unwrap().0, "dx200xyz");
+    }
+}

@@ -1,0 +1,314 @@
+//! Hand-written scanning of the start line and header block (RFC 3261 §7, §25.1).
+//!
+//! Lines end in CRLF; a bare LF is accepted as a line end too (robustness, as httparse and
+//! most SIP stacks do). A line starting with SP or HT continues the previous header (folding).
+
+use super::{
+    Header, HeaderName, Message, Method, ParseConfig, RequestLine, StartLine, Status, StatusLine,
+};
+use crate::error::{ErrorKind, ParseError};
+use crate::scan::{TOKEN, VALUE, is_wsp, parse_u32, trim_lws, utf8};
+
+/// A parsed head: start line, header count, and the offset just past the empty line.
+pub(super) struct Head<'b> {
+    pub(super) start: StartLine<'b>,
+    pub(super) count: usize,
+    pub(super) body_start: usize,
+}
+
+/// Counts leading CRLFs (or LFs) that precede a start line (RFC 3261 §7.5).
+pub(super) fn skip_leading_newlines(buf: &[u8]) -> usize {
+    let mut i = 0;
+    loop {
+        match buf.get(i..) {
+            Some([b'\r', b'\n', ..]) => i += 2,
+            Some([b'\n', ..]) => i += 1,
+            _ => return i,
+        }
+    }
+}
+
+/// Finds the end of the line starting at `from` within `buf[..limit]`: returns the index of the
+/// line's last content byte (exclusive) and of the next line's start. `Partial` when no line
+/// feed is present yet.
+fn line_end(buf: &[u8], from: usize) -> Result<Status<(usize, usize)>, ParseError> {
+    let Some(rel) = buf.get(from..).and_then(|s| memchr::memchr(b'\n', s)) else {
+        return Ok(Status::Partial);
+    };
+    let nl = from + rel;
+    let end = if nl > from && buf.get(nl - 1) == Some(&b'\r') { nl - 1 } else { nl };
+    Ok(Status::Complete((end, nl + 1)))
+}
+
+/// Parses the head (start line and headers) of `buf`, which starts at a start line.
+/// `Partial` when the empty line ending the head is not in `buf` yet.
+pub(super) fn parse_head<'b>(
+    buf: &'b [u8],
+    headers: &mut [Header<'b>],
+    config: &ParseConfig,
+) -> Result<Status<Head<'b>>, ParseError> {
+    let limit = buf.len().min(config.max_head_size);
+    let hbuf = buf.get(..limit).unwrap_or(buf);
+    let too_large = buf.len() >= config.max_head_size;
+    let partial = |at: usize| {
+        if too_large {
+            Err(ParseError::new(ErrorKind::HeadTooLarge, at.min(limit)))
+        } else {
+            Ok(Status::Partial)
+        }
+    };
+
+    let (end, mut pos) = match line_end(hbuf, 0)? {
+        Status::Complete(v) => v,
+        Status::Partial => return partial(0),
+    };
+    let start = parse_start_line(hbuf.get(..end).unwrap_or_default())?;
+
+    let max = headers.len().min(config.max_headers);
+    let mut count = 0;
+    loop {
+        match next_header(hbuf, pos)? {
+            Status::Partial => return partial(pos),
+            Status::Complete(HeaderLine::End(body_start)) => {
+                return Ok(Status::Complete(Head { start, count, body_start }));
+            }
+            Status::Complete(HeaderLine::Header(h, next)) => {
+                let Some(slot) = headers.get_mut(count).filter(|_| count < max) else {
+                    return Err(ParseError::new(ErrorKind::TooManyHeaders, pos));
+                };
+                *slot = h;
+                count += 1;
+                pos = next;
+            }
+        }
+    }
+}
+
+/// One step of the header block.
+pub(super) enum HeaderLine<'b> {
+    /// A header and the offset of the next line.
+    Header(Header<'b>, usize),
+    /// The empty line; the body starts at this offset.
+    End(usize),
+}
+
+/// Reads the header (or empty line) starting at `pos`.
+pub(super) fn next_header(buf: &[u8], pos: usize) -> Result<Status<HeaderLine<'_>>, ParseError> {
+    let rest = buf.get(pos..).unwrap_or_default();
+    match rest {
+        [] | [b'\r'] => return Ok(Status::Partial),
+        [b'\r', b'\n', ..] => return Ok(Status::Complete(HeaderLine::End(pos + 2))),
+        [b'\n', ..] => return Ok(Status::Complete(HeaderLine::End(pos + 1))),
+        [b'\r', ..] => return Err(ParseError::new(ErrorKind::BareCarriageReturn, pos)),
+        [b' ' | b'\t', ..] => return Err(ParseError::new(ErrorKind::UnexpectedContinuation, pos)),
+        _ => {}
+    }
+    // header-name: token, then HCOLON = *( SP / HTAB ) ":" SWS
+    let mut i = pos;
+    while buf.get(i).is_some_and(|&b| TOKEN[b as usize]) {
+        i += 1;
+    }
+    if i == pos {
+        return Err(ParseError::new(ErrorKind::InvalidHeaderName, pos));
+    }
+    let name_end = i;
+    while buf.get(i).is_some_and(|&b| is_wsp(b)) {
+        i += 1;
+    }
+    match buf.get(i) {
+        Some(b':') => i += 1,
+        None => return Ok(Status::Partial),
+        Some(b'\r' | b'\n') => return Err(ParseError::new(ErrorKind::MissingColon, i)),
+        // a byte that is not a token character right after the name: a bad name
+        Some(&b) if i == name_end && !is_wsp(b) => {
+            return Err(ParseError::new(ErrorKind::InvalidHeaderName, i));
+        }
+        Some(_) => return Err(ParseError::new(ErrorKind::MissingColon, i)),
+    }
+    // the value: every byte up to a line end not followed by SP/HT
+    let value_start = i;
+    loop {
+        while buf.get(i).is_some_and(|&b| VALUE[b as usize]) {
+            i += 1;
+        }
+        let line_end = i;
+        match buf.get(i..).unwrap_or_default() {
+            [] | [b'\r'] => return Ok(Status::Partial),
+            [b'\r', b'\n', ..] => i += 2,
+            [b'\n', ..] => i += 1,
+            [b'\r', ..] => return Err(ParseError::new(ErrorKind::BareCarriageReturn, i)),
+            _ => return Err(ParseError::new(ErrorKind::InvalidHeaderValue, i)),
+        }
+        match buf.get(i) {
+            // folding: the next line continues this value
+            Some(b' ' | b'\t') => {}
+            None => return Ok(Status::Partial),
+            Some(_) => {
+                let value = trim_lws(buf.get(value_start..line_end).unwrap_or_default());
+                let raw_name = buf.get(pos..name_end).unwrap_or_default();
+                // token bytes are ASCII, so this cannot fail; map it to an error all the same
+                let name = utf8(raw_name, pos)?;
+                let header = Header { name, kind: HeaderName::from_bytes(raw_name), value };
+                return Ok(Status::Complete(HeaderLine::Header(header, i)));
+            }
+        }
+    }
+}
+
+const VERSION: &[u8] = b"SIP/2.0";
+
+fn is_version(s: &[u8]) -> bool {
+    s.eq_ignore_ascii_case(VERSION)
+}
+
+/// `Request-Line` or `Status-Line`, without the line end.
+fn parse_start_line(line: &[u8]) -> Result<StartLine<'_>, ParseError> {
+    if line.len() >= 4 && line[..4].eq_ignore_ascii_case(b"SIP/") {
+        return parse_status_line(line).map(StartLine::Response);
+    }
+    // Method SP Request-URI SP SIP-Version
+    let mut i = 0;
+    while line.get(i).is_some_and(|&b| TOKEN[b as usize]) {
+        i += 1;
+    }
+    if i == 0 {
+        return Err(ParseError::new(ErrorKind::InvalidMethod, 0));
+    }
+    if line.get(i) != Some(&b' ') {
+        let kind = if line.get(i).is_some() { ErrorKind::InvalidMethod } else { ErrorKind::InvalidStartLine };
+        return Err(ParseError::new(kind, i));
+    }
+    let method = Method::from_token(utf8(&line[..i], 0)?);
+    let uri_start = i + 1;
+    let mut j = uri_start;
+    while line.get(j).is_some_and(|&b| b > b' ' && b != 0x7f) {
+        j += 1;
+    }
+    if j == uri_start || line.get(j) != Some(&b' ') {
+        return Err(ParseError::new(ErrorKind::InvalidStartLine, j));
+    }
+    let uri = utf8(&line[uri_start..j], uri_start)?;
+    let version = &line[j + 1..];
+    if !is_version(version) {
+        let kind = if version.len() >= 4 && version[..4].eq_ignore_ascii_case(b"SIP/") {
+            ErrorKind::UnsupportedVersion
+        } else {
+            ErrorKind::InvalidStartLine
+        };
+        return Err(ParseError::new(kind, j + 1));
+    }
+    Ok(StartLine::Request(RequestLine { method, uri }))
+}
+
+/// `Status-Line = SIP-Version SP Status-Code SP Reason-Phrase`
+fn parse_status_line(line: &[u8]) -> Result<StatusLine<'_>, ParseError> {
+    let sp = memchr::memchr(b' ', line).unwrap_or(line.len());
+    if !is_version(&line[..sp]) {
+        return Err(ParseError::new(ErrorKind::UnsupportedVersion, 0));
+    }
+    let code_at = sp + 1;
+    let digits = line.get(code_at..code_at + 3).unwrap_or_default();
+    let code = parse_u32(digits)
+        .filter(|c| (100..=699).contains(c) && digits.len() == 3)
+        .ok_or(ParseError::new(ErrorKind::InvalidStatusCode, code_at))?;
+    let after = code_at + 3;
+    let reason = match line.get(after) {
+        // tolerate a missing reason phrase ("SIP/2.0 200")
+        None => "",
+        Some(b' ') => {
+            let r = &line[after + 1..];
+            if let Some(bad) = r.iter().position(|&b| !VALUE[b as usize]) {
+                return Err(ParseError::new(ErrorKind::InvalidReasonPhrase, after + 1 + bad));
+            }
+            utf8(r, after + 1)?
+        }
+        Some(_) => return Err(ParseError::new(ErrorKind::InvalidStatusCode, code_at)),
+    };
+    // 3 digits of 100..=699 always fit in u16
+    let code = u16::try_from(code).map_err(|_| ParseError::new(ErrorKind::InvalidStatusCode, code_at))?;
+    Ok(StatusLine { code, reason })
+}
+
+/// The body length declared by the Content-Length headers, if any; conflicting values fail.
+pub(super) fn content_length(
+    headers: &[Header<'_>],
+    src: &[u8],
+) -> Result<Option<usize>, ParseError> {
+    let mut found: Option<usize> = None;
+    for h in headers.iter().filter(|h| h.kind == HeaderName::ContentLength) {
+        let at = super::offset_in(src, h.value);
+        let n = parse_content_length(h.value).ok_or(ParseError::new(ErrorKind::InvalidContentLength, at))?;
+        match found {
+            Some(prev) if prev != n => {
+                return Err(ParseError::new(ErrorKind::ConflictingContentLength, at));
+            }
+            _ => found = Some(n),
+        }
+    }
+    Ok(found)
+}
+
+/// `Content-Length = ( "Content-Length" / "l" ) HCOLON 1*DIGIT`
+pub(super) fn parse_content_length(value: &[u8]) -> Option<usize> {
+    let digits = trim_lws(value);
+    if digits.is_empty() || digits.len() > 18 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(digits.iter().fold(0usize, |n, &d| n * 10 + usize::from(d - b'0')))
+}
+
+pub(super) fn parse_datagram<'h, 'b>(
+    buf: &'b [u8],
+    headers: &'h mut [Header<'b>],
+    config: &ParseConfig,
+) -> Result<Message<'h, 'b>, ParseError> {
+    let skip = skip_leading_newlines(buf);
+    let src = &buf[skip..];
+    let head = match parse_head(src, headers, config).map_err(|e| e.shifted(skip))? {
+        Status::Complete(h) => h,
+        // a datagram is complete by definition: the missing empty line is an error
+        Status::Partial => return Err(ParseError::new(ErrorKind::UnexpectedEnd, buf.len())),
+    };
+    let headers = &headers[..head.count];
+    let avail = src.len() - head.body_start;
+    let body_len = match content_length(headers, src).map_err(|e| e.shifted(skip))? {
+        Some(n) if n > config.max_body_size => {
+            return Err(ParseError::new(ErrorKind::BodyTooLarge, skip + head.body_start));
+        }
+        Some(n) if n > avail => {
+            return Err(ParseError::new(ErrorKind::BodyTruncated, skip + head.body_start));
+        }
+        Some(n) => n,
+        None if avail > config.max_body_size => {
+            return Err(ParseError::new(ErrorKind::BodyTooLarge, skip + head.body_start));
+        }
+        None => avail,
+    };
+    let body = &src[head.body_start..head.body_start + body_len];
+    Ok(Message { start: head.start, headers, body, src })
+}
+
+pub(super) fn parse_stream<'h, 'b>(
+    buf: &'b [u8],
+    headers: &'h mut [Header<'b>],
+    config: &ParseConfig,
+) -> Result<Status<(Message<'h, 'b>, usize)>, ParseError> {
+    let skip = skip_leading_newlines(buf);
+    let src = &buf[skip..];
+    let head = match parse_head(src, headers, config).map_err(|e| e.shifted(skip))? {
+        Status::Complete(h) => h,
+        Status::Partial => return Ok(Status::Partial),
+    };
+    let headers = &headers[..head.count];
+    let body_len = content_length(headers, src)
+        .map_err(|e| e.shifted(skip))?
+        .ok_or(ParseError::new(ErrorKind::MissingContentLength, skip))?;
+    if body_len > config.max_body_size {
+        return Err(ParseError::new(ErrorKind::BodyTooLarge, skip + head.body_start));
+    }
+    let end = head.body_start + body_len;
+    let Some(body) = src.get(head.body_start..end) else {
+        return Ok(Status::Partial);
+    };
+    Ok(Status::Complete((Message { start: head.start, headers, body, src }, skip + end)))
+}
