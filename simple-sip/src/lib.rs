@@ -82,6 +82,7 @@
 //! Limits ([`ParseConfig`]) bound the head, the body and the header count. No input makes the
 //! crate panic; a panic is a bug.
 
+#![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

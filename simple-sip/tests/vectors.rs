@@ -3,6 +3,8 @@
 //! split; or, where the RFC text itself is broken (its manifest note says how), fails with the
 //! precise error at the precise offset.
 
+#![allow(elided_lifetimes_in_paths)] // `typed::<Via>()` reads better than `typed::<Via<'_>>()`
+
 use std::path::Path;
 
 use simple_sip::headers::*;

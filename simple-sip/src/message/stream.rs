@@ -16,7 +16,8 @@ pub enum Frame {
         len: usize,
     },
     /// A keep-alive: a double CRLF "ping" or a single CRLF "pong" (RFC 5626 §4.4.1);
-    /// drop `len` bytes. Answer a ping with a single CRLF.
+    /// drop `len` bytes. Answer a ping with a single CRLF. A lone CRLF followed by more bytes
+    /// is reported as a pong (or a stray line end) too.
     KeepAlive {
         /// True for a ping (CRLFCRLF), false for a pong (CRLF).
         ping: bool,
@@ -39,12 +40,21 @@ pub struct StreamDecoder {
     scanned: usize,
     /// Once the head is known: total message length.
     total: Option<usize>,
+    /// The caller sent a ping, so a lone CRLF is its pong.
+    pong_pending: bool,
 }
 
 impl StreamDecoder {
     /// A decoder with the given limits.
     pub fn new(config: ParseConfig) -> Self {
-        Self { config, scanned: 0, total: None }
+        Self { config, scanned: 0, total: None, pong_pending: false }
+    }
+
+    /// Tells the decoder that a CRLFCRLF ping was sent on this connection, so that a lone CRLF
+    /// is read as its pong. Without a pending ping a lone CRLF at the end of the buffer may be
+    /// the first half of a ping split by the transport, and stays `Partial`.
+    pub fn ping_sent(&mut self) {
+        self.pong_pending = true;
     }
 
     /// Looks for the next frame at the start of `buf` (which must begin where the previous
@@ -57,8 +67,13 @@ impl StreamDecoder {
             [b'\r', b'\n', b'\r', b'\n', ..] => {
                 return Ok(Status::Complete(Frame::KeepAlive { ping: true, len: 4 }));
             }
-            [b'\r', b'\n', b'\r'] | [b'\r'] | [] => return Ok(Status::Partial),
+            [b'\r', b'\n'] if self.pong_pending => {
+                self.pong_pending = false;
+                return Ok(Status::Complete(Frame::KeepAlive { ping: false, len: 2 }));
+            }
+            [b'\r', b'\n'] | [b'\r', b'\n', b'\r'] | [b'\r'] | [] => return Ok(Status::Partial),
             [b'\r', b'\n', ..] => {
+                self.pong_pending = false;
                 return Ok(Status::Complete(Frame::KeepAlive { ping: false, len: 2 }));
             }
             _ => {}
@@ -171,6 +186,9 @@ mod tests {
     fn keepalives() {
         let mut d = StreamDecoder::default();
         assert_eq!(d.decode(b"\r\n\r\n").unwrap(), Status::Complete(Frame::KeepAlive { ping: true, len: 4 }));
+        // half a ping, or a stray CRLF: wait and see
+        assert_eq!(d.decode(b"\r\n").unwrap(), Status::Partial);
+        d.ping_sent();
         assert_eq!(d.decode(b"\r\n").unwrap(), Status::Complete(Frame::KeepAlive { ping: false, len: 2 }));
         assert_eq!(d.decode(b"\r\nM").unwrap(), Status::Complete(Frame::KeepAlive { ping: false, len: 2 }));
     }

@@ -1,0 +1,264 @@
+//! Property tests: messages built from typed values parse back to the same values
+//! (`parse(write(x)) == x`), framing agrees however a stream is split, and no byte string makes
+//! a parser panic.
+
+#![allow(elided_lifetimes_in_paths)] // `typed::<Via>()` reads better than `typed::<Via<'_>>()`
+
+use proptest::prelude::*;
+use simple_sip::headers::*;
+use simple_sip::multipart::{Multipart, MultipartWriter};
+use simple_sip::{
+    Frame, Header, Host, Message, MessageWriter, Method, ParseConfig, Params, Status,
+    StreamDecoder, Uri,
+};
+
+#[derive(Debug, Clone)]
+struct Spec {
+    method: String,
+    user: Option<String>,
+    host: String,
+    port: Option<u16>,
+    uri_params: String,
+    transport: String,
+    branch: String,
+    display: Option<String>,
+    tag: String,
+    call_id: String,
+    cseq: u32,
+    expires: u32,
+    event: String,
+    state: &'static str,
+    ext: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+fn token() -> impl Strategy<Value = String> {
+    "[A-Za-z0-9][A-Za-z0-9.!%*_+`'~-]{0,12}"
+}
+
+fn host() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-z][a-z0-9-]{0,8}(\\.[a-z][a-z0-9-]{0,8}){0,3}",
+        (0u8..=255, 0u8..=255, 0u8..=255, 1u8..=254).prop_map(|(a, b, c, d)| format!("{a}.{b}.{c}.{d}")),
+    ]
+}
+
+fn spec() -> impl Strategy<Value = Spec> {
+    (
+        (
+            prop_oneof![Just("NOTIFY".to_owned()), Just("MESSAGE".to_owned()), "[A-Z]{3,10}"],
+            proptest::option::of("[a-z0-9][a-z0-9._+-]{0,10}"),
+            host(),
+            proptest::option::of(any::<u16>()),
+            proptest::collection::vec(("[a-z][a-z0-9-]{0,6}", proptest::option::of("[a-z0-9.]{1,6}")), 0..3)
+                .prop_map(|ps| ps.iter().map(|(n, v)| match v { Some(v) => format!(";{n}={v}"), None => format!(";{n}") }).collect()),
+            prop_oneof![Just("UDP".to_owned()), Just("TCP".to_owned()), Just("TLS".to_owned()), Just("WS".to_owned())],
+            "z9hG4bK[a-zA-Z0-9]{1,16}",
+            proptest::option::of("[A-Za-z ,;\"\\\\]{1,16}"),
+        ),
+        (
+            token(),
+            "[A-Za-z0-9.!%*_+`'~()<>:\"/\\[\\]?{}-]{1,20}(@[a-z0-9.]{1,10})?",
+            any::<u32>(),
+            any::<u32>(),
+            "[a-z]{1,8}(\\.[a-z]{1,5})?",
+            prop_oneof![Just("active"), Just("pending"), Just("terminated")],
+            proptest::collection::vec(("X-[A-Za-z0-9-]{1,10}", "[ -~]{0,30}"), 0..4),
+            proptest::collection::vec(any::<u8>(), 0..200),
+        ),
+    )
+        .prop_map(|((method, user, host, port, uri_params, transport, branch, display), (tag, call_id, cseq, expires, event, state, ext, body))| Spec {
+            method, user, host, port, uri_params, transport, branch, display, tag, call_id, cseq, expires, event, state,
+            // distinct names, so each reads back by name
+            ext: ext.into_iter().enumerate().map(|(i, (n, v))| (format!("{n}-{i}"), v.trim().to_owned())).collect(),
+            body,
+        })
+}
+
+fn quoted(s: &str) -> String {
+    let mut v = Vec::new();
+    simple_sip::write_quoted(s, &mut v);
+    String::from_utf8(v).unwrap()
+}
+
+/// Builds the message of `spec` and checks every typed value reads back equal.
+fn build_and_check(spec: &Spec) -> Result<Vec<u8>, TestCaseError> {
+    let uri_text = format!(
+        "sip:{}{}{}{}",
+        spec.user.as_ref().map(|u| format!("{u}@")).unwrap_or_default(),
+        spec.host,
+        spec.port.map(|p| format!(":{p}")).unwrap_or_default(),
+        spec.uri_params
+    );
+    let uri = Uri::parse(&uri_text).map_err(|e| TestCaseError::fail(format!("{uri_text}: {e}")))?;
+    let mut w_uri = Vec::new();
+    uri.write(&mut w_uri);
+    prop_assert_eq!(Uri::parse(std::str::from_utf8(&w_uri).unwrap()).unwrap(), uri);
+
+    let host_uri = format!("sip:{}", spec.host);
+    let host = Uri::parse(&host_uri).unwrap().as_sip().unwrap().host;
+    let branch = format!(";branch={}", spec.branch);
+    let via = Via { transport: &spec.transport, host, port: spec.port, params: Params::new(&branch) };
+    let display = spec.display.as_deref().map(quoted);
+    let tag = format!(";tag={}", spec.tag);
+    let from = FromHeader(NameAddr { display: display.as_deref(), uri, params: Params::new(&tag) });
+    let to = ToHeader(NameAddr::new(uri));
+    let method = Method::from_token(&spec.method);
+    let cseq = CSeq { seq: spec.cseq, method };
+    let call_id = CallId(&spec.call_id);
+    let event = Event::new(&spec.event);
+    let sub_params = format!(";expires={}", spec.expires);
+    let state = SubscriptionState {
+        state: match spec.state {
+            "active" => SubState::Active,
+            "pending" => SubState::Pending,
+            _ => SubState::Terminated,
+        },
+        params: Params::new(&sub_params),
+    };
+    let contact = Contact::Address(NameAddr::new(uri));
+    let ct = ContentType::new("application", "pidf+xml");
+
+    let mut out = Vec::new();
+    let mut w = MessageWriter::request(&mut out, &method, &uri_text);
+    w.header(&via).header(&from).header(&to).header(&call_id).header(&cseq);
+    w.header(&MaxForwards(70)).header(&Expires(spec.expires)).header(&event).header(&state).header(&contact);
+    for (n, v) in &spec.ext {
+        w.raw_header(n, v.as_bytes());
+    }
+    w.body(Some(&ct), &spec.body);
+
+    let mut headers = [Header::EMPTY; 32];
+    let msg = Message::parse(&out, &mut headers).map_err(|e| TestCaseError::fail(format!("{e}\n{}", String::from_utf8_lossy(&out))))?;
+    prop_assert_eq!(msg.method(), Some(method));
+    prop_assert_eq!(Uri::parse(msg.request().unwrap().uri).unwrap(), uri);
+    prop_assert_eq!(msg.require::<Via>().unwrap(), via);
+    prop_assert_eq!(msg.require::<FromHeader>().unwrap(), from);
+    let display_name = msg.require::<FromHeader>().unwrap().display_name();
+    prop_assert_eq!(display_name.as_deref(), spec.display.as_deref());
+    prop_assert_eq!(msg.require::<ToHeader>().unwrap(), to);
+    prop_assert_eq!(msg.require::<CallId>().unwrap(), call_id);
+    prop_assert_eq!(msg.require::<CSeq>().unwrap(), cseq);
+    prop_assert_eq!(msg.require::<Expires>().unwrap(), Expires(spec.expires));
+    prop_assert_eq!(msg.require::<Event>().unwrap(), event);
+    prop_assert_eq!(msg.require::<SubscriptionState>().unwrap(), state);
+    prop_assert_eq!(msg.require::<Contact>().unwrap(), contact);
+    prop_assert_eq!(msg.require::<ContentType>().unwrap(), ct);
+    for (n, v) in &spec.ext {
+        prop_assert_eq!(msg.header_str(n).map(|h| h.value()), Some(v.as_bytes()));
+    }
+    prop_assert_eq!(msg.body(), &spec.body[..]);
+
+    // lossless: writing the parsed message and parsing again gives the same message
+    let again = msg.to_vec();
+    let mut h2 = [Header::EMPTY; 32];
+    prop_assert_eq!(Message::parse(&again, &mut h2).unwrap(), msg);
+    Ok(out)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn typed_message_round_trip(spec in spec()) {
+        build_and_check(&spec)?;
+    }
+
+    #[test]
+    fn stream_framing_agrees_with_parse(spec in spec(), cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..6)) {
+        let one = build_and_check(&spec)?;
+        let mut wire = b"\r\n\r\n".to_vec();
+        wire.extend_from_slice(&one);
+        wire.extend_from_slice(&one);
+        let mut points: Vec<usize> = cuts.iter().map(|i| i.index(wire.len())).collect();
+        points.push(wire.len());
+        points.sort_unstable();
+        let mut decoder = StreamDecoder::default();
+        let (mut rx, mut fed, mut messages, mut pings) = (Vec::new(), 0, 0, 0);
+        for p in points {
+            rx.extend_from_slice(&wire[fed..p]);
+            fed = p;
+            while let Status::Complete(frame) = decoder.decode(&rx).unwrap() {
+                let used = match frame {
+                    Frame::Message { len } => {
+                        prop_assert_eq!(&rx[..len], &one[..]);
+                        // parse_stream agrees on the length
+                        let mut h = [Header::EMPTY; 32];
+                        let Status::Complete((_, n)) = Message::parse_stream(&rx, &mut h, &ParseConfig::default()).unwrap() else {
+                            return Err(TestCaseError::fail("parse_stream partial on a whole frame"));
+                        };
+                        prop_assert_eq!(n, len);
+                        messages += 1;
+                        len
+                    }
+                    Frame::KeepAlive { ping, len } => {
+                        prop_assert!(ping);
+                        pings += 1;
+                        len
+                    }
+                };
+                rx.drain(..used);
+            }
+        }
+        prop_assert_eq!((messages, pings), (2, 1));
+    }
+
+    #[test]
+    fn multipart_round_trip(parts in proptest::collection::vec((token(), proptest::collection::vec(any::<u8>(), 0..64)), 1..5)) {
+        let boundary = "simple-rs-b0undary-7f3a";
+        let mut body = Vec::new();
+        let mut w = MultipartWriter::new(&mut body, boundary);
+        let ids: Vec<String> = parts.iter().map(|(t, _)| format!("<{t}@example.com>")).collect();
+        for ((_, content), id) in parts.iter().zip(&ids) {
+            // content must not contain the delimiter; random bytes of this size never do
+            w.part(&[Header::new("Content-ID", id.as_bytes())], content);
+        }
+        w.finish();
+        let mp = Multipart::parse(&body, boundary).unwrap();
+        prop_assert_eq!(mp.len(), parts.len());
+        for (part, ((t, content), _)) in mp.parts().zip(parts.iter().zip(&ids)) {
+            prop_assert_eq!(part.body(), &content[..]);
+            let cid = format!("{t}@example.com");
+            prop_assert_eq!(part.content_id(), Some(cid.as_str()));
+        }
+    }
+
+    #[test]
+    fn no_input_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        let mut headers = [Header::EMPTY; 16];
+        if let Ok(msg) = Message::parse(&bytes, &mut headers) {
+            let _ = msg.typed_all::<Via>().count();
+            let _ = msg.typed::<ContentType>();
+            let out = msg.to_vec();
+            let mut h2 = [Header::EMPTY; 16];
+            prop_assert_eq!(Message::parse(&out, &mut h2).unwrap(), msg);
+        }
+        let _ = StreamDecoder::default().decode(&bytes);
+        let _ = Multipart::parse(&bytes, "b");
+        if let Ok(s) = std::str::from_utf8(&bytes) {
+            let _ = Uri::parse(s);
+        }
+    }
+
+    #[test]
+    fn mutated_messages_never_panic(spec in spec(), at in any::<prop::sample::Index>(), byte in any::<u8>()) {
+        let mut bytes = build_and_check(&spec)?;
+        let i = at.index(bytes.len());
+        bytes[i] = byte;
+        let mut headers = [Header::EMPTY; 32];
+        if let Ok(msg) = Message::parse(&bytes, &mut headers) {
+            for v in msg.typed_all::<Via>() { let _ = v; }
+            for v in msg.typed_all::<Contact>() { let _ = v; }
+            let _ = (msg.typed::<FromHeader>(), msg.typed::<CSeq>(), msg.typed::<SubscriptionState>());
+            let out = msg.to_vec();
+            let mut h2 = [Header::EMPTY; 32];
+            prop_assert_eq!(Message::parse(&out, &mut h2).unwrap(), msg);
+        }
+    }
+}
+
+#[test]
+fn host_kinds() {
+    let u = Uri::parse("sip:[2001:db8::1]:5060").unwrap();
+    assert!(matches!(u.as_sip().unwrap().host, Host::Ipv6(_)));
+}
