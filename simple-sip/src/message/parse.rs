@@ -128,16 +128,20 @@ pub(super) fn next_header(buf: &[u8], pos: usize) -> Result<Status<HeaderLine<'_
     // the value: every byte up to a line end not followed by SP/HT
     let value_start = i;
     loop {
-        while buf.get(i).is_some_and(|&b| VALUE[b as usize]) {
-            i += 1;
+        // find the line end with SIMD, then check the line for control bytes in one pass
+        let Some(rel) = buf.get(i..).and_then(|s| memchr::memchr2(b'\r', b'\n', s)) else {
+            return Ok(Status::Partial);
+        };
+        let line_end = i + rel;
+        if let Some(bad) = first_control(buf.get(i..line_end).unwrap_or_default()) {
+            return Err(ParseError::new(ErrorKind::InvalidHeaderValue, i + bad));
         }
-        let line_end = i;
+        i = line_end;
         match buf.get(i..).unwrap_or_default() {
             [] | [b'\r'] => return Ok(Status::Partial),
             [b'\r', b'\n', ..] => i += 2,
             [b'\n', ..] => i += 1,
-            [b'\r', ..] => return Err(ParseError::new(ErrorKind::BareCarriageReturn, i)),
-            _ => return Err(ParseError::new(ErrorKind::InvalidHeaderValue, i)),
+            _ => return Err(ParseError::new(ErrorKind::BareCarriageReturn, i)),
         }
         match buf.get(i) {
             // folding: the next line continues this value
@@ -153,6 +157,13 @@ pub(super) fn next_header(buf: &[u8], pos: usize) -> Result<Status<HeaderLine<'_
             }
         }
     }
+}
+
+/// The index of the first control byte (other than HT) in `s`. The common case, none, is a
+/// branch-free pass the compiler vectorizes.
+fn first_control(s: &[u8]) -> Option<usize> {
+    let any = s.iter().fold(false, |acc, &b| acc | ((b < 0x20) & (b != b'\t')) | (b == 0x7f));
+    if any { s.iter().position(|&b| !VALUE[b as usize]) } else { None }
 }
 
 const VERSION: &[u8] = b"SIP/2.0";
