@@ -10,7 +10,7 @@
 //! * `ezk-sip-types`: its pull parser, start line typed, headers into its `Headers` map of
 //!   shared `BytesStr` values, as its transport layer does.
 
-#![allow(missing_docs, elided_lifetimes_in_paths)]
+#![allow(missing_docs, elided_lifetimes_in_paths, clippy::std_instead_of_core)]
 
 use std::hint::black_box;
 use std::path::PathBuf;

@@ -147,7 +147,33 @@ impl ParseError {
             ErrorKind::UnsupportedVersion => 505,
             ErrorKind::HeadTooLarge | ErrorKind::TooManyHeaders => 513,
             ErrorKind::BodyTooLarge => 413,
-            _ => 400,
+            // listed one by one so a new kind must choose its status code
+            ErrorKind::InvalidStartLine
+            | ErrorKind::InvalidMethod
+            | ErrorKind::InvalidStatusCode
+            | ErrorKind::InvalidReasonPhrase
+            | ErrorKind::InvalidHeaderName
+            | ErrorKind::MissingColon
+            | ErrorKind::InvalidHeaderValue
+            | ErrorKind::UnexpectedContinuation
+            | ErrorKind::BareCarriageReturn
+            | ErrorKind::MissingContentLength
+            | ErrorKind::InvalidContentLength
+            | ErrorKind::ConflictingContentLength
+            | ErrorKind::BodyTruncated
+            | ErrorKind::UnexpectedEnd
+            | ErrorKind::Expected(_)
+            | ErrorKind::TrailingData
+            | ErrorKind::InvalidUri
+            | ErrorKind::InvalidHost
+            | ErrorKind::InvalidPort
+            | ErrorKind::InvalidNumber
+            | ErrorKind::InvalidEscape
+            | ErrorKind::UnterminatedQuote
+            | ErrorKind::UnterminatedAngle
+            | ErrorKind::MissingHeader
+            | ErrorKind::InvalidMultipart
+            | ErrorKind::InvalidUtf8 => 400,
         }
     }
 }

@@ -98,8 +98,8 @@ mod uri;
 
 pub use error::{Error, ErrorKind, ParseError};
 pub use message::{
-    Frame, Header, HeaderName, Message, MessageWriter, Method, ParseConfig, RequestLine,
-    StartLine, Status, StatusLine, StreamDecoder, TypedIter,
+    Frame, Header, HeaderName, Message, MessageWriter, Method, ParseConfig, RequestLine, StartLine,
+    Status, StatusLine, StreamDecoder, TypedIter,
 };
 pub use params::{Param, ParamIter, Params};
 pub use scan::{unquote, write_quoted};

@@ -70,7 +70,8 @@ impl<'a> Multipart<'a> {
 
     /// Parses a multipart body given its Content-Type, which must carry `boundary`.
     pub fn from_content_type(body: &'a [u8], ct: &ContentType<'a>) -> Result<Self, ParseError> {
-        let raw = ct.params.get("boundary").ok_or(ParseError::new(ErrorKind::InvalidMultipart, 0))?;
+        let raw =
+            ct.params.get("boundary").ok_or(ParseError::new(ErrorKind::InvalidMultipart, 0))?;
         let boundary = raw.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or(raw);
         Self::parse(body, boundary)
     }
@@ -222,7 +223,8 @@ fn find_delimiter(b: &[u8], boundary: &str, from: usize, at_start: bool) -> Opti
         let line_start = at >= 2 && &b[at - 2..at] == b"--";
         if line_start {
             let d = at - 2;
-            let at_line = (at_start && d == from) || d == 0 || b.get(d.wrapping_sub(1)) == Some(&b'\n');
+            let at_line =
+                (at_start && d == from) || d == 0 || b.get(d.wrapping_sub(1)) == Some(&b'\n');
             if at_line {
                 return Some(d);
             }

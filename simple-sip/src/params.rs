@@ -189,8 +189,14 @@ mod tests {
     #[test]
     fn bad_params() {
         let mut c = Cursor::new(b";=x");
-        assert_eq!(Params::scan(&mut c, ParamKind::Header).unwrap_err().kind(), ErrorKind::Expected("token"));
+        assert_eq!(
+            Params::scan(&mut c, ParamKind::Header).unwrap_err().kind(),
+            ErrorKind::Expected("token")
+        );
         let mut c = Cursor::new(b";a=\"x");
-        assert_eq!(Params::scan(&mut c, ParamKind::Header).unwrap_err().kind(), ErrorKind::UnterminatedQuote);
+        assert_eq!(
+            Params::scan(&mut c, ParamKind::Header).unwrap_err().kind(),
+            ErrorKind::UnterminatedQuote
+        );
     }
 }

@@ -194,11 +194,18 @@ impl<'a> SipUri<'a> {
     pub fn parse(s: &'a str) -> Result<Self, ParseError> {
         match Uri::parse(s)? {
             Uri::Sip(u) => Ok(u),
-            Uri::Tel(_) | Uri::Other(_) => Err(ParseError::new(ErrorKind::Expected("sip: or sips: URI"), 0)),
+            Uri::Tel(_) | Uri::Other(_) => {
+                Err(ParseError::new(ErrorKind::Expected("sip: or sips: URI"), 0))
+            }
         }
     }
 
-    fn parse_rest(scheme: Scheme, s: &'a str, from: usize, base: usize) -> Result<Self, ParseError> {
+    fn parse_rest(
+        scheme: Scheme,
+        s: &'a str,
+        from: usize,
+        base: usize,
+    ) -> Result<Self, ParseError> {
         let b = s.as_bytes();
         let mut pos = from;
         let (mut user, mut password) = (None, None);
@@ -388,7 +395,11 @@ static TELCHAR: [bool; 256] = {
     let mut i = 0;
     while i < 256 {
         let c = i as u8;
-        t[i] = c.is_ascii_hexdigit() || matches!(c, b'*' | b'#' | b'+' | b'-' | b'.' | b'(' | b')' | b'p' | b'w' | b'P' | b'W');
+        t[i] = c.is_ascii_hexdigit()
+            || matches!(
+                c,
+                b'*' | b'#' | b'+' | b'-' | b'.' | b'(' | b')' | b'p' | b'w' | b'P' | b'W'
+            );
         i += 1;
     }
     t
@@ -440,7 +451,11 @@ mod tests {
 
     #[test]
     fn other_schemes() {
-        assert!(matches!(Uri::parse("tel:+1-201-555-0123;ext=1").unwrap(), Uri::Tel(t) if t.number == "+1-201-555-0123"));
-        assert!(matches!(Uri::parse("pres:alice@example.com").unwrap(), Uri::Other(o) if o.scheme == "pres"));
+        assert!(
+            matches!(Uri::parse("tel:+1-201-555-0123;ext=1").unwrap(), Uri::Tel(t) if t.number == "+1-201-555-0123")
+        );
+        assert!(
+            matches!(Uri::parse("pres:alice@example.com").unwrap(), Uri::Other(o) if o.scheme == "pres")
+        );
     }
 }

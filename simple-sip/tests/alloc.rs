@@ -2,12 +2,15 @@
 //! typed reads of the benchmark messages.
 
 #![allow(unsafe_code)] // the counting allocator: the only unsafe code in the workspace
-#![allow(elided_lifetimes_in_paths)] // `typed::<Via>()` reads better than `typed::<Via<'_>>()`
+#![allow(elided_lifetimes_in_paths)]
+#![allow(clippy::unwrap_used, clippy::std_instead_of_core)] // test helpers // `typed::<Via>()` reads better than `typed::<Via<'_>>()`
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use simple_sip::headers::{CSeq, CallId, Contact, ContentType, Event, FromHeader, SubscriptionState, ToHeader, Via};
+use simple_sip::headers::{
+    CSeq, CallId, Contact, ContentType, Event, FromHeader, SubscriptionState, ToHeader, Via,
+};
 use simple_sip::{Frame, Header, Message, Status, StreamDecoder, Uri};
 
 struct Counting;

@@ -2,13 +2,14 @@
 //! (`parse(write(x)) == x`), framing agrees however a stream is split, and no byte string makes
 //! a parser panic.
 
-#![allow(elided_lifetimes_in_paths)] // `typed::<Via>()` reads better than `typed::<Via<'_>>()`
+#![allow(elided_lifetimes_in_paths)]
+#![allow(clippy::unwrap_used, clippy::std_instead_of_core)] // test helpers // `typed::<Via>()` reads better than `typed::<Via<'_>>()`
 
 use proptest::prelude::*;
 use simple_sip::headers::*;
 use simple_sip::multipart::{Multipart, MultipartWriter};
 use simple_sip::{
-    Frame, Header, Host, Message, MessageWriter, Method, ParseConfig, Params, Status,
+    Frame, Header, Host, Message, MessageWriter, Method, Params, ParseConfig, Status,
     StreamDecoder, Uri,
 };
 
@@ -39,7 +40,8 @@ fn token() -> impl Strategy<Value = String> {
 fn host() -> impl Strategy<Value = String> {
     prop_oneof![
         "[a-z][a-z0-9-]{0,8}(\\.[a-z][a-z0-9-]{0,8}){0,3}",
-        (0u8..=255, 0u8..=255, 0u8..=255, 1u8..=254).prop_map(|(a, b, c, d)| format!("{a}.{b}.{c}.{d}")),
+        (0u8..=255, 0u8..=255, 0u8..=255, 1u8..=254)
+            .prop_map(|(a, b, c, d)| format!("{a}.{b}.{c}.{d}")),
     ]
 }
 
@@ -50,9 +52,24 @@ fn spec() -> impl Strategy<Value = Spec> {
             proptest::option::of("[a-z0-9][a-z0-9._+-]{0,10}"),
             host(),
             proptest::option::of(any::<u16>()),
-            proptest::collection::vec(("[a-z][a-z0-9-]{0,6}", proptest::option::of("[a-z0-9.]{1,6}")), 0..3)
-                .prop_map(|ps| ps.iter().map(|(n, v)| match v { Some(v) => format!(";{n}={v}"), None => format!(";{n}") }).collect()),
-            prop_oneof![Just("UDP".to_owned()), Just("TCP".to_owned()), Just("TLS".to_owned()), Just("WS".to_owned())],
+            proptest::collection::vec(
+                ("[a-z][a-z0-9-]{0,6}", proptest::option::of("[a-z0-9.]{1,6}")),
+                0..3,
+            )
+            .prop_map(|ps| {
+                ps.iter()
+                    .map(|(n, v)| match v {
+                        Some(v) => format!(";{n}={v}"),
+                        None => format!(";{n}"),
+                    })
+                    .collect()
+            }),
+            prop_oneof![
+                Just("UDP".to_owned()),
+                Just("TCP".to_owned()),
+                Just("TLS".to_owned()),
+                Just("WS".to_owned())
+            ],
             "z9hG4bK[a-zA-Z0-9]{1,16}",
             proptest::option::of("[A-Za-z ,;\"\\\\]{1,16}"),
         ),
@@ -67,12 +84,34 @@ fn spec() -> impl Strategy<Value = Spec> {
             proptest::collection::vec(any::<u8>(), 0..200),
         ),
     )
-        .prop_map(|((method, user, host, port, uri_params, transport, branch, display), (tag, call_id, cseq, expires, event, state, ext, body))| Spec {
-            method, user, host, port, uri_params, transport, branch, display, tag, call_id, cseq, expires, event, state,
-            // distinct names, so each reads back by name
-            ext: ext.into_iter().enumerate().map(|(i, (n, v))| (format!("{n}-{i}"), v.trim().to_owned())).collect(),
-            body,
-        })
+        .prop_map(
+            |(
+                (method, user, host, port, uri_params, transport, branch, display),
+                (tag, call_id, cseq, expires, event, state, ext, body),
+            )| Spec {
+                method,
+                user,
+                host,
+                port,
+                uri_params,
+                transport,
+                branch,
+                display,
+                tag,
+                call_id,
+                cseq,
+                expires,
+                event,
+                state,
+                // distinct names, so each reads back by name
+                ext: ext
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (n, v))| (format!("{n}-{i}"), v.trim().to_owned()))
+                    .collect(),
+                body,
+            },
+        )
 }
 
 fn quoted(s: &str) -> String {
@@ -98,7 +137,8 @@ fn build_and_check(spec: &Spec) -> Result<Vec<u8>, TestCaseError> {
     let host_uri = format!("sip:{}", spec.host);
     let host = Uri::parse(&host_uri).unwrap().as_sip().unwrap().host;
     let branch = format!(";branch={}", spec.branch);
-    let via = Via { transport: &spec.transport, host, port: spec.port, params: Params::new(&branch) };
+    let via =
+        Via { transport: &spec.transport, host, port: spec.port, params: Params::new(&branch) };
     let display = spec.display.as_deref().map(quoted);
     let tag = format!(";tag={}", spec.tag);
     let from = FromHeader(NameAddr { display: display.as_deref(), uri, params: Params::new(&tag) });
@@ -122,14 +162,19 @@ fn build_and_check(spec: &Spec) -> Result<Vec<u8>, TestCaseError> {
     let mut out = Vec::new();
     let mut w = MessageWriter::request(&mut out, &method, &uri_text);
     w.header(&via).header(&from).header(&to).header(&call_id).header(&cseq);
-    w.header(&MaxForwards(70)).header(&Expires(spec.expires)).header(&event).header(&state).header(&contact);
+    w.header(&MaxForwards(70))
+        .header(&Expires(spec.expires))
+        .header(&event)
+        .header(&state)
+        .header(&contact);
     for (n, v) in &spec.ext {
         w.raw_header(n, v.as_bytes());
     }
     w.body(Some(&ct), &spec.body);
 
     let mut headers = [Header::EMPTY; 32];
-    let msg = Message::parse(&out, &mut headers).map_err(|e| TestCaseError::fail(format!("{e}\n{}", String::from_utf8_lossy(&out))))?;
+    let msg = Message::parse(&out, &mut headers)
+        .map_err(|e| TestCaseError::fail(format!("{e}\n{}", String::from_utf8_lossy(&out))))?;
     prop_assert_eq!(msg.method(), Some(method));
     prop_assert_eq!(Uri::parse(msg.request().unwrap().uri).unwrap(), uri);
     prop_assert_eq!(msg.require::<Via>().unwrap(), via);

@@ -33,7 +33,9 @@ impl<'a> AuthValue<'a> {
 
     /// The parameter `name` (case-insensitive), unquoted.
     pub fn param(&self, name: &str) -> Option<alloc::borrow::Cow<'a, str>> {
-        self.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| crate::scan::unquote(v))
+        self.iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| crate::scan::unquote(v))
     }
 
     fn parse_value(value: &'a [u8]) -> Result<Self, ParseError> {
@@ -137,6 +139,9 @@ mod tests {
         assert_eq!(w.iter().count(), 7);
         let a = Authorization::parse(b"Digest username=\"bob\", uri=\"sip:bob@biloxi.com\", nc=00000001, response=\"245f23415f11432b3434341c022\"").unwrap();
         assert_eq!(a.param("nc").unwrap(), "00000001");
-        assert_eq!(Authorization::parse(b"Digest username").unwrap_err().kind(), ErrorKind::Expected("'='"));
+        assert_eq!(
+            Authorization::parse(b"Digest username").unwrap_err().kind(),
+            ErrorKind::Expected("'='")
+        );
     }
 }

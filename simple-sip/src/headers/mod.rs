@@ -106,7 +106,10 @@ impl<'a> Iterator for ListSplit<'a> {
             self.pos = i;
             let item = trim_lws(&s[start..i]);
             if !item.is_empty() {
-                return Some(Ok((item, start + (s[start..i].len() - trim_lws_start(&s[start..i]).len()))));
+                return Some(Ok((
+                    item,
+                    start + (s[start..i].len() - trim_lws_start(&s[start..i]).len()),
+                )));
             }
         }
     }
@@ -374,13 +377,22 @@ mod tests {
 
     #[test]
     fn simple_headers() {
-        assert_eq!(CSeq::parse(b"314159 INVITE").unwrap(), CSeq { seq: 314159, method: Method::Invite });
+        assert_eq!(
+            CSeq::parse(b"314159 INVITE").unwrap(),
+            CSeq { seq: 314159, method: Method::Invite }
+        );
         assert_eq!(CSeq::parse(b"1INVITE").unwrap_err().kind(), ErrorKind::Expected("whitespace"));
-        assert_eq!(CallId::parse(b"a84b4c76e66710@pc33.atlanta.com").unwrap().0, "a84b4c76e66710@pc33.atlanta.com");
+        assert_eq!(
+            CallId::parse(b"a84b4c76e66710@pc33.atlanta.com").unwrap().0,
+            "a84b4c76e66710@pc33.atlanta.com"
+        );
         assert_eq!(Expires::parse(b"99999999999").unwrap(), Expires(u32::MAX));
         assert_eq!(MaxForwards::parse(b"70").unwrap(), MaxForwards(70));
         assert_eq!(MaxForwards::parse(b"7x").unwrap_err().kind(), ErrorKind::InvalidNumber);
         let r = RetryAfter::parse(b"18000 (in a meeting);duration=3600").unwrap();
-        assert_eq!((r.seconds, r.comment, r.params.get("duration")), (18000, Some("(in a meeting)"), Some("3600")));
+        assert_eq!(
+            (r.seconds, r.comment, r.params.get("duration")),
+            (18000, Some("(in a meeting)"), Some("3600"))
+        );
     }
 }

@@ -55,8 +55,12 @@ impl<'a> NameAddr<'a> {
                     Some(i) if rest[i] == b'<' => {
                         let start = c.pos();
                         let words = &rest[..i];
-                        let trimmed_len = words.len() - words.iter().rev().take_while(|&&b| is_lws(b)).count();
-                        if let Some(bad) = words[..trimmed_len].iter().position(|&b| !(TOKEN[b as usize] || is_lws(b))) {
+                        let trimmed_len =
+                            words.len() - words.iter().rev().take_while(|&&b| is_lws(b)).count();
+                        if let Some(bad) = words[..trimmed_len]
+                            .iter()
+                            .position(|&b| !(TOKEN[b as usize] || is_lws(b)))
+                        {
                             return Err(c.err_at(ErrorKind::Expected("display-name"), start + bad));
                         }
                         c.advance(i);
@@ -81,7 +85,11 @@ impl<'a> NameAddr<'a> {
             }
             // addr-spec without brackets ends at whitespace, ';' or ','
             let start = c.pos();
-            let len = c.rest().iter().position(|&b| is_lws(b) || b == b';' || b == b',').unwrap_or(c.rest().len());
+            let len = c
+                .rest()
+                .iter()
+                .position(|&b| is_lws(b) || b == b';' || b == b',')
+                .unwrap_or(c.rest().len());
             let uri = Uri::parse_at(&s[start..start + len], c.offset())?;
             c.advance(len);
             uri

@@ -101,10 +101,14 @@ mod tests {
         assert_eq!(v.transport, "UDP");
         assert_eq!(v.host, Host::Domain("pc33.atlanta.com"));
         assert_eq!(v.branch(), Some("z9hG4bK776asdhds"));
-        let v = Via::parse(b"SIP / 2.0 / TCP 192.0.2.1 : 5060 ;received=192.0.2.207;rport=5061").unwrap();
+        let v = Via::parse(b"SIP / 2.0 / TCP 192.0.2.1 : 5060 ;received=192.0.2.207;rport=5061")
+            .unwrap();
         assert_eq!(v.port, Some(5060));
         assert_eq!(v.rport(), Some(Some(5061)));
-        let v = Via::parse(b"SIP/2.0/UDP server10.biloxi.com;branch=z9hG4bK4b43c2ff8.1\r\n ;received=192.0.2.3").unwrap();
+        let v = Via::parse(
+            b"SIP/2.0/UDP server10.biloxi.com;branch=z9hG4bK4b43c2ff8.1\r\n ;received=192.0.2.3",
+        )
+        .unwrap();
         assert_eq!(v.received(), Some("192.0.2.3"));
         let v = Via::parse(b"SIP/2.0/TLS [2001:db8::9:1];received=2001:db8::9:255;rport").unwrap();
         assert_eq!(v.rport(), Some(None));

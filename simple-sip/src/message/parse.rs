@@ -186,7 +186,11 @@ fn parse_start_line(line: &[u8]) -> Result<StartLine<'_>, ParseError> {
         return Err(ParseError::new(ErrorKind::InvalidMethod, 0));
     }
     if line.get(i) != Some(&b' ') {
-        let kind = if line.get(i).is_some() { ErrorKind::InvalidMethod } else { ErrorKind::InvalidStartLine };
+        let kind = if line.get(i).is_some() {
+            ErrorKind::InvalidMethod
+        } else {
+            ErrorKind::InvalidStartLine
+        };
         return Err(ParseError::new(kind, i));
     }
     let method = Method::from_token(utf8(&line[..i], 0)?);
@@ -236,7 +240,8 @@ fn parse_status_line(line: &[u8]) -> Result<StatusLine<'_>, ParseError> {
         Some(_) => return Err(ParseError::new(ErrorKind::InvalidStatusCode, code_at)),
     };
     // 3 digits of 100..=699 always fit in u16
-    let code = u16::try_from(code).map_err(|_| ParseError::new(ErrorKind::InvalidStatusCode, code_at))?;
+    let code =
+        u16::try_from(code).map_err(|_| ParseError::new(ErrorKind::InvalidStatusCode, code_at))?;
     Ok(StatusLine { code, reason })
 }
 
@@ -248,7 +253,8 @@ pub(super) fn content_length(
     let mut found: Option<usize> = None;
     for h in headers.iter().filter(|h| h.kind == HeaderName::ContentLength) {
         let at = super::offset_in(src, h.value);
-        let n = parse_content_length(h.value).ok_or(ParseError::new(ErrorKind::InvalidContentLength, at))?;
+        let n = parse_content_length(h.value)
+            .ok_or(ParseError::new(ErrorKind::InvalidContentLength, at))?;
         match found {
             Some(prev) if prev != n => {
                 return Err(ParseError::new(ErrorKind::ConflictingContentLength, at));

@@ -185,12 +185,21 @@ mod tests {
     #[test]
     fn keepalives() {
         let mut d = StreamDecoder::default();
-        assert_eq!(d.decode(b"\r\n\r\n").unwrap(), Status::Complete(Frame::KeepAlive { ping: true, len: 4 }));
+        assert_eq!(
+            d.decode(b"\r\n\r\n").unwrap(),
+            Status::Complete(Frame::KeepAlive { ping: true, len: 4 })
+        );
         // half a ping, or a stray CRLF: wait and see
         assert_eq!(d.decode(b"\r\n").unwrap(), Status::Partial);
         d.ping_sent();
-        assert_eq!(d.decode(b"\r\n").unwrap(), Status::Complete(Frame::KeepAlive { ping: false, len: 2 }));
-        assert_eq!(d.decode(b"\r\nM").unwrap(), Status::Complete(Frame::KeepAlive { ping: false, len: 2 }));
+        assert_eq!(
+            d.decode(b"\r\n").unwrap(),
+            Status::Complete(Frame::KeepAlive { ping: false, len: 2 })
+        );
+        assert_eq!(
+            d.decode(b"\r\nM").unwrap(),
+            Status::Complete(Frame::KeepAlive { ping: false, len: 2 })
+        );
     }
 
     #[test]
