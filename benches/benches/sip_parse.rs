@@ -114,6 +114,10 @@ fn mean_ns(group: &str, function: &str) -> Option<f64> {
 fn main() {
     benches();
     Criterion::default().configure_from_args().final_summary();
+    // `cargo test` runs each benchmark once without `--bench`: there are no fresh timings
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
     println!("\nratios (peer mean time / simple-sip mean time; higher is better for simple-sip):");
     for name in ["notify-pidf", "message"] {
         let group = format!("sip_parse_{name}");

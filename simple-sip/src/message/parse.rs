@@ -250,19 +250,26 @@ pub(super) fn content_length(
     headers: &[Header<'_>],
     src: &[u8],
 ) -> Result<Option<usize>, ParseError> {
-    let mut found: Option<usize> = None;
+    let mut found = None;
     for h in headers.iter().filter(|h| h.kind == HeaderName::ContentLength) {
-        let at = super::offset_in(src, h.value);
-        let n = parse_content_length(h.value)
-            .ok_or(ParseError::new(ErrorKind::InvalidContentLength, at))?;
-        match found {
-            Some(prev) if prev != n => {
-                return Err(ParseError::new(ErrorKind::ConflictingContentLength, at));
-            }
-            _ => found = Some(n),
-        }
+        merge_content_length(&mut found, h.value, super::offset_in(src, h.value))?;
     }
     Ok(found)
+}
+
+/// Adds one Content-Length value (at offset `at`) to what was found so far.
+pub(super) fn merge_content_length(
+    found: &mut Option<usize>,
+    value: &[u8],
+    at: usize,
+) -> Result<(), ParseError> {
+    let n =
+        parse_content_length(value).ok_or(ParseError::new(ErrorKind::InvalidContentLength, at))?;
+    if found.is_some_and(|prev| prev != n) {
+        return Err(ParseError::new(ErrorKind::ConflictingContentLength, at));
+    }
+    *found = Some(n);
+    Ok(())
 }
 
 /// `Content-Length = ( "Content-Length" / "l" ) HCOLON 1*DIGIT`
@@ -328,4 +335,96 @@ pub(super) fn parse_stream<'h, 'b>(
         return Ok(Status::Partial);
     };
     Ok(Status::Complete((Message { start: head.start, headers, body, src }, skip + end)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (input, error kind, offset) for the datagram parser.
+    const BAD: &[(&[u8], ErrorKind, usize)] = &[
+        (b"INVITE sip:a SIP/3.0\r\n\r\n", ErrorKind::UnsupportedVersion, 13),
+        (b"SIP/2.0 99 Low\r\n\r\n", ErrorKind::InvalidStatusCode, 8),
+        (b"SIP/1.0 200 OK\r\n\r\n", ErrorKind::UnsupportedVersion, 0),
+        (b"INV@TE sip:a SIP/2.0\r\n\r\n", ErrorKind::InvalidMethod, 3),
+        (b"INVITE  sip:a SIP/2.0\r\n\r\n", ErrorKind::InvalidStartLine, 7),
+        (b"OPTIONS sip:a SIP/2.0\r\nTo <sip:a>\r\n\r\n", ErrorKind::MissingColon, 26),
+        (b"OPTIONS sip:a SIP/2.0\r\nT@o: x\r\n\r\n", ErrorKind::InvalidHeaderName, 24),
+        (b"OPTIONS sip:a SIP/2.0\r\n  x: y\r\n\r\n", ErrorKind::UnexpectedContinuation, 23),
+        (b"OPTIONS sip:a SIP/2.0\r\nTo: a\x00b\r\n\r\n", ErrorKind::InvalidHeaderValue, 28),
+        (b"OPTIONS sip:a SIP/2.0\r\nTo: a\rb\r\n\r\n", ErrorKind::BareCarriageReturn, 28),
+        (b"OPTIONS sip:a SIP/2.0\r\nl: 5\r\n\r\nabc", ErrorKind::BodyTruncated, 31),
+        (b"OPTIONS sip:a SIP/2.0\r\nl: x\r\n\r\n", ErrorKind::InvalidContentLength, 26),
+        (
+            b"OPTIONS sip:a SIP/2.0\r\nl: 1\r\nContent-Length: 2\r\n\r\nab",
+            ErrorKind::ConflictingContentLength,
+            45,
+        ),
+        (b"OPTIONS sip:a SIP/2.0\r\nTo: x\r\n", ErrorKind::UnexpectedEnd, 30),
+    ];
+
+    #[test]
+    fn errors_name_the_construct_and_its_offset() {
+        for &(input, kind, offset) in BAD {
+            let mut headers = [Header::EMPTY; 8];
+            let e = parse_datagram(input, &mut headers, &ParseConfig::default()).unwrap_err();
+            assert_eq!(
+                (e.kind(), e.offset()),
+                (kind, offset),
+                "{}",
+                String::from_utf8_lossy(input)
+            );
+        }
+    }
+
+    #[test]
+    fn limits_and_status_codes() {
+        let msg = b"OPTIONS sip:a SIP/2.0\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n";
+        let mut two = [Header::EMPTY; 2];
+        let e = parse_datagram(msg, &mut two, &ParseConfig::default()).unwrap_err();
+        assert_eq!((e.kind(), e.status_code()), (ErrorKind::TooManyHeaders, 513));
+        let small = ParseConfig { max_head_size: 30, ..ParseConfig::default() };
+        let e = parse_datagram(msg, &mut [Header::EMPTY; 8], &small).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::HeadTooLarge);
+        let tiny_body = ParseConfig { max_body_size: 1, ..ParseConfig::default() };
+        let e =
+            parse_datagram(b"MESSAGE sip:a SIP/2.0\r\n\r\nhi", &mut [Header::EMPTY; 8], &tiny_body)
+                .unwrap_err();
+        assert_eq!((e.kind(), e.status_code()), (ErrorKind::BodyTooLarge, 413));
+    }
+
+    #[test]
+    fn lenient_where_the_rfc_allows() {
+        // bare LF line ends, leading CRLFs, folding, no reason phrase, body to end of datagram
+        let msg = b"\r\n\r\nSIP/2.0 200\nVia: SIP/2.0/UDP a\n ;branch=z9hG4bK1\n\nbody";
+        let mut headers = [Header::EMPTY; 8];
+        let m = parse_datagram(msg, &mut headers, &ParseConfig::default()).unwrap();
+        assert_eq!(m.status_code(), Some(200));
+        assert_eq!(m.headers()[0].value(), b"SIP/2.0/UDP a\n ;branch=z9hG4bK1");
+        assert_eq!(m.body(), b"body");
+        // extra bytes after Content-Length in a datagram are ignored (RFC 3261 §18.3)
+        let msg = b"MESSAGE sip:a SIP/2.0\r\nl: 2\r\n\r\nhi there";
+        let m = parse_datagram(msg, &mut headers, &ParseConfig::default()).unwrap();
+        assert_eq!(m.body(), b"hi");
+    }
+
+    #[test]
+    fn stream_partial_then_complete() {
+        let msg = b"MESSAGE sip:a SIP/2.0\r\nl: 2\r\n\r\nhi";
+        for n in 0..msg.len() {
+            let mut headers = [Header::EMPTY; 8];
+            assert!(
+                parse_stream(&msg[..n], &mut headers, &ParseConfig::default())
+                    .unwrap()
+                    .is_partial()
+            );
+        }
+        let mut headers = [Header::EMPTY; 8];
+        let Status::Complete((m, used)) =
+            parse_stream(msg, &mut headers, &ParseConfig::default()).unwrap()
+        else {
+            panic!("complete message")
+        };
+        assert_eq!((m.body(), used), (&b"hi"[..], msg.len()));
+    }
 }

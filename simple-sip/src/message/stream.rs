@@ -1,7 +1,7 @@
 //! Framing SIP messages on a stream transport by Content-Length (RFC 3261 §18.3), with the
 //! CRLF keep-alives of RFC 5626 §4.4.1.
 
-use super::parse::{HeaderLine, next_header, parse_content_length, skip_leading_newlines};
+use super::parse::{HeaderLine, merge_content_length, next_header, skip_leading_newlines};
 use super::{HeaderName, ParseConfig, Status};
 use crate::error::{ErrorKind, ParseError};
 
@@ -146,12 +146,7 @@ fn declared_length(buf: &[u8], start: usize, body_start: usize) -> Result<usize,
         match next_header(head, pos)? {
             Status::Complete(HeaderLine::Header(h, next)) => {
                 if h.kind() == HeaderName::ContentLength {
-                    let n = parse_content_length(h.value())
-                        .ok_or(ParseError::new(ErrorKind::InvalidContentLength, pos))?;
-                    if found.is_some_and(|prev| prev != n) {
-                        return Err(ParseError::new(ErrorKind::ConflictingContentLength, pos));
-                    }
-                    found = Some(n);
+                    merge_content_length(&mut found, h.value(), super::offset_in(head, h.value()))?;
                 }
                 pos = next;
             }
