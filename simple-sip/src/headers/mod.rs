@@ -104,12 +104,10 @@ impl<'a> Iterator for ListSplit<'a> {
                 i += 1;
             }
             self.pos = i;
+            // leading whitespace was skipped above, so the element starts at `start`
             let item = trim_lws(&s[start..i]);
             if !item.is_empty() {
-                return Some(Ok((
-                    item,
-                    start + (s[start..i].len() - trim_lws_start(&s[start..i]).len()),
-                )));
+                return Some(Ok((item, start)));
             }
         }
     }
