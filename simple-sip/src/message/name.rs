@@ -34,6 +34,10 @@ macro_rules! header_names {
                 }
             }
 
+            /// Every named variant, in table order.
+            #[cfg(test)]
+            pub(crate) const ALL: &'static [Self] = &[$( Self::$variant, )*];
+
             /// Classifies a header name as written on the wire (case-insensitive, compact forms too).
             pub fn from_bytes(name: &[u8]) -> Self {
                 if name.len() == 1 {
@@ -196,5 +200,17 @@ mod tests {
         assert_eq!(HeaderName::from_bytes(b"q"), HeaderName::Other);
         assert_eq!(HeaderName::Contact.compact(), Some("m"));
         assert_eq!(HeaderName::CSeq.compact(), None);
+    }
+
+    #[test]
+    fn lower_case_table_matches_canonical_names() {
+        for &name in HeaderName::ALL {
+            let canon = name.as_str().unwrap();
+            assert_eq!(HeaderName::from_bytes(canon.as_bytes()), name, "{canon}");
+            assert_eq!(HeaderName::from_bytes(canon.to_ascii_uppercase().as_bytes()), name);
+            if let Some(c) = name.compact() {
+                assert_eq!(HeaderName::from_bytes(c.to_ascii_uppercase().as_bytes()), name);
+            }
+        }
     }
 }
