@@ -1,0 +1,518 @@
+//! Reading XML into a [`Document`] with quick-xml's pull reader, checking what quick-xml
+//! leaves to the caller: names, namespace bindings, entity references, characters, the
+//! single root element, and the configured limits.
+
+use quick_xml::XmlVersion;
+use quick_xml::errors::{Error as QxError, IllFormedError};
+use quick_xml::events::Event;
+use quick_xml::reader::Reader;
+
+use crate::error::{XmlError, XmlErrorKind};
+use crate::tree::{Attribute, Document, NodeId, NodeKind, QName, XML_NS, XMLNS_NS};
+
+/// Limits that bound the work and memory of parsing untrusted XML.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ParseConfig {
+    /// Largest accepted input, in bytes (default 16 MiB).
+    pub max_input: usize,
+    /// Deepest element nesting (default 256).
+    pub max_depth: usize,
+    /// Most nodes of any kind (default 1 000 000).
+    pub max_nodes: usize,
+    /// Most attributes, namespace declarations included, on one element (default 256).
+    pub max_attributes: usize,
+}
+
+impl Default for ParseConfig {
+    fn default() -> Self {
+        Self { max_input: 16 << 20, max_depth: 256, max_nodes: 1_000_000, max_attributes: 256 }
+    }
+}
+
+impl Document {
+    /// Parses a UTF-8 XML document with the default [`ParseConfig`].
+    pub fn parse(input: &[u8]) -> Result<Self, XmlError> {
+        Self::parse_with(input, &ParseConfig::default())
+    }
+
+    /// Parses a UTF-8 XML document within the given limits.
+    pub fn parse_with(input: &[u8], config: &ParseConfig) -> Result<Self, XmlError> {
+        Parser::new(input, config)?.run()
+    }
+
+    /// Parses a string.
+    #[allow(clippy::should_implement_trait)]
+    pub fn from_str(input: &str) -> Result<Self, XmlError> {
+        Self::parse(input.as_bytes())
+    }
+}
+
+struct Parser<'a> {
+    input: &'a [u8],
+    reader: Reader<&'a [u8]>,
+    config: &'a ParseConfig,
+    doc: Document,
+    /// Open elements; the document node at the bottom.
+    open: Vec<NodeId>,
+    /// Namespace bindings in scope, innermost last; `marks[i]` is the length before the
+    /// declarations of `open[i + 1]`.
+    bindings: Vec<(Option<String>, String)>,
+    marks: Vec<usize>,
+    text: String,
+    text_start: usize,
+    nodes: usize,
+    seen_root: bool,
+    /// Internal general entities of the DOCTYPE: name, literal value, usable.
+    entities: Vec<Entity>,
+    /// Bytes of entity expansion left (bounds "billion laughs").
+    expansion_budget: usize,
+}
+
+#[derive(Debug, Clone)]
+struct Entity {
+    name: String,
+    value: String,
+    /// Fully expanded value, when it is plain text within the size cap.
+    expanded: Option<String>,
+}
+
+/// Largest expansion of one internal entity.
+const MAX_ENTITY_EXPANSION: usize = 64 << 10;
+
+/// Reads `<!ENTITY name "value">` declarations from a DOCTYPE's internal subset; parameter
+/// and external entities are skipped (references to them stay unresolvable).
+fn entity_decls(doctype: &str) -> Vec<Entity> {
+    let mut out: Vec<Entity> = Vec::new();
+    let mut rest = doctype;
+    while let Some(i) = rest.find("<!ENTITY") {
+        rest = &rest[i + 8..];
+        let r = rest.trim_start();
+        if r.starts_with('%') {
+            continue;
+        }
+        let name_end = r.find(|c: char| c.is_ascii_whitespace()).unwrap_or(r.len());
+        let name = &r[..name_end];
+        let r2 = r[name_end..].trim_start();
+        let Some(q) = r2.chars().next().filter(|c| *c == '"' || *c == '\'') else { continue };
+        let Some(end) = r2[1..].find(q) else { break };
+        if crate::tree::is_ncname(name) && !out.iter().any(|e| e.name == name) {
+            out.push(Entity {
+                name: name.to_owned(),
+                value: r2[1..=end].to_owned(),
+                expanded: None,
+            });
+        }
+    }
+    // expand in declaration order: an entity may only use ones declared before it
+    for i in 0..out.len() {
+        out[i].expanded = expand(&out[i].value, &out[..i]);
+    }
+    out
+}
+
+/// Expands character, predefined and (already expanded) entity references of a literal;
+/// `None` if it refers to something unknown, holds markup, or grows past the cap.
+fn expand(value: &str, known: &[Entity]) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let end = rest[i..].find(';')? + i;
+        let name = &rest[i + 1..end];
+        match name {
+            "lt" => out.push('<'),
+            "gt" => out.push('>'),
+            "amp" => out.push('&'),
+            "apos" => out.push('\''),
+            "quot" => out.push('"'),
+            _ if name.starts_with('#') => {
+                let n = if let Some(h) = name.strip_prefix("#x") {
+                    u32::from_str_radix(h, 16).ok()?
+                } else {
+                    name[1..].parse().ok()?
+                };
+                out.push(char::from_u32(n)?);
+            }
+            _ => out.push_str(known.iter().find(|e| e.name == name)?.expanded.as_deref()?),
+        }
+        if out.len() > MAX_ENTITY_EXPANSION {
+            return None;
+        }
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    (!out.contains('<') && out.len() <= MAX_ENTITY_EXPANSION).then_some(out)
+}
+
+fn err(kind: XmlErrorKind, offset: usize) -> XmlError {
+    XmlError::new(kind, offset)
+}
+
+fn pos(p: u64) -> usize {
+    usize::try_from(p).unwrap_or(usize::MAX)
+}
+
+/// XML 1.0 `Char`: everything but most C0 controls, surrogates (impossible in `str`) and
+/// U+FFFE/U+FFFF.
+fn bad_char(s: &str) -> Option<usize> {
+    s.char_indices()
+        .find(|&(_, c)| {
+            (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{FFFE}' || c == '\u{FFFF}'
+        })
+        .map(|(i, _)| i)
+}
+
+fn is_xml_ws(s: &str) -> bool {
+    s.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+}
+
+impl<'a> Parser<'a> {
+    fn new(input: &'a [u8], config: &'a ParseConfig) -> Result<Self, XmlError> {
+        if input.len() > config.max_input {
+            return Err(err(XmlErrorKind::InputTooLarge, config.max_input));
+        }
+        if let Err(e) = core::str::from_utf8(input) {
+            return Err(err(XmlErrorKind::InvalidEncoding, e.valid_up_to()));
+        }
+        let mut reader = Reader::from_reader(input);
+        let c = reader.config_mut();
+        c.trim_text(false);
+        c.check_end_names = true;
+        c.check_comments = true;
+        c.expand_empty_elements = false;
+        c.allow_unmatched_ends = false;
+        c.allow_dangling_amp = false;
+        Ok(Self {
+            input,
+            reader,
+            config,
+            doc: Document::new(),
+            open: vec![Document::ROOT],
+            bindings: Vec::new(),
+            marks: Vec::new(),
+            text: String::new(),
+            text_start: 0,
+            nodes: 1,
+            seen_root: false,
+            entities: Vec::new(),
+            expansion_budget: config.max_input,
+        })
+    }
+
+    fn map_qx(&self, e: &QxError) -> XmlError {
+        let at = pos(self.reader.error_position());
+        let kind = match e {
+            QxError::IllFormed(
+                IllFormedError::MissingEndTag(_)
+                | IllFormedError::UnmatchedEndTag(_)
+                | IllFormedError::MismatchedEndTag { .. },
+            ) => XmlErrorKind::MismatchedTag,
+            QxError::InvalidAttr(_) => XmlErrorKind::InvalidAttribute,
+            QxError::Escape(_) => XmlErrorKind::UnknownEntity,
+            QxError::Encoding(_) => XmlErrorKind::InvalidEncoding,
+            QxError::Io(_) | QxError::Syntax(_) | QxError::IllFormed(_) | QxError::Namespace(_) => {
+                XmlErrorKind::Syntax
+            }
+        };
+        err(kind, at)
+    }
+
+    fn count_node(&mut self, at: usize) -> Result<(), XmlError> {
+        self.nodes += 1;
+        if self.nodes > self.config.max_nodes {
+            return Err(err(XmlErrorKind::TooManyNodes, at));
+        }
+        Ok(())
+    }
+
+    fn parent(&self) -> NodeId {
+        self.open.last().copied().unwrap_or(Document::ROOT)
+    }
+
+    fn at_top(&self) -> bool {
+        self.open.len() == 1
+    }
+
+    fn flush_text(&mut self) -> Result<(), XmlError> {
+        if self.text.is_empty() {
+            return Ok(());
+        }
+        if self.at_top() && !is_xml_ws(&self.text) {
+            return Err(err(XmlErrorKind::ContentOutsideRoot, self.text_start));
+        }
+        self.count_node(self.text_start)?;
+        let t = core::mem::take(&mut self.text);
+        let id = self.doc.create_text(t);
+        let parent = self.parent();
+        self.doc.append_child(parent, id);
+        Ok(())
+    }
+
+    fn push_text(&mut self, s: &str, at: usize) -> Result<(), XmlError> {
+        if let Some(i) = bad_char(s) {
+            return Err(err(XmlErrorKind::InvalidChar, at + i));
+        }
+        if self.text.is_empty() {
+            self.text_start = at;
+        }
+        self.text.push_str(s);
+        Ok(())
+    }
+
+    fn lookup(&self, prefix: Option<&str>) -> Option<&str> {
+        match prefix {
+            Some("xml") => return Some(XML_NS),
+            Some("xmlns") => return Some(XMLNS_NS),
+            _ => {}
+        }
+        self.bindings
+            .iter()
+            .rev()
+            .find(|(p, _)| p.as_deref() == prefix)
+            .map(|(_, u)| u.as_str())
+            .filter(|u| !u.is_empty())
+    }
+
+    fn run(mut self) -> Result<Document, XmlError> {
+        loop {
+            let start = pos(self.reader.buffer_position());
+            let event = match self.reader.read_event() {
+                Ok(e) => e,
+                Err(e) => return Err(self.map_qx(&e)),
+            };
+            match event {
+                Event::Decl(d) => {
+                    if start != 0 {
+                        return Err(err(XmlErrorKind::Syntax, start));
+                    }
+                    if let Some(enc) = d.encoding() {
+                        let enc = enc.map_err(|_| err(XmlErrorKind::Syntax, start))?;
+                        let ok = [b"utf-8".as_slice(), b"utf8", b"us-ascii", b"ascii"]
+                            .iter()
+                            .any(|e| enc.eq_ignore_ascii_case(e));
+                        if !ok {
+                            return Err(err(XmlErrorKind::InvalidEncoding, start));
+                        }
+                    }
+                    let raw = &self.input[start..pos(self.reader.buffer_position())];
+                    let content = raw
+                        .strip_prefix(b"<?xml")
+                        .and_then(|r| r.strip_suffix(b"?>"))
+                        .ok_or_else(|| err(XmlErrorKind::Syntax, start))?;
+                    self.doc.declaration = Some(String::from_utf8_lossy(content).into_owned());
+                }
+                Event::DocType(t) => {
+                    if self.seen_root || self.doc.doctype.is_some() {
+                        return Err(err(XmlErrorKind::MisplacedDoctype, start));
+                    }
+                    self.flush_text()?;
+                    let s = t.decode().map_err(|_| err(XmlErrorKind::InvalidEncoding, start))?;
+                    self.entities = entity_decls(&s);
+                    self.doc.doctype = Some(s.into_owned());
+                }
+                Event::Start(e) => {
+                    self.flush_text()?;
+                    self.start_element(&e, start, false)?;
+                }
+                Event::Empty(e) => {
+                    self.flush_text()?;
+                    self.start_element(&e, start, true)?;
+                }
+                Event::End(_) => {
+                    self.flush_text()?;
+                    self.open.pop();
+                    if let Some(m) = self.marks.pop() {
+                        self.bindings.truncate(m);
+                    }
+                }
+                Event::Text(t) => {
+                    let s =
+                        t.xml10_content().map_err(|_| err(XmlErrorKind::InvalidEncoding, start))?;
+                    self.push_text(&s, start)?;
+                }
+                Event::CData(t) => {
+                    if self.at_top() {
+                        return Err(err(XmlErrorKind::ContentOutsideRoot, start));
+                    }
+                    let s = t.decode().map_err(|_| err(XmlErrorKind::InvalidEncoding, start))?;
+                    let s = s.replace("\r\n", "\n").replace('\r', "\n");
+                    self.push_text(&s, start)?;
+                }
+                Event::GeneralRef(r) => {
+                    if self.at_top() {
+                        return Err(err(XmlErrorKind::ContentOutsideRoot, start));
+                    }
+                    let c = if r.is_char_ref() {
+                        match r.resolve_char_ref() {
+                            Ok(Some(c)) => c,
+                            _ => return Err(err(XmlErrorKind::InvalidChar, start)),
+                        }
+                    } else {
+                        match &*r.decode().map_err(|_| err(XmlErrorKind::InvalidEncoding, start))? {
+                            "lt" => '<',
+                            "gt" => '>',
+                            "amp" => '&',
+                            "apos" => '\'',
+                            "quot" => '"',
+                            name => {
+                                let v = self
+                                    .entities
+                                    .iter()
+                                    .find(|e| e.name == name)
+                                    .and_then(|e| e.expanded.clone())
+                                    .ok_or_else(|| err(XmlErrorKind::UnknownEntity, start))?;
+                                self.expansion_budget = self
+                                    .expansion_budget
+                                    .checked_sub(v.len())
+                                    .ok_or_else(|| err(XmlErrorKind::InputTooLarge, start))?;
+                                self.push_text(&v, start)?;
+                                continue;
+                            }
+                        }
+                    };
+                    let mut buf = [0u8; 4];
+                    let s: &str = c.encode_utf8(&mut buf);
+                    if let Some(i) = bad_char(s) {
+                        return Err(err(XmlErrorKind::InvalidChar, start + i));
+                    }
+                    if self.text.is_empty() {
+                        self.text_start = start;
+                    }
+                    self.text.push(c);
+                }
+                Event::Comment(t) => {
+                    self.flush_text()?;
+                    let s = t.decode().map_err(|_| err(XmlErrorKind::InvalidEncoding, start))?;
+                    if let Some(i) = bad_char(&s) {
+                        return Err(err(XmlErrorKind::InvalidChar, start + 4 + i));
+                    }
+                    self.count_node(start)?;
+                    let id = self.doc.create_comment(s.replace("\r\n", "\n"));
+                    let parent = self.parent();
+                    self.doc.append_child(parent, id);
+                }
+                Event::PI(p) => {
+                    self.flush_text()?;
+                    let target = core::str::from_utf8(p.target())
+                        .map_err(|_| err(XmlErrorKind::InvalidEncoding, start))?;
+                    if !crate::tree::is_ncname(target) || target.eq_ignore_ascii_case("xml") {
+                        return Err(err(XmlErrorKind::InvalidName, start + 2));
+                    }
+                    let data = core::str::from_utf8(p.content())
+                        .map_err(|_| err(XmlErrorKind::InvalidEncoding, start))?;
+                    let data = data.trim_start_matches([' ', '\t', '\r', '\n']);
+                    if let Some(i) = bad_char(data) {
+                        return Err(err(XmlErrorKind::InvalidChar, start + i));
+                    }
+                    self.count_node(start)?;
+                    let id = self.doc.create_pi(target, data);
+                    let parent = self.parent();
+                    self.doc.append_child(parent, id);
+                }
+                Event::Eof => {
+                    if !self.at_top() {
+                        return Err(err(XmlErrorKind::MismatchedTag, self.input.len()));
+                    }
+                    self.flush_text()?;
+                    if !self.seen_root {
+                        return Err(err(XmlErrorKind::MissingRoot, self.input.len()));
+                    }
+                    return Ok(self.doc);
+                }
+            }
+        }
+    }
+
+    fn start_element(
+        &mut self,
+        e: &quick_xml::events::BytesStart<'_>,
+        start: usize,
+        empty: bool,
+    ) -> Result<(), XmlError> {
+        if self.at_top() {
+            if self.seen_root {
+                return Err(err(XmlErrorKind::ContentOutsideRoot, start));
+            }
+            self.seen_root = true;
+        }
+        if self.open.len() > self.config.max_depth {
+            return Err(err(XmlErrorKind::TooDeep, start));
+        }
+        self.count_node(start)?;
+        let raw_name = core::str::from_utf8(e.name().as_ref())
+            .map_err(|_| err(XmlErrorKind::InvalidEncoding, start))?
+            .to_owned();
+        let name =
+            QName::parse(&raw_name).ok_or_else(|| err(XmlErrorKind::InvalidName, start + 1))?;
+        let mut attributes: Vec<Attribute> = Vec::new();
+        let mark = self.bindings.len();
+        for a in e.attributes().with_checks(true) {
+            let a = a.map_err(|_| err(XmlErrorKind::InvalidAttribute, start))?;
+            if attributes.len() >= self.config.max_attributes {
+                return Err(err(XmlErrorKind::TooManyAttributes, start));
+            }
+            let key = core::str::from_utf8(a.key.as_ref())
+                .map_err(|_| err(XmlErrorKind::InvalidEncoding, start))?;
+            let aname = QName::parse(key).ok_or_else(|| err(XmlErrorKind::InvalidName, start))?;
+            let entities = &self.entities;
+            let budget = &mut self.expansion_budget;
+            let value = a
+                .normalized_value_with(XmlVersion::Implicit1_0, 1, |name| {
+                    if let Some(v) = quick_xml::escape::resolve_predefined_entity(name) {
+                        return Some(v);
+                    }
+                    let v = entities.iter().find(|e| e.name == name)?.expanded.as_deref()?;
+                    // an expansion holding '&' would be re-read as a reference: refuse it
+                    if v.contains('&') {
+                        return None;
+                    }
+                    *budget = budget.checked_sub(v.len())?;
+                    Some(v)
+                })
+                .map_err(|_| err(XmlErrorKind::UnknownEntity, start))?
+                .into_owned();
+            if let Some(i) = bad_char(&value) {
+                return Err(err(XmlErrorKind::InvalidChar, start + i));
+            }
+            if let Some(declared) = aname.declared_prefix() {
+                let bad = match declared {
+                    Some("xmlns") => true,
+                    Some("xml") => value != XML_NS,
+                    Some(_) => value.is_empty() || value == XML_NS || value == XMLNS_NS,
+                    None => value == XML_NS || value == XMLNS_NS,
+                };
+                if bad {
+                    return Err(err(XmlErrorKind::InvalidNamespaceDeclaration, start));
+                }
+                self.bindings.push((declared.map(str::to_owned), value.clone()));
+            }
+            attributes.push(Attribute { name: aname, value });
+        }
+        if let Some(p) = name.prefix() {
+            if self.lookup(Some(p)).is_none() {
+                return Err(err(XmlErrorKind::UnboundPrefix, start + 1));
+            }
+        }
+        for a in &attributes {
+            if a.is_namespace_decl() {
+                continue;
+            }
+            if let Some(p) = a.name.prefix() {
+                if self.lookup(Some(p)).is_none() {
+                    return Err(err(XmlErrorKind::UnboundPrefix, start));
+                }
+            }
+        }
+        let id = self.doc.create_node(NodeKind::Element(crate::tree::Element { name, attributes }));
+        let parent = self.parent();
+        self.doc.append_child(parent, id);
+        if empty {
+            self.bindings.truncate(mark);
+        } else {
+            self.open.push(id);
+            self.marks.push(mark);
+        }
+        Ok(())
+    }
+}

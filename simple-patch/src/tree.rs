@@ -1,0 +1,753 @@
+//! A namespace-aware, mutable XML tree.
+//!
+//! Nodes live in an arena inside [`Document`] and are named by [`NodeId`]s. Names are kept
+//! lexically (prefix and local part) and namespace declarations are kept as the `xmlns` /
+//! `xmlns:p` attributes they were written as, in document order, so a document writes back the
+//! way it was read; namespaces are resolved on demand by walking the ancestors, which is what
+//! RFC 5261 needs when a patch adds, replaces or removes a declaration.
+
+use core::fmt;
+
+/// The namespace bound to the `xml` prefix by the Namespaces in XML recommendation.
+pub const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
+/// The namespace of `xmlns` declarations themselves.
+pub const XMLNS_NS: &str = "http://www.w3.org/2000/xmlns/";
+
+/// A handle to a node of one [`Document`]. Copy it freely; it stays valid until the node is
+/// removed or the document compacted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(u32);
+
+impl NodeId {
+    /// The index of the node in its document's arena.
+    pub const fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A qualified name as written: optional prefix and local part.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct QName {
+    /// The prefix, without the colon; `None` for an unprefixed name.
+    pub prefix: Option<String>,
+    /// The local part.
+    pub local: String,
+}
+
+impl QName {
+    /// An unprefixed name.
+    pub fn new(local: impl Into<String>) -> Self {
+        Self { prefix: None, local: local.into() }
+    }
+
+    /// A prefixed name.
+    pub fn prefixed(prefix: impl Into<String>, local: impl Into<String>) -> Self {
+        Self { prefix: Some(prefix.into()), local: local.into() }
+    }
+
+    /// Parses `prefix:local` or `local`; `None` unless both parts are NCNames.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.split_once(':') {
+            Some((p, l)) if is_ncname(p) && is_ncname(l) => Some(Self::prefixed(p, l)),
+            Some(_) => None,
+            None if is_ncname(s) => Some(Self::new(s)),
+            None => None,
+        }
+    }
+
+    /// The prefix as a `&str`, if any.
+    pub fn prefix(&self) -> Option<&str> {
+        self.prefix.as_deref()
+    }
+
+    /// If this attribute name is a namespace declaration, the prefix it declares
+    /// (`Some(None)` for `xmlns`, `Some(Some("p"))` for `xmlns:p`).
+    pub fn declared_prefix(&self) -> Option<Option<&str>> {
+        match self.prefix.as_deref() {
+            None if self.local == "xmlns" => Some(None),
+            Some("xmlns") => Some(Some(&self.local)),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for QName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(p) = &self.prefix {
+            write!(f, "{p}:")?;
+        }
+        f.write_str(&self.local)
+    }
+}
+
+/// Whether `s` is an NCName (an XML name without colons). Non-ASCII letters are accepted
+/// without checking their Unicode class.
+pub fn is_ncname(s: &str) -> bool {
+    let mut bytes = s.bytes();
+    let Some(first) = bytes.next() else { return false };
+    let start_ok = first.is_ascii_alphabetic() || first == b'_' || first >= 0x80;
+    start_ok
+        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.') || b >= 0x80)
+}
+
+/// An attribute (or namespace declaration) of an element, in the order written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attribute {
+    /// The attribute name; `xmlns` and `xmlns:p` are namespace declarations.
+    pub name: QName,
+    /// The normalized value, with entity and character references resolved.
+    pub value: String,
+}
+
+impl Attribute {
+    /// A new attribute.
+    pub fn new(name: QName, value: impl Into<String>) -> Self {
+        Self { name, value: value.into() }
+    }
+
+    /// Whether this is a namespace declaration rather than an attribute.
+    pub fn is_namespace_decl(&self) -> bool {
+        self.name.declared_prefix().is_some()
+    }
+}
+
+/// An element: its name and its attributes including namespace declarations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Element {
+    /// The element name as written.
+    pub name: QName,
+    /// Attributes and namespace declarations, in document order.
+    pub attributes: Vec<Attribute>,
+}
+
+impl Element {
+    /// A new element without attributes.
+    pub const fn new(name: QName) -> Self {
+        Self { name, attributes: Vec::new() }
+    }
+
+    /// The namespace URI this element itself declares for `prefix` (`None` = default).
+    pub fn declared_namespace(&self, prefix: Option<&str>) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|a| a.name.declared_prefix() == Some(prefix))
+            .map(|a| a.value.as_str())
+    }
+
+    /// Namespace declarations of this element: (declared prefix, URI).
+    pub fn namespace_decls(&self) -> impl Iterator<Item = (Option<&str>, &str)> {
+        self.attributes
+            .iter()
+            .filter_map(|a| a.name.declared_prefix().map(|p| (p, a.value.as_str())))
+    }
+
+    /// Attributes that are not namespace declarations.
+    pub fn plain_attributes(&self) -> impl Iterator<Item = &Attribute> {
+        self.attributes.iter().filter(|a| !a.is_namespace_decl())
+    }
+}
+
+/// What a node is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NodeKind {
+    /// The document node, parent of the root element and of prolog/epilog nodes.
+    Document,
+    /// An element.
+    Element(Element),
+    /// Character data (never empty; CDATA sections are read as text).
+    Text(String),
+    /// A comment, without the `<!--` `-->` delimiters.
+    Comment(String),
+    /// A processing instruction.
+    ProcessingInstruction {
+        /// The PI target.
+        target: String,
+        /// Everything after the target and its separating white space.
+        data: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+struct Node {
+    kind: NodeKind,
+    parent: Option<NodeId>,
+    first_child: Option<NodeId>,
+    last_child: Option<NodeId>,
+    prev: Option<NodeId>,
+    next: Option<NodeId>,
+}
+
+/// An XML document: an arena of nodes under one document node, plus the prolog parts that
+/// cannot be patched (the XML declaration and the document type declaration), kept verbatim.
+#[derive(Debug, Clone)]
+pub struct Document {
+    nodes: Vec<Node>,
+    garbage: usize,
+    /// The XML declaration's content between `<?xml` and `?>`, verbatim, if there was one.
+    pub declaration: Option<String>,
+    /// The document type declaration's content between `<!DOCTYPE` and `>`, verbatim.
+    pub doctype: Option<String>,
+}
+
+impl Default for Document {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Document {
+    /// The document node of every document.
+    pub const ROOT: NodeId = NodeId(0);
+
+    /// An empty document: a document node without children.
+    pub fn new() -> Self {
+        Self {
+            nodes: vec![Node {
+                kind: NodeKind::Document,
+                parent: None,
+                first_child: None,
+                last_child: None,
+                prev: None,
+                next: None,
+            }],
+            garbage: 0,
+            declaration: None,
+            doctype: None,
+        }
+    }
+
+    /// A document holding one root element.
+    pub fn with_root(name: QName) -> Self {
+        let mut doc = Self::new();
+        let root = doc.create_element(name);
+        doc.append_child(Self::ROOT, root);
+        doc
+    }
+
+    /// The document node.
+    pub const fn root(&self) -> NodeId {
+        Self::ROOT
+    }
+
+    /// The root element, if the document has one.
+    pub fn root_element(&self) -> Option<NodeId> {
+        self.children(Self::ROOT).find(|&c| self.is_element(c))
+    }
+
+    /// Number of arena slots, live or removed.
+    pub fn capacity(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Number of arena slots held by removed nodes (reclaimed by [`Document::compact`]).
+    pub const fn garbage(&self) -> usize {
+        self.garbage
+    }
+
+    fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id.index()]
+    }
+
+    fn node_mut(&mut self, id: NodeId) -> &mut Node {
+        &mut self.nodes[id.index()]
+    }
+
+    // ---- access ------------------------------------------------------------------------
+
+    /// What the node is.
+    pub fn kind(&self, id: NodeId) -> &NodeKind {
+        &self.node(id).kind
+    }
+
+    /// Mutable access to what the node is. Changing a node into or out of the document kind
+    /// breaks the document; don't.
+    pub fn kind_mut(&mut self, id: NodeId) -> &mut NodeKind {
+        &mut self.node_mut(id).kind
+    }
+
+    /// The element, if the node is one.
+    pub fn element(&self, id: NodeId) -> Option<&Element> {
+        if let NodeKind::Element(e) = &self.node(id).kind { Some(e) } else { None }
+    }
+
+    /// The element, mutably, if the node is one.
+    pub fn element_mut(&mut self, id: NodeId) -> Option<&mut Element> {
+        if let NodeKind::Element(e) = &mut self.node_mut(id).kind { Some(e) } else { None }
+    }
+
+    /// Whether the node is an element.
+    pub fn is_element(&self, id: NodeId) -> bool {
+        matches!(self.node(id).kind, NodeKind::Element(_))
+    }
+
+    /// The text of a text node.
+    pub fn text(&self, id: NodeId) -> Option<&str> {
+        if let NodeKind::Text(t) = &self.node(id).kind { Some(t) } else { None }
+    }
+
+    /// The parent node (`None` for the document node and detached nodes).
+    pub fn parent(&self, id: NodeId) -> Option<NodeId> {
+        self.node(id).parent
+    }
+
+    /// The first child.
+    pub fn first_child(&self, id: NodeId) -> Option<NodeId> {
+        self.node(id).first_child
+    }
+
+    /// The last child.
+    pub fn last_child(&self, id: NodeId) -> Option<NodeId> {
+        self.node(id).last_child
+    }
+
+    /// The next sibling.
+    pub fn next_sibling(&self, id: NodeId) -> Option<NodeId> {
+        self.node(id).next
+    }
+
+    /// The previous sibling.
+    pub fn prev_sibling(&self, id: NodeId) -> Option<NodeId> {
+        self.node(id).prev
+    }
+
+    /// The children of a node, in document order.
+    pub fn children(&self, id: NodeId) -> Children<'_> {
+        Children { doc: self, next: self.node(id).first_child }
+    }
+
+    /// The element children of a node, in document order.
+    pub fn child_elements(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        self.children(id).filter(|&c| self.is_element(c))
+    }
+
+    /// The node and all its descendants, in document order.
+    pub fn descendants(&self, id: NodeId) -> Descendants<'_> {
+        Descendants { doc: self, top: id, next: Some(id) }
+    }
+
+    /// The element's name as written.
+    pub fn name(&self, id: NodeId) -> Option<&QName> {
+        self.element(id).map(|e| &e.name)
+    }
+
+    /// The namespace URI bound to `prefix` (`None` = the default namespace) in scope at `id`,
+    /// or `None` when unbound (or the default namespace is undeclared with `xmlns=""`).
+    pub fn lookup_namespace(&self, id: NodeId, prefix: Option<&str>) -> Option<&str> {
+        match prefix {
+            Some("xml") => return Some(XML_NS),
+            Some("xmlns") => return Some(XMLNS_NS),
+            _ => {}
+        }
+        let mut cur = Some(id);
+        while let Some(n) = cur {
+            if let Some(e) = self.element(n) {
+                if let Some(uri) = e.declared_namespace(prefix) {
+                    return (!uri.is_empty()).then_some(uri);
+                }
+            }
+            cur = self.parent(n);
+        }
+        None
+    }
+
+    /// The namespace URI of an element.
+    pub fn namespace(&self, id: NodeId) -> Option<&str> {
+        let e = self.element(id)?;
+        self.lookup_namespace(id, e.name.prefix())
+    }
+
+    /// The namespace URI of an attribute name on element `id` (unprefixed attributes are in
+    /// no namespace).
+    pub fn attribute_namespace(&self, id: NodeId, name: &QName) -> Option<&str> {
+        name.prefix().and_then(|p| self.lookup_namespace(id, Some(p)))
+    }
+
+    /// Every namespace binding in scope at `id`, innermost first, each prefix once
+    /// (`None` = default). Undeclared defaults (`xmlns=""`) are left out.
+    pub fn in_scope_namespaces(&self, id: NodeId) -> Vec<(Option<&str>, &str)> {
+        let mut out: Vec<(Option<&str>, &str)> = Vec::new();
+        let mut seen: Vec<Option<&str>> = Vec::new();
+        let mut cur = Some(id);
+        while let Some(n) = cur {
+            if let Some(e) = self.element(n) {
+                for (p, uri) in e.namespace_decls() {
+                    if !seen.contains(&p) {
+                        seen.push(p);
+                        if !uri.is_empty() {
+                            out.push((p, uri));
+                        }
+                    }
+                }
+            }
+            cur = self.parent(n);
+        }
+        out
+    }
+
+    /// The value of the attribute with namespace `ns` and local name `local`.
+    pub fn attribute(&self, id: NodeId, ns: Option<&str>, local: &str) -> Option<&str> {
+        self.attribute_index(id, ns, local)
+            .and_then(|i| self.element(id).map(|e| e.attributes[i].value.as_str()))
+    }
+
+    /// Index into `Element::attributes` of the attribute with namespace `ns` and `local`.
+    pub fn attribute_index(&self, id: NodeId, ns: Option<&str>, local: &str) -> Option<usize> {
+        let e = self.element(id)?;
+        e.attributes.iter().position(|a| {
+            !a.is_namespace_decl()
+                && a.name.local == local
+                && match (&a.name.prefix, ns) {
+                    (None, None) => true,
+                    (Some(p), Some(ns)) => self.lookup_namespace(id, Some(p)) == Some(ns),
+                    _ => false,
+                }
+        })
+    }
+
+    /// The XPath string-value: the concatenated text of all descendant text nodes (or the
+    /// content of a text, comment or processing-instruction node).
+    pub fn string_value(&self, id: NodeId) -> String {
+        match self.kind(id) {
+            NodeKind::Text(t) | NodeKind::Comment(t) => t.clone(),
+            NodeKind::ProcessingInstruction { data, .. } => data.clone(),
+            NodeKind::Document | NodeKind::Element(_) => {
+                let mut s = String::new();
+                for d in self.descendants(id) {
+                    if let NodeKind::Text(t) = self.kind(d) {
+                        s.push_str(t);
+                    }
+                }
+                s
+            }
+        }
+    }
+
+    /// Whether `string_value(id) == value`, without building the string.
+    pub fn string_value_eq(&self, id: NodeId, value: &str) -> bool {
+        let mut rest = value;
+        for d in self.descendants(id) {
+            let piece = match self.kind(d) {
+                NodeKind::Text(t) => t.as_str(),
+                NodeKind::Comment(t) if d == id => t.as_str(),
+                NodeKind::ProcessingInstruction { data, .. } if d == id => data.as_str(),
+                NodeKind::Document
+                | NodeKind::Element(_)
+                | NodeKind::Comment(_)
+                | NodeKind::ProcessingInstruction { .. } => continue,
+            };
+            match rest.strip_prefix(piece) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        }
+        rest.is_empty()
+    }
+
+    /// Depth of the node: 0 for the document node, 1 for the root element.
+    pub fn depth(&self, id: NodeId) -> usize {
+        let mut d = 0;
+        let mut cur = self.parent(id);
+        while let Some(p) = cur {
+            d += 1;
+            cur = self.parent(p);
+        }
+        d
+    }
+
+    // ---- building ----------------------------------------------------------------------
+
+    fn alloc(&mut self, kind: NodeKind) -> NodeId {
+        let id = NodeId(u32::try_from(self.nodes.len()).unwrap_or(u32::MAX));
+        self.nodes.push(Node {
+            kind,
+            parent: None,
+            first_child: None,
+            last_child: None,
+            prev: None,
+            next: None,
+        });
+        id
+    }
+
+    /// A new detached element; attach it with [`Document::append_child`] and friends.
+    pub fn create_element(&mut self, name: QName) -> NodeId {
+        self.alloc(NodeKind::Element(Element::new(name)))
+    }
+
+    /// A new detached text node. Text must not be empty when attached.
+    pub fn create_text(&mut self, text: impl Into<String>) -> NodeId {
+        self.alloc(NodeKind::Text(text.into()))
+    }
+
+    /// A new detached comment.
+    pub fn create_comment(&mut self, text: impl Into<String>) -> NodeId {
+        self.alloc(NodeKind::Comment(text.into()))
+    }
+
+    /// A new detached processing instruction.
+    pub fn create_pi(&mut self, target: impl Into<String>, data: impl Into<String>) -> NodeId {
+        self.alloc(NodeKind::ProcessingInstruction { target: target.into(), data: data.into() })
+    }
+
+    /// A new detached node of the given kind.
+    pub fn create_node(&mut self, kind: NodeKind) -> NodeId {
+        self.alloc(kind)
+    }
+
+    /// Sets (or adds, at the end) an attribute by its written name.
+    pub fn set_attribute(&mut self, id: NodeId, name: QName, value: impl Into<String>) {
+        if let Some(e) = self.element_mut(id) {
+            let value = value.into();
+            match e.attributes.iter_mut().find(|a| a.name == name) {
+                Some(a) => a.value = value,
+                None => e.attributes.push(Attribute { name, value }),
+            }
+        }
+    }
+
+    /// Appends `child` (detached) as the last child of `parent`.
+    pub fn append_child(&mut self, parent: NodeId, child: NodeId) {
+        self.detach(child);
+        let last = self.node(parent).last_child;
+        {
+            let c = self.node_mut(child);
+            c.parent = Some(parent);
+            c.prev = last;
+            c.next = None;
+        }
+        match last {
+            Some(l) => self.node_mut(l).next = Some(child),
+            None => self.node_mut(parent).first_child = Some(child),
+        }
+        self.node_mut(parent).last_child = Some(child);
+    }
+
+    /// Inserts `child` as the first child of `parent`.
+    pub fn prepend_child(&mut self, parent: NodeId, child: NodeId) {
+        match self.first_child(parent) {
+            Some(first) => self.insert_before(first, child),
+            None => self.append_child(parent, child),
+        }
+    }
+
+    /// Inserts `new` as the previous sibling of `sibling` (which must be attached).
+    pub fn insert_before(&mut self, sibling: NodeId, new: NodeId) {
+        self.detach(new);
+        let Some(parent) = self.parent(sibling) else { return };
+        let prev = self.node(sibling).prev;
+        {
+            let n = self.node_mut(new);
+            n.parent = Some(parent);
+            n.prev = prev;
+            n.next = Some(sibling);
+        }
+        self.node_mut(sibling).prev = Some(new);
+        match prev {
+            Some(p) => self.node_mut(p).next = Some(new),
+            None => self.node_mut(parent).first_child = Some(new),
+        }
+    }
+
+    /// Inserts `new` as the next sibling of `sibling` (which must be attached).
+    pub fn insert_after(&mut self, sibling: NodeId, new: NodeId) {
+        match self.next_sibling(sibling) {
+            Some(next) => self.insert_before(next, new),
+            None => {
+                if let Some(parent) = self.parent(sibling) {
+                    self.append_child(parent, new);
+                }
+            }
+        }
+    }
+
+    /// Unlinks a node (and its subtree) from its parent; it can be attached again.
+    pub fn detach(&mut self, id: NodeId) {
+        let (parent, prev, next) = {
+            let n = self.node(id);
+            (n.parent, n.prev, n.next)
+        };
+        let Some(parent) = parent else { return };
+        match prev {
+            Some(p) => self.node_mut(p).next = next,
+            None => self.node_mut(parent).first_child = next,
+        }
+        match next {
+            Some(n) => self.node_mut(n).prev = prev,
+            None => self.node_mut(parent).last_child = prev,
+        }
+        let n = self.node_mut(id);
+        n.parent = None;
+        n.prev = None;
+        n.next = None;
+    }
+
+    /// Removes a node and its subtree. Their ids must not be used afterwards.
+    pub fn remove(&mut self, id: NodeId) {
+        let count = self.descendants(id).count();
+        self.detach(id);
+        self.garbage += count;
+    }
+
+    /// Deep-copies `node` of `src` (any document, this one included) into this document as a
+    /// detached subtree; names and declarations are copied as written.
+    pub fn import(&mut self, src: &Self, node: NodeId) -> NodeId {
+        let top = self.alloc(src.kind(node).clone());
+        let mut stack: Vec<(NodeId, NodeId)> = vec![(node, top)];
+        while let Some((s, d)) = stack.pop() {
+            let mut c = src.first_child(s);
+            while let Some(sc) = c {
+                let dc = self.alloc(src.kind(sc).clone());
+                self.append_child(d, dc);
+                stack.push((sc, dc));
+                c = src.next_sibling(sc);
+            }
+        }
+        top
+    }
+
+    /// Rebuilds the arena without removed nodes. Every `NodeId` held before is invalid after.
+    pub fn compact(&mut self) {
+        let mut fresh = Self::new();
+        fresh.declaration = self.declaration.take();
+        fresh.doctype = self.doctype.take();
+        let mut c = self.first_child(Self::ROOT);
+        while let Some(n) = c {
+            let copy = fresh.import(self, n);
+            fresh.append_child(Self::ROOT, copy);
+            c = self.next_sibling(n);
+        }
+        *self = fresh;
+    }
+
+    /// Merges `id` with an adjacent text sibling if both are text (XPath allows no adjacent
+    /// text nodes). Returns the surviving node.
+    pub(crate) fn merge_text_neighbors(&mut self, id: NodeId) -> NodeId {
+        let mut id = id;
+        if self.text(id).is_none() {
+            return id;
+        }
+        if let Some(prev) = self.prev_sibling(id) {
+            if self.text(prev).is_some() {
+                let t = self.text(id).map(str::to_owned).unwrap_or_default();
+                if let NodeKind::Text(p) = self.kind_mut(prev) {
+                    p.push_str(&t);
+                }
+                self.remove(id);
+                id = prev;
+            }
+        }
+        if let Some(next) = self.next_sibling(id) {
+            if self.text(next).is_some() {
+                let t = self.text(next).map(str::to_owned).unwrap_or_default();
+                if let NodeKind::Text(p) = self.kind_mut(id) {
+                    p.push_str(&t);
+                }
+                self.remove(next);
+            }
+        }
+        id
+    }
+
+    // ---- comparison --------------------------------------------------------------------
+
+    /// Whether two documents hold the same XML information: the same sequence of comments,
+    /// processing instructions and root element under the document node (white space there
+    /// ignored, as are the XML and document type declarations), and recursively elements
+    /// with equal expanded names, equal sets of attributes by expanded name, and equal
+    /// children. Prefixes and the placement of namespace declarations do not matter; text,
+    /// including white space, does.
+    pub fn equivalent(&self, other: &Self) -> bool {
+        let top = |d: &Self| -> Vec<NodeId> {
+            d.children(Self::ROOT).filter(|&c| !matches!(d.kind(c), NodeKind::Text(_))).collect()
+        };
+        let (a, b) = (top(self), top(other));
+        a.len() == b.len() && a.iter().zip(&b).all(|(&x, &y)| self.subtree_equivalent(x, other, y))
+    }
+
+    /// Whether subtree `a` of this document and subtree `b` of `other` are equivalent in the
+    /// sense of [`Document::equivalent`].
+    pub fn subtree_equivalent(&self, a: NodeId, other: &Self, b: NodeId) -> bool {
+        let mut stack = vec![(a, b)];
+        while let Some((x, y)) = stack.pop() {
+            match (self.kind(x), other.kind(y)) {
+                (NodeKind::Element(ex), NodeKind::Element(ey)) => {
+                    if ex.name.local != ey.name.local || self.namespace(x) != other.namespace(y) {
+                        return false;
+                    }
+                    let ax: Vec<_> = ex.plain_attributes().collect();
+                    let ay: Vec<_> = ey.plain_attributes().collect();
+                    if ax.len() != ay.len() {
+                        return false;
+                    }
+                    for at in &ax {
+                        let ns = self.attribute_namespace(x, &at.name);
+                        if other.attribute(y, ns, &at.name.local) != Some(at.value.as_str()) {
+                            return false;
+                        }
+                    }
+                    let cx: Vec<_> = self.children(x).collect();
+                    let cy: Vec<_> = other.children(y).collect();
+                    if cx.len() != cy.len() {
+                        return false;
+                    }
+                    stack.extend(cx.into_iter().zip(cy));
+                }
+                (kx, ky) => {
+                    if kx != ky {
+                        return false;
+                    }
+                }
+            }
+        }
+        true
+    }
+}
+
+/// Iterator over the children of a node.
+#[derive(Debug, Clone)]
+pub struct Children<'a> {
+    doc: &'a Document,
+    next: Option<NodeId>,
+}
+
+impl Iterator for Children<'_> {
+    type Item = NodeId;
+    fn next(&mut self) -> Option<NodeId> {
+        let cur = self.next?;
+        self.next = self.doc.next_sibling(cur);
+        Some(cur)
+    }
+}
+
+/// Iterator over a node and its descendants in document order.
+#[derive(Debug, Clone)]
+pub struct Descendants<'a> {
+    doc: &'a Document,
+    top: NodeId,
+    next: Option<NodeId>,
+}
+
+impl Iterator for Descendants<'_> {
+    type Item = NodeId;
+    fn next(&mut self) -> Option<NodeId> {
+        let cur = self.next?;
+        self.next = if let Some(c) = self.doc.first_child(cur) {
+            Some(c)
+        } else {
+            let mut n = cur;
+            loop {
+                if n == self.top {
+                    break None;
+                }
+                if let Some(s) = self.doc.next_sibling(n) {
+                    break Some(s);
+                }
+                match self.doc.parent(n) {
+                    Some(p) => n = p,
+                    None => break None,
+                }
+            }
+        };
+        Some(cur)
+    }
+}
