@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod diff;
 mod error;
 mod parse;
 mod patch;
@@ -14,6 +15,7 @@ mod select;
 mod tree;
 mod write;
 
+pub use diff::{DiffConfig, diff, diff_with};
 pub use error::{
     PatchError, PatchErrorKind, SelectError, SelectorError, SelectorErrorKind, XmlError,
     XmlErrorKind,

@@ -117,6 +117,11 @@ impl Patch {
         Ok(Self { doc, container, ops })
     }
 
+    /// A patch from a diff document and its operations (built by the diff generator).
+    pub(crate) const fn from_parts(doc: Document, container: NodeId, ops: Vec<Operation>) -> Self {
+        Self { doc, container, ops }
+    }
+
     /// The diff document.
     pub const fn document(&self) -> &Document {
         &self.doc
