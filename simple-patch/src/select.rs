@@ -814,7 +814,9 @@ impl NodeSelector {
 /// `@att-name="att-value"]` after the `[`; the value is an XML AttValue, so predefined entity
 /// and character references are resolved.
 fn xcap_attr_test(lx: &mut Lexer<'_>) -> Result<(QName, String), SelectorError> {
-    lx.eat("@");
+    if !lx.eat("@") {
+        return Err(lx.err(K::InvalidPredicate));
+    }
     let name = lx.qname()?;
     if !lx.eat("=") {
         return Err(lx.err(K::InvalidPredicate));
