@@ -15,3 +15,15 @@ grep -h -E '^(Via|From|To|Contact|CSeq|Call-ID|Event|Subscription-State|Content-
   i=$((i+1)); value="${line#*: }"
   for k in $(seq 0 15); do printf "\\x$(printf %02x $k)%s" "$value" > corpus/sip_headers/h$i-$k; done
 done
+# XML: every RFC 5261 vector; patch and diff targets take "target NUL patch" / "a NUL b".
+for t in xml_document patch_apply selector xml_diff; do mkdir -p corpus/$t; done
+V=../simple-patch/tests/vectors/rfc5261
+for f in $V/*.xml $V/*.xsd; do cp "$f" corpus/xml_document/; done
+for i in $(seq 1 18); do
+  { cat $V/rfc5261-secA.$i-target.xml; printf '\x00'; cat $V/rfc5261-secA.$i-patch.xml; } > corpus/patch_apply/A$i
+  { cat $V/rfc5261-secA.$i-target.xml; printf '\x00'; cat $V/rfc5261-secA.$i-result.xml; } > corpus/xml_diff/A$i
+  { grep -o 'sel="[^"]*"' $V/rfc5261-secA.$i-patch.xml || true; grep -o "sel='[^']*'" $V/rfc5261-secA.$i-patch.xml || true; } \
+    | sed -E 's/^sel=.(.*).$/\1/' | head -1 > corpus/selector/A$i
+done
+printf 'watcherinfo/watcher-list/watcher[@id="8ajksjda7s"]' > corpus/selector/xcap1
+printf 'foo/a:bar/b:baz[2][@x="y"]/namespace::*' > corpus/selector/xcap2

@@ -283,6 +283,9 @@ fn myers_core(a: &[u64], b: &[u64], max_d: usize) -> Option<Vec<Edit>> {
 impl Gen<'_> {
     /// The diff-root prefix for `uri`, declared on first use.
     fn prefix_for(&mut self, uri: &str) -> String {
+        if uri == crate::tree::XML_NS {
+            return "xml".to_owned(); // bound everywhere, never declared
+        }
         if let Some((_, p)) = self.prefixes.iter().find(|(u, _)| u == uri) {
             return p.clone();
         }
@@ -841,29 +844,22 @@ impl Gen<'_> {
         }
     }
 
-    /// Patches A node `x` into B node `y`, which pair up at position `c` of `key`.
+    /// Patches A node `x` into B node `y`, which pair up at position `c` of `key` (B's key;
+    /// only root elements pair up with different keys, and they are the only element there).
     fn modify(&mut self, x: NodeId, y: NodeId, key: &PosKey, c: usize, path: &[Step]) {
-        let step = self.step(key, c);
-        match (self.b.kind(y), step) {
-            (NodeKind::Element(_), Ok(s)) => {
+        let a_key = self.pos_key(self.a, x);
+        let c = if a_key == *key { c } else { 1 };
+        match self.step(&a_key, c) {
+            Ok(s) => {
                 let mut p = path.to_vec();
                 p.push(s);
-                if path.is_empty() && self.a.name(x) != self.b.name(y) {
-                    // a different root element: replace it whole
-                    let old = self.pos_key(self.a, x);
-                    let sel = self.node_selector(&[], &old, 1);
-                    let el = self.emit(OpKind::Replace, sel);
-                    self.fill(el, Document::ROOT, &[(String::new(), y)]);
-                } else {
-                    self.element(x, y, &p);
-                }
+                self.element(x, y, &p);
             }
-            (_, Err(t)) => {
+            Err(t) => {
                 let el = self.emit(OpKind::Replace, Self::path_selector(path, Some(t)));
                 let copy = self.out.import(self.b, y);
                 self.out.append_child(el, copy);
             }
-            (_, Ok(_)) => {}
         }
     }
 }

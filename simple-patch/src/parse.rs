@@ -163,6 +163,11 @@ fn bad_char(s: &str) -> Option<usize> {
         .map(|(i, _)| i)
 }
 
+/// XML 1.0 §2.11 end-of-line handling: `\r\n` and lone `\r` become `\n`.
+fn normalize_eol(s: &str) -> String {
+    if s.contains('\r') { s.replace("\r\n", "\n").replace('\r', "\n") } else { s.to_owned() }
+}
+
 fn is_xml_ws(s: &str) -> bool {
     s.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
 }
@@ -336,8 +341,7 @@ impl<'a> Parser<'a> {
                         return Err(err(XmlErrorKind::ContentOutsideRoot, start));
                     }
                     let s = t.decode().map_err(|_| err(XmlErrorKind::InvalidEncoding, start))?;
-                    let s = s.replace("\r\n", "\n").replace('\r', "\n");
-                    self.push_text(&s, start)?;
+                    self.push_text(&normalize_eol(&s), start)?;
                 }
                 Event::GeneralRef(r) => {
                     if self.at_top() {
@@ -388,7 +392,7 @@ impl<'a> Parser<'a> {
                         return Err(err(XmlErrorKind::InvalidChar, start + 4 + i));
                     }
                     self.count_node(start)?;
-                    let id = self.doc.create_comment(s.replace("\r\n", "\n"));
+                    let id = self.doc.create_comment(normalize_eol(&s));
                     let parent = self.parent();
                     self.doc.append_child(parent, id);
                 }
@@ -406,7 +410,7 @@ impl<'a> Parser<'a> {
                         return Err(err(XmlErrorKind::InvalidChar, start + i));
                     }
                     self.count_node(start)?;
-                    let id = self.doc.create_pi(target, data);
+                    let id = self.doc.create_pi(target, normalize_eol(data));
                     let parent = self.parent();
                     self.doc.append_child(parent, id);
                 }

@@ -619,6 +619,9 @@ impl Scope {
         attribute: bool,
         decls: &mut Vec<Attribute>,
     ) -> Option<String> {
+        if uri == crate::tree::XML_NS {
+            return Some("xml".to_owned()); // bound everywhere, never declared
+        }
         let mut seen: Vec<Option<&str>> = Vec::new();
         let mut cands: Vec<Option<&str>> = Vec::new();
         for (p, u) in self.local.iter().rev().chain(self.target.iter()) {

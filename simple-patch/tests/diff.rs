@@ -85,6 +85,9 @@ fn comments_and_pis() {
 #[test]
 fn root_renamed() {
     check("<a><b/></a>", "<c><b/></c>");
+    // same written name, other namespace (found by fuzzing: the root was selected by B's name)
+    check(r#"<a xmlns="urn:1"><b/></a>"#, r#"<a xmlns="urn:2"><b/></a>"#);
+    check(r#"<a xmlns="urn:1"><b/></a>"#, r#"<p:a xmlns:p="urn:1"><p:b/></p:a>"#);
 }
 
 #[test]
@@ -101,6 +104,8 @@ fn namespaces() {
     );
     // a declaration removed: the element is replaced
     check(r#"<r><a xmlns:p="urn:1"/></r>"#, r#"<r><a/></r>"#);
+    // elements in the xml namespace (found by fuzzing: the diff declared a prefix for it)
+    check(r#"<r><xml:a/></r>"#, r#"<r><xml:b/><xml:a xml:lang="en"/></r>"#);
     // unqualified elements under a default namespace
     check(
         r#"<r xmlns="urn:d"><a xmlns=""><b/></a></r>"#,
