@@ -2,6 +2,8 @@
 //! leaves to the caller: names, namespace bindings, entity references, characters, the
 //! single root element, and the configured limits.
 
+use std::collections::HashMap;
+
 use quick_xml::XmlVersion;
 use quick_xml::errors::{Error as QxError, IllFormedError};
 use quick_xml::events::Event;
@@ -55,35 +57,32 @@ struct Parser<'a> {
     doc: Document,
     /// Open elements; the document node at the bottom.
     open: Vec<NodeId>,
-    /// Namespace bindings in scope, innermost last; `marks[i]` is the length before the
-    /// declarations of `open[i + 1]`.
-    bindings: Vec<(Option<String>, String)>,
+    /// Namespace bindings in scope: for each prefix, its URIs innermost last (O(1) lookup
+    /// however many declarations are in scope).
+    bindings: HashMap<Option<String>, Vec<String>>,
+    /// Prefixes declared, in order; `marks[i]` is the length before the declarations of
+    /// `open[i + 1]`.
+    declared: Vec<Option<String>>,
     marks: Vec<usize>,
     text: String,
     text_start: usize,
     nodes: usize,
     seen_root: bool,
-    /// Internal general entities of the DOCTYPE: name, literal value, usable.
-    entities: Vec<Entity>,
+    /// Internal general entities of the DOCTYPE: name -> expansion (`None`: unusable).
+    entities: HashMap<String, Option<String>>,
     /// Bytes of entity expansion left (bounds "billion laughs").
     expansion_budget: usize,
-}
-
-#[derive(Debug, Clone)]
-struct Entity {
-    name: String,
-    value: String,
-    /// Fully expanded value, when it is plain text within the size cap.
-    expanded: Option<String>,
 }
 
 /// Largest expansion of one internal entity.
 const MAX_ENTITY_EXPANSION: usize = 64 << 10;
 
-/// Reads `<!ENTITY name "value">` declarations from a DOCTYPE's internal subset; parameter
-/// and external entities are skipped (references to them stay unresolvable).
-fn entity_decls(doctype: &str) -> Vec<Entity> {
-    let mut out: Vec<Entity> = Vec::new();
+/// Reads `<!ENTITY name "value">` declarations from a DOCTYPE's internal subset and expands
+/// each (it may use the ones declared before it); parameter and external entities are skipped
+/// and stay unresolvable, as do entities holding markup or growing past the caps (one entity,
+/// and `budget` bytes for all of them together).
+fn entity_decls(doctype: &str, mut budget: usize) -> HashMap<String, Option<String>> {
+    let mut out: HashMap<String, Option<String>> = HashMap::new();
     let mut rest = doctype;
     while let Some(i) = rest.find("<!ENTITY") {
         rest = &rest[i + 8..];
@@ -96,24 +95,19 @@ fn entity_decls(doctype: &str) -> Vec<Entity> {
         let r2 = r[name_end..].trim_start();
         let Some(q) = r2.chars().next().filter(|c| *c == '"' || *c == '\'') else { continue };
         let Some(end) = r2[1..].find(q) else { break };
-        if crate::tree::is_ncname(name) && !out.iter().any(|e| e.name == name) {
-            out.push(Entity {
-                name: name.to_owned(),
-                value: r2[1..=end].to_owned(),
-                expanded: None,
-            });
+        if !crate::tree::is_ncname(name) || out.contains_key(name) {
+            continue;
         }
-    }
-    // expand in declaration order: an entity may only use ones declared before it
-    for i in 0..out.len() {
-        out[i].expanded = expand(&out[i].value, &out[..i]);
+        let expanded = expand(&r2[1..=end], &out).filter(|v| v.len() <= budget);
+        budget -= expanded.as_ref().map_or(0, String::len);
+        out.insert(name.to_owned(), expanded);
     }
     out
 }
 
 /// Expands character, predefined and (already expanded) entity references of a literal;
 /// `None` if it refers to something unknown, holds markup, or grows past the cap.
-fn expand(value: &str, known: &[Entity]) -> Option<String> {
+fn expand(value: &str, known: &HashMap<String, Option<String>>) -> Option<String> {
     let mut out = String::new();
     let mut rest = value;
     while let Some(i) = rest.find('&') {
@@ -134,10 +128,13 @@ fn expand(value: &str, known: &[Entity]) -> Option<String> {
                 };
                 out.push(char::from_u32(n)?);
             }
-            _ => out.push_str(known.iter().find(|e| e.name == name)?.expanded.as_deref()?),
-        }
-        if out.len() > MAX_ENTITY_EXPANSION {
-            return None;
+            _ => {
+                let v = known.get(name)?.as_deref()?;
+                if out.len() + v.len() > MAX_ENTITY_EXPANSION {
+                    return None;
+                }
+                out.push_str(v);
+            }
         }
         rest = &rest[end + 1..];
     }
@@ -194,13 +191,14 @@ impl<'a> Parser<'a> {
             config,
             doc: Document::new(),
             open: vec![Document::ROOT],
-            bindings: Vec::new(),
+            bindings: HashMap::new(),
+            declared: Vec::new(),
             marks: Vec::new(),
             text: String::new(),
             text_start: 0,
             nodes: 1,
             seen_root: false,
-            entities: Vec::new(),
+            entities: HashMap::new(),
             expansion_budget: config.max_input,
         })
     }
@@ -272,11 +270,20 @@ impl<'a> Parser<'a> {
             _ => {}
         }
         self.bindings
-            .iter()
-            .rev()
-            .find(|(p, _)| p.as_deref() == prefix)
-            .map(|(_, u)| u.as_str())
+            .get(&prefix.map(str::to_owned))
+            .and_then(|v| v.last())
+            .map(String::as_str)
             .filter(|u| !u.is_empty())
+    }
+
+    fn unbind_to(&mut self, mark: usize) {
+        while self.declared.len() > mark {
+            if let Some(p) = self.declared.pop() {
+                if let Some(v) = self.bindings.get_mut(&p) {
+                    v.pop();
+                }
+            }
+        }
     }
 
     fn run(mut self) -> Result<Document, XmlError> {
@@ -313,7 +320,7 @@ impl<'a> Parser<'a> {
                     }
                     self.flush_text()?;
                     let s = t.decode().map_err(|_| err(XmlErrorKind::InvalidEncoding, start))?;
-                    self.entities = entity_decls(&s);
+                    self.entities = entity_decls(&s, self.config.max_input);
                     self.doc.doctype = Some(s.into_owned());
                 }
                 Event::Start(e) => {
@@ -328,7 +335,7 @@ impl<'a> Parser<'a> {
                     self.flush_text()?;
                     self.open.pop();
                     if let Some(m) = self.marks.pop() {
-                        self.bindings.truncate(m);
+                        self.unbind_to(m);
                     }
                 }
                 Event::Text(t) => {
@@ -362,9 +369,9 @@ impl<'a> Parser<'a> {
                             name => {
                                 let v = self
                                     .entities
-                                    .iter()
-                                    .find(|e| e.name == name)
-                                    .and_then(|e| e.expanded.clone())
+                                    .get(name)
+                                    .cloned()
+                                    .flatten()
                                     .ok_or_else(|| err(XmlErrorKind::UnknownEntity, start))?;
                                 self.expansion_budget = self
                                     .expansion_budget
@@ -450,7 +457,7 @@ impl<'a> Parser<'a> {
         let name =
             QName::parse(&raw_name).ok_or_else(|| err(XmlErrorKind::InvalidName, start + 1))?;
         let mut attributes: Vec<Attribute> = Vec::new();
-        let mark = self.bindings.len();
+        let mark = self.declared.len();
         for a in e.attributes().with_checks(true) {
             let a = a.map_err(|_| err(XmlErrorKind::InvalidAttribute, start))?;
             if attributes.len() >= self.config.max_attributes {
@@ -466,7 +473,7 @@ impl<'a> Parser<'a> {
                     if let Some(v) = quick_xml::escape::resolve_predefined_entity(name) {
                         return Some(v);
                     }
-                    let v = entities.iter().find(|e| e.name == name)?.expanded.as_deref()?;
+                    let v = entities.get(name)?.as_deref()?;
                     // an expansion holding '&' would be re-read as a reference: refuse it
                     if v.contains('&') {
                         return None;
@@ -489,7 +496,9 @@ impl<'a> Parser<'a> {
                 if bad {
                     return Err(err(XmlErrorKind::InvalidNamespaceDeclaration, start));
                 }
-                self.bindings.push((declared.map(str::to_owned), value.clone()));
+                let p = declared.map(str::to_owned);
+                self.bindings.entry(p.clone()).or_default().push(value.clone());
+                self.declared.push(p);
             }
             attributes.push(Attribute { name: aname, value });
         }
@@ -512,7 +521,7 @@ impl<'a> Parser<'a> {
         let parent = self.parent();
         self.doc.append_child(parent, id);
         if empty {
-            self.bindings.truncate(mark);
+            self.unbind_to(mark);
         } else {
             self.open.push(id);
             self.marks.push(mark);
