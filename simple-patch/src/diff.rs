@@ -14,7 +14,6 @@
 
 use core::hash::{Hash, Hasher};
 use std::collections::HashMap;
-use std::hash::DefaultHasher;
 
 use crate::patch::{AddType, OpKind, Operation, Patch, Pos, Ws};
 use crate::select::{NameTest, Predicate, Selector, Step, Terminal};
@@ -82,12 +81,53 @@ pub fn diff_with(a: &Document, b: &Document, config: &DiffConfig) -> Patch {
     Patch::from_parts(out, root, ops)
 }
 
+/// A fast non-cryptographic hasher (the multiply-rotate scheme of rustc's FxHasher). Subtree
+/// hashes only pick candidates; every kept subtree is compared in full.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl FxHasher {
+    const K: u64 = 0xf135_7aea_2e62_a9c5;
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(Self::K);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 59));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// Hash of every subtree, indexed by node.
 fn hashes(doc: &Document) -> Vec<u64> {
     let mut h = vec![0u64; doc.capacity()];
     let order: Vec<NodeId> = doc.descendants(Document::ROOT).collect();
     for &n in order.iter().rev() {
-        let mut s = DefaultHasher::new();
+        let mut s = FxHasher::default();
         match doc.kind(n) {
             NodeKind::Document => 0u8.hash(&mut s),
             NodeKind::Element(e) => {
@@ -107,7 +147,7 @@ fn hashes(doc: &Document) -> Vec<u64> {
 }
 
 impl crate::tree::Element {
-    fn hash_into(&self, s: &mut DefaultHasher) {
+    fn hash_into(&self, s: &mut FxHasher) {
         self.name.hash(s);
         for a in &self.attributes {
             (&a.name, &a.value).hash(s);

@@ -153,11 +153,14 @@ fn pos(p: u64) -> usize {
 /// XML 1.0 `Char`: everything but most C0 controls, surrogates (impossible in `str`) and
 /// U+FFFE/U+FFFF.
 fn bad_char(s: &str) -> Option<usize> {
-    s.char_indices()
-        .find(|&(_, c)| {
-            (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{FFFE}' || c == '\u{FFFF}'
-        })
-        .map(|(i, _)| i)
+    // byte scan: C0 controls but tab, LF, CR; U+FFFE/U+FFFF are EF BF BE / EF BF BF
+    let b = s.as_bytes();
+    b.iter().enumerate().position(|(i, &c)| {
+        (c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r'))
+            || (c == 0xEF
+                && b.get(i + 1) == Some(&0xBF)
+                && matches!(b.get(i + 2), Some(0xBE | 0xBF)))
+    })
 }
 
 /// XML 1.0 §2.11 end-of-line handling: `\r\n` and lone `\r` become `\n`.
@@ -451,11 +454,10 @@ impl<'a> Parser<'a> {
             return Err(err(XmlErrorKind::TooDeep, start));
         }
         self.count_node(start)?;
-        let raw_name = core::str::from_utf8(e.name().as_ref())
-            .map_err(|_| err(XmlErrorKind::InvalidEncoding, start))?
-            .to_owned();
+        let raw_name = core::str::from_utf8(e.name().into_inner())
+            .map_err(|_| err(XmlErrorKind::InvalidEncoding, start))?;
         let name =
-            QName::parse(&raw_name).ok_or_else(|| err(XmlErrorKind::InvalidName, start + 1))?;
+            QName::parse(raw_name).ok_or_else(|| err(XmlErrorKind::InvalidName, start + 1))?;
         let mut attributes: Vec<Attribute> = Vec::new();
         let mark = self.declared.len();
         for a in e.attributes().with_checks(true) {
