@@ -201,19 +201,21 @@ impl Document {
 
     /// An empty document: a document node without children.
     pub fn new() -> Self {
-        Self {
-            nodes: vec![Node {
-                kind: NodeKind::Document,
-                parent: None,
-                first_child: None,
-                last_child: None,
-                prev: None,
-                next: None,
-            }],
-            garbage: 0,
-            declaration: None,
-            doctype: None,
-        }
+        Self::with_capacity(1)
+    }
+
+    /// An empty document with room for `nodes` nodes before its arena grows.
+    pub fn with_capacity(nodes: usize) -> Self {
+        let mut arena = Vec::with_capacity(nodes.max(1));
+        arena.push(Node {
+            kind: NodeKind::Document,
+            parent: None,
+            first_child: None,
+            last_child: None,
+            prev: None,
+            next: None,
+        });
+        Self { nodes: arena, garbage: 0, declaration: None, doctype: None }
     }
 
     /// A document holding one root element.
