@@ -484,9 +484,17 @@ impl Selector {
     }
 }
 
+/// The `pos`-th (1-based) node as a one-node list; position 0 selects nothing.
+fn nth(list: &[NodeId], pos: u32) -> Vec<NodeId> {
+    (pos as usize).checked_sub(1).and_then(|i| list.get(i)).map(|&x| vec![x]).unwrap_or_default()
+}
+
 fn pick(it: impl Iterator<Item = NodeId>, pos: Option<u32>, out: &mut Vec<Located>) {
     match pos {
-        Some(p) => out.extend(it.skip(p as usize - 1).take(1).map(Located::Node)),
+        // position 0 (only constructible by hand) selects nothing
+        Some(p) => out.extend(
+            it.skip((p as usize).wrapping_sub(1)).take(usize::from(p > 0)).map(Located::Node),
+        ),
         None => out.extend(it.map(Located::Node)),
     }
 }
@@ -569,7 +577,7 @@ fn step_children(
     for p in &step.predicates {
         match p {
             Predicate::Position(n) => {
-                list = list.get(*n as usize - 1).map(|&x| vec![x]).unwrap_or_default();
+                list = nth(&list, *n);
             }
             Predicate::Attribute(q, v) => {
                 let uri = ns.attribute_ns(q)?;
@@ -783,7 +791,7 @@ impl NodeSelector {
                 .filter(|&c| name_matches(doc, c, &step.test, want, &scope, undeclared))
                 .collect();
             if let Some(p) = step.position {
-                list = list.get(p as usize - 1).map(|&x| vec![x]).unwrap_or_default();
+                list = nth(&list, p);
             }
             if let Some((q, v)) = &step.attribute {
                 let uri =

@@ -133,6 +133,13 @@ fn rfc5261_predicates_and_terminals() {
     assert_eq!(node("doc/e[@a='2'][1]"), r#"<e a="2" xml:id="two">v</e>"#);
     // predicates apply in order: [2][@a='1'] is the second e only if it has a='1'
     assert!(Selector::parse("doc/e[2][@a='1']").unwrap().select(&doc, &ns).is_err());
+    // a hand-built position 0 selects nothing (the parser refuses it)
+    let mut zero = Selector::parse("doc/e[1]/text()[1]").unwrap();
+    zero.steps[1].predicates[0] = Predicate::Position(0);
+    assert_eq!(zero.select(&doc, &ns), Err(SelectError::NoMatch { step: 1 }));
+    zero.steps[1].predicates[0] = Predicate::Position(1);
+    zero.terminal = Some(Terminal::Text(Some(0)));
+    assert_eq!(zero.select(&doc, &ns), Err(SelectError::NoMatch { step: 2 }));
     assert!(matches!(
         Selector::parse("doc/e[1]/@a").unwrap().select(&doc, &ns),
         Ok(Located::Attribute { index: 0, .. })
