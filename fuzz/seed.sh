@@ -27,3 +27,13 @@ for i in $(seq 1 18); do
 done
 printf 'watcherinfo/watcher-list/watcher[@id="8ajksjda7s"]' > corpus/selector/xcap1
 printf 'foo/a:bar/b:baz[2][@x="y"]/namespace::*' > corpus/selector/xcap2
+# MSRP: every RFC 4975 message and SDP example
+for t in msrp_frame msrp_session msrp_uri; do mkdir -p corpus/$t; done
+for f in ../simple-msrp/tests/vectors/rfc4975/*.msrp; do
+  n=$(basename "$f")
+  { printf '\x07'; cat "$f"; } > corpus/msrp_frame/"$n"
+  cp "$f" corpus/msrp_session/"$n"
+done
+for f in ../simple-msrp/tests/vectors/rfc4975/*.sdp; do cp "$f" corpus/msrp_uri/; done
+grep -h -o 'msrps\?://[^ ]*' ../simple-msrp/tests/vectors/rfc4975/*.msrp | tr -d '\r' | sort -u | head -20 \
+  | while IFS= read -r u; do printf '%s' "$u" > corpus/msrp_uri/"$(printf '%s' "$u" | md5sum | cut -c1-12)"; done
