@@ -97,7 +97,8 @@ fn mean_ns(function: &str) -> Option<f64> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let path = target.join("criterion").join("msrp_frame").join(function).join("new/estimates.json");
+    let path =
+        target.join("criterion").join("msrp_frame").join(function).join("new/estimates.json");
     let json = std::fs::read_to_string(path).ok()?;
     let mean = json.split("\"mean\"").nth(1)?;
     let pe = mean.split("\"point_estimate\":").nth(1)?;
@@ -111,11 +112,19 @@ fn main() {
         return;
     }
     let Some(copy) = mean_ns("memcpy") else { return };
-    println!("\nframing throughput as a ratio to memcpy of the same {} bytes (target >= 0.50):", BODY);
+    println!(
+        "\nframing throughput as a ratio to memcpy of the same {} bytes (target >= 0.50):",
+        BODY
+    );
     for f in ["decode-in-place", "decode-64k-reads"] {
         if let Some(t) = mean_ns(f) {
             let gbs = (BODY as f64) / t;
-            println!("  {f:17} {:8.1} us ({gbs:5.2} GB/s) vs memcpy {:8.1} us: {:4.2}", t / 1e3, copy / 1e3, copy / t);
+            println!(
+                "  {f:17} {:8.1} us ({gbs:5.2} GB/s) vs memcpy {:8.1} us: {:4.2}",
+                t / 1e3,
+                copy / 1e3,
+                copy / t
+            );
         }
     }
 }

@@ -1,6 +1,87 @@
 //! # simple-msrp
 //!
-//! Sans-IO MSRP (RFC 4975). This crate does no I/O.
+//! Sans-IO MSRP (RFC 4975) for instant messaging and file transfer sessions. This crate does
+//! no I/O: no sockets, threads or clock. It parses what you read, writes what you send, and
+//! runs the session state machine on the `now` you pass in.
+//!
+//! - [`Decoder`]: streaming framing; bodies come out in pieces borrowed from your buffer
+//!   (a large chunk is never held whole), input may be split at any byte, the end-line is
+//!   found with a SIMD substring search.
+//! - [`Message`]: an owned request or response, parsed whole or written into a `BufMut`.
+//! - [`MsrpUri`], [`ByteRange`], [`Status`], [`SuccessReport`], [`FailureReport`]: typed
+//!   header values; [`MsrpMedia`]: the SDP attributes (`path`, `accept-types`,
+//!   `accept-wrapped-types`, `max-size`).
+//! - [`Session`]: one endpoint of a session: chunking with interruption, reassembly in any
+//!   order within memory limits, responses, success and failure REPORTs, the 30 s
+//!   transaction timer; every outcome is an [`Event`].
+//!
+//! ## A session, driven by hand
+//!
+//! ```
+//! use std::time::Instant;
+//! use simple_msrp::{Event, MsrpUri, SendOptions, Session, SessionConfig, SuccessReport};
+//!
+//! let alice_uri = MsrpUri::parse("msrp://alicepc.example.com:7777/iau39soe2843z;tcp")?;
+//! let bob_uri = MsrpUri::parse("msrp://bob.example.com:8888/9di4eae923wzd;tcp")?;
+//! // each side learns the other's URI from the SDP a=path attribute
+//! let mut alice = Session::new(SessionConfig::default(), alice_uri.clone(), vec![bob_uri.clone()]);
+//! let mut bob = Session::new(SessionConfig::default(), bob_uri, vec![alice_uri]);
+//!
+//! let opts = SendOptions { success_report: SuccessReport::Yes, ..SendOptions::default() };
+//! let id = alice.send("text/plain", b"Hi, I'm Alice!".to_vec(), opts);
+//!
+//! // your loop: move bytes between the sockets and the sessions until both are quiet
+//! let now = Instant::now();
+//! loop {
+//!     let a = alice.poll_transmit(now);
+//!     let b = bob.poll_transmit(now);
+//!     if a.is_none() && b.is_none() { break }
+//!     if let Some(bytes) = a { bob.handle_input(&bytes, now)?; }
+//!     if let Some(bytes) = b { alice.handle_input(&bytes, now)?; }
+//! }
+//! assert!(matches!(bob.poll_event(), Some(Event::Received { body, .. }) if body == b"Hi, I'm Alice!"));
+//! assert!(matches!(alice.poll_event(), Some(Event::Sent { message_id }) if message_id == id));
+//! assert!(matches!(alice.poll_event(), Some(Event::Delivered { .. })));
+//! // and call handle_timeout at poll_timeout(), for chunks whose response never comes
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Framing only
+//!
+//! ```
+//! use simple_msrp::{Decoder, Flag, Frame};
+//!
+//! let wire = b"MSRP a786hjs2 SEND\r\n\
+//! To-Path: msrp://biloxi.example.com:12763/kjhd37s2s20w2a;tcp\r\n\
+//! From-Path: msrp://atlanta.example.com:7654/jshA7weztas;tcp\r\n\
+//! Message-ID: 87652491\r\n\
+//! Byte-Range: 1-23/23\r\n\
+//! Content-Type: text/plain\r\n\r\n\
+//! Hey Bob, are you there?\r\n\
+//! -------a786hjs2$\r\n";
+//! let mut decoder = Decoder::default();
+//! let mut buf = Vec::new();
+//! let mut body = Vec::new();
+//! for read in wire.chunks(10) {          // what the socket gave you
+//!     buf.extend_from_slice(read);
+//!     while let Some((frame, used)) = decoder.decode(&buf)? {
+//!         match frame {
+//!             Frame::Head(head) => assert_eq!(head.message_id, Some("87652491")),
+//!             Frame::Data(piece) => body.extend_from_slice(piece), // or straight to disk
+//!             Frame::End(flag) => assert_eq!(flag, Flag::End),
+//!         }
+//!         buf.drain(..used);
+//!     }
+//! }
+//! assert_eq!(body, b"Hey Bob, are you there?");
+//! # Ok::<(), simple_msrp::ParseError>(())
+//! ```
+//!
+//! ## Panics and limits
+//!
+//! No input makes it panic. The decoder bounds the head ([`ParseConfig`]); the session bounds
+//! each incoming message and all reassembly together ([`SessionConfig`]), answering 413 past
+//! them. Transaction and message identifiers carry 64 bits from the seed you give.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
