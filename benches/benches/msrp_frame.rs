@@ -4,7 +4,6 @@
 //! ratios after a timed run (memcpy time / decoder time; 1.0 = as fast as copying).
 
 use core::hint::black_box;
-use std::path::PathBuf;
 
 use criterion::{Criterion, Throughput, criterion_group};
 use simple_msrp::{ByteRange, Decoder, Frame, Message, MsrpUri, end_line_in_body};
@@ -93,31 +92,21 @@ fn bench(c: &mut Criterion) {
 
 criterion_group!(benches, bench);
 
-fn mean_ns(function: &str) -> Option<f64> {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let path =
-        target.join("criterion").join("msrp_frame").join(function).join("new/estimates.json");
-    let json = std::fs::read_to_string(path).ok()?;
-    let mean = json.split("\"mean\"").nth(1)?;
-    let pe = mean.split("\"point_estimate\":").nth(1)?;
-    pe.split([',', '}']).next()?.trim().parse().ok()
-}
+mod support;
+use support::mean_ns;
 
 fn main() {
-    benches();
-    Criterion::default().configure_from_args().final_summary();
-    if !std::env::args().any(|a| a == "--bench") {
+    // `cargo test` runs each benchmark once without timing: no ratios then
+    if !support::run(benches) {
         return;
     }
-    let Some(copy) = mean_ns("memcpy") else { return };
+    let Some(copy) = mean_ns(&["msrp_frame", "memcpy"]) else { return };
     println!(
         "\nframing throughput as a ratio to memcpy of the same {} bytes (target >= 0.50):",
         BODY
     );
     for f in ["decode-in-place", "decode-64k-reads"] {
-        if let Some(t) = mean_ns(f) {
+        if let Some(t) = mean_ns(&["msrp_frame", f]) {
             let gbs = (BODY as f64) / t;
             println!(
                 "  {f:17} {:8.1} us ({gbs:5.2} GB/s) vs memcpy {:8.1} us: {:4.2}",

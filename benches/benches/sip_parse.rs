@@ -13,7 +13,6 @@
 #![allow(missing_docs, elided_lifetimes_in_paths, clippy::std_instead_of_core)]
 
 use std::hint::black_box;
-use std::path::PathBuf;
 
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group};
@@ -99,37 +98,26 @@ fn bench(c: &mut Criterion) {
 
 criterion_group!(benches, bench);
 
-/// The mean of a finished benchmark, read back from criterion's own estimates.
-fn mean_ns(group: &str, function: &str) -> Option<f64> {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let path = target.join("criterion").join(group).join(function).join("new/estimates.json");
-    let json = std::fs::read_to_string(path).ok()?;
-    let mean = json.split("\"mean\"").nth(1)?;
-    let pe = mean.split("\"point_estimate\":").nth(1)?;
-    pe.split([',', '}']).next()?.trim().parse().ok()
-}
+mod support;
+use support::mean_ns;
 
 fn main() {
-    benches();
-    Criterion::default().configure_from_args().final_summary();
-    // `cargo test` runs each benchmark once without `--bench`: there are no fresh timings
-    if !std::env::args().any(|a| a == "--bench") {
+    // `cargo test` runs each benchmark once without timing: no ratios then
+    if !support::run(benches) {
         return;
     }
     println!("\nratios (peer mean time / simple-sip mean time; higher is better for simple-sip):");
     for name in ["notify-pidf", "message"] {
         let group = format!("sip_parse_{name}");
         let alt = format!("sip_parse/{name}").replace('/', "_");
-        let g = if mean_ns(&group, "simple-sip").is_some() { group } else { alt };
-        let Some(base) = mean_ns(&g, "simple-sip") else {
+        let g = if mean_ns(&[&group, "simple-sip"]).is_some() { group } else { alt };
+        let Some(base) = mean_ns(&[&g, "simple-sip"]) else {
             println!("  {name}: no estimates found (run without --test)");
             continue;
         };
-        let typed = mean_ns(&g, "simple-sip-typed").unwrap_or(f64::NAN);
+        let typed = mean_ns(&[&g, "simple-sip-typed"]).unwrap_or(f64::NAN);
         for peer in ["rsip", "ezk-sip-types"] {
-            if let Some(p) = mean_ns(&g, peer) {
+            if let Some(p) = mean_ns(&[&g, peer]) {
                 println!(
                     "  {name:12} {peer:14} {p:9.1} ns vs simple-sip {base:7.1} ns: {:5.1}x  (vs parse+typed {typed:7.1} ns: {:5.1}x)",
                     p / base,

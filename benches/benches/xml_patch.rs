@@ -5,7 +5,6 @@
 
 use core::fmt::Write as _;
 use core::hint::black_box;
-use std::path::PathBuf;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use quick_xml::events::Event;
@@ -108,34 +107,19 @@ fn bench(c: &mut Criterion) {
 
 criterion_group!(benches, bench);
 
-/// The mean of a finished benchmark, read back from criterion's own estimates.
-fn mean_ns(group: &str, function: &str, n: usize) -> Option<f64> {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let path = target
-        .join("criterion")
-        .join(group)
-        .join(function)
-        .join(n.to_string())
-        .join("new/estimates.json");
-    let json = std::fs::read_to_string(path).ok()?;
-    let mean = json.split("\"mean\"").nth(1)?;
-    let pe = mean.split("\"point_estimate\":").nth(1)?;
-    pe.split([',', '}']).next()?.trim().parse().ok()
-}
+mod support;
+use support::mean_ns;
 
 fn main() {
-    benches();
-    Criterion::default().configure_from_args().final_summary();
-    if !std::env::args().any(|a| a == "--bench") {
+    // `cargo test` runs each benchmark once without timing: no ratios then
+    if !support::run(benches) {
         return;
     }
     println!("\nparse ratios (peer mean time / simple-patch mean time):");
     for n in SIZES {
-        let Some(ours) = mean_ns("xml_parse", "simple-patch", n) else { continue };
+        let Some(ours) = mean_ns(&["xml_parse", "simple-patch", &n.to_string()]) else { continue };
         for peer in ["roxmltree", "quick-xml-events"] {
-            if let Some(p) = mean_ns("xml_parse", peer, n) {
+            if let Some(p) = mean_ns(&["xml_parse", peer, &n.to_string()]) {
                 println!(
                     "  {n:>7} entries  {peer:17} {:9.3} ms vs {:9.3} ms: {:5.2}x",
                     p / 1e6,
@@ -150,7 +134,8 @@ fn main() {
         let per: Vec<String> = SIZES
             .iter()
             .filter_map(|&n| {
-                mean_ns("xml_patch", op, n).map(|t| format!("{n}: {:.1}", t / n as f64))
+                mean_ns(&["xml_patch", op, &n.to_string()])
+                    .map(|t| format!("{n}: {:.1}", t / n as f64))
             })
             .collect();
         println!("  {op:6} {}", per.join("   "));
