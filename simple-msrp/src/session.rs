@@ -17,6 +17,7 @@ use std::time::Instant;
 use crate::error::ParseError;
 use crate::frame::{Decoder, Flag, Frame, Head, Message, ParseConfig, StartLine};
 use crate::headers::{ByteRange, FailureReport, Status, SuccessReport};
+use crate::sdp::MsrpMedia;
 use crate::uri::{MsrpUri, write_path};
 
 /// Settings of a [`Session`].
@@ -83,6 +84,9 @@ pub enum FailureReason {
     Aborted,
     /// The session closed before it was confirmed.
     Closed,
+    /// Not sent at all: the peer's SDP does not accept its media type (415, §8.6) or it is
+    /// larger than the peer's `a=max-size` (413).
+    Refused,
 }
 
 /// What happened.
@@ -235,6 +239,8 @@ pub struct Session {
     transactions: HashMap<String, Transaction>,
     events: VecDeque<Event>,
     closed: bool,
+    /// What the peer's SDP said it accepts, if known.
+    peer: Option<MsrpMedia>,
 }
 
 impl Session {
@@ -261,6 +267,7 @@ impl Session {
             transactions: HashMap::new(),
             events: VecDeque::new(),
             closed: false,
+            peer: None,
         }
     }
 
@@ -285,7 +292,14 @@ impl Session {
         s
     }
 
-    /// Queues a message; returns its Message-ID.
+    /// Records the peer's SDP media description: messages it does not accept (by
+    /// `a=accept-types` or `a=max-size`) are refused locally instead of sent (§8.6).
+    pub fn set_peer_media(&mut self, media: MsrpMedia) {
+        self.peer = Some(media);
+    }
+
+    /// Queues a message; returns its Message-ID. A message the peer's SDP rules out is not
+    /// queued: [`Event::SendFailed`] with [`FailureReason::Refused`] follows instead.
     pub fn send(
         &mut self,
         content_type: &str,
@@ -293,10 +307,28 @@ impl Session {
         options: SendOptions,
     ) -> String {
         let message_id = self.next_id();
+        let body = body.into();
+        if let Some(peer) = &self.peer {
+            let code = if !peer.accepts(content_type) {
+                Some(415)
+            } else if peer.max_size.is_some_and(|m| body.len() as u64 > m) {
+                Some(413)
+            } else {
+                None
+            };
+            if let Some(code) = code {
+                self.events.push_back(Event::SendFailed {
+                    message_id: message_id.clone(),
+                    code,
+                    reason: FailureReason::Refused,
+                });
+                return message_id;
+            }
+        }
         self.outgoing.push(Outgoing {
             message_id: message_id.clone(),
             content_type: content_type.to_owned(),
-            body: body.into(),
+            body,
             options,
             pos: 0,
             unacked: 0,

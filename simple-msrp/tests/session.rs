@@ -276,6 +276,24 @@ fn refusals_reach_the_sender() {
 }
 
 #[test]
+fn the_peers_sdp_limits_what_is_sent() {
+    let (mut a, mut b) = pair(&SessionConfig::default());
+    let sdp = "m=message 2855 TCP/MSRP *\r\na=accept-types:message/cpim text/*\r\na=max-size:100\r\na=path:msrp://bob.example.com:2855/bbbb1;tcp\r\n";
+    a.set_peer_media(simple_msrp::MsrpMedia::parse(sdp).unwrap());
+    let png = a.send("image/png", vec![0; 10], SendOptions::default());
+    let big = a.send("text/plain", vec![b'x'; 101], SendOptions::default());
+    let ok = a.send("text/plain; charset=utf-8", vec![b'x'; 100], SendOptions::default());
+    net().run(&mut a, &mut b);
+    let ea = events(&mut a);
+    assert!(ea.iter().any(|e| matches!(e, Event::SendFailed { message_id, code: 415, reason: FailureReason::Refused } if *message_id == png)));
+    assert!(ea.iter().any(|e| matches!(e, Event::SendFailed { message_id, code: 413, reason: FailureReason::Refused } if *message_id == big)));
+    assert!(ea.iter().any(|e| matches!(e, Event::Sent { message_id } if *message_id == ok)));
+    let received =
+        events(&mut b).into_iter().filter(|e| matches!(e, Event::Received { .. })).count();
+    assert_eq!(received, 1);
+}
+
+#[test]
 fn wrong_session_gets_481() {
     let (mut a, _) = pair(&SessionConfig::default());
     let mut stranger = Session::new(
