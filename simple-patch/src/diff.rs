@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 use crate::patch::{AddType, OpKind, Operation, Patch, Pos, Ws};
 use crate::select::{NameTest, Predicate, Selector, Step, Terminal};
-use crate::tree::{Attribute, Document, NodeId, NodeKind, QName};
+use crate::tree::{Attribute, Document, NodeId, NodeKind, QName, is_xml_ws};
 
 /// Settings of [`diff_with`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -197,10 +197,6 @@ struct Gen<'a> {
     used: Vec<String>,
     by_uri: HashMap<String, Vec<String>>,
     config: &'a DiffConfig,
-}
-
-fn is_ws(t: &str) -> bool {
-    t.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
 }
 
 /// Non-text children and the text gaps around them (`gaps.len() == nodes.len() + 1`).
@@ -818,8 +814,8 @@ impl Gen<'_> {
         st: &mut State,
     ) {
         let p = st.pending.as_str();
-        let p_ws = !p.is_empty() && is_ws(p);
-        let a_ws = !after.is_empty() && is_ws(after);
+        let p_ws = !p.is_empty() && is_xml_ws(p);
+        let a_ws = !after.is_empty() && is_xml_ws(after);
         let options: [(Option<Ws>, Option<String>); 4] = [
             (None, Some(format!("{p}{after}"))),
             (Some(Ws::Before), p_ws.then(|| after.to_owned())),

@@ -10,7 +10,7 @@ use quick_xml::events::Event;
 use quick_xml::reader::Reader;
 
 use crate::error::{XmlError, XmlErrorKind};
-use crate::tree::{Attribute, Document, NodeId, NodeKind, QName, XML_NS, XMLNS_NS};
+use crate::tree::{Attribute, Document, NodeId, NodeKind, QName, XML_NS, XMLNS_NS, is_xml_ws};
 
 /// Limits that bound the work and memory of parsing untrusted XML.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,10 +166,6 @@ fn bad_char(s: &str) -> Option<usize> {
 /// XML 1.0 §2.11 end-of-line handling: `\r\n` and lone `\r` become `\n`.
 fn normalize_eol(s: &str) -> String {
     if s.contains('\r') { s.replace("\r\n", "\n").replace('\r', "\n") } else { s.to_owned() }
-}
-
-fn is_xml_ws(s: &str) -> bool {
-    s.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
 }
 
 impl<'a> Parser<'a> {

@@ -3,7 +3,7 @@
 
 use crate::error::{PatchError, PatchErrorKind as E, SelectError, XmlError};
 use crate::select::{Located, Namespaces, Selector};
-use crate::tree::{Attribute, Document, NodeId, NodeKind, QName, is_ncname};
+use crate::tree::{Attribute, Document, NodeId, NodeKind, QName, is_ncname, is_xml_ws};
 
 /// Where `<add>` puts new nodes (the `pos` attribute, RFC 5261 §4.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -235,7 +235,7 @@ impl Patch {
     /// The single non-white-space child of an operation element.
     fn single_child(&self, op: &Operation) -> Result<NodeId, PatchError> {
         let mut it =
-            self.doc.children(op.element).filter(|&c| !self.doc.text(c).is_some_and(is_ws));
+            self.doc.children(op.element).filter(|&c| !self.doc.text(c).is_some_and(is_xml_ws));
         match (it.next(), it.next()) {
             (Some(c), None) => Ok(c),
             (None, _) => {
@@ -344,7 +344,7 @@ impl Patch {
                             "cannot add a sibling of the root element",
                         ));
                     }
-                    NodeKind::Text(t) if !is_ws(t) => {
+                    NodeKind::Text(t) if !is_xml_ws(t) => {
                         return Err(PatchError::new(
                             E::InvalidRootElementOperation,
                             "cannot add text outside the root element",
@@ -581,18 +581,11 @@ struct Scope {
 
 impl Scope {
     fn at(doc: &Document, ctx: NodeId) -> Self {
-        let mut target: Vec<(Option<String>, String)> = Vec::new();
-        let mut cur = Some(ctx);
-        while let Some(n) = cur {
-            if let Some(e) = doc.element(n) {
-                for (p, uri) in e.namespace_decls() {
-                    if !target.iter().any(|(q, _)| q.as_deref() == p) {
-                        target.push((p.map(str::to_owned), uri.to_owned()));
-                    }
-                }
-            }
-            cur = doc.parent(n);
-        }
+        let target = doc
+            .namespace_scope(ctx)
+            .into_iter()
+            .map(|(p, uri)| (p.map(str::to_owned), uri.to_owned()))
+            .collect();
         Self { target, local: Vec::new() }
     }
 
@@ -675,10 +668,6 @@ impl Scope {
     }
 }
 
-fn is_ws(t: &str) -> bool {
-    t.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
-}
-
 fn remove(target: &mut Document, located: &Located, ws: Option<Ws>) -> Result<(), PatchError> {
     let no_ws = |ws: Option<Ws>| {
         if ws.is_some() {
@@ -716,7 +705,7 @@ fn remove(target: &mut Document, located: &Located, ws: Option<Ws>) -> Result<()
                 | NodeKind::ProcessingInstruction { .. } => {}
             }
             let ws_sibling = |s: Option<NodeId>| {
-                s.filter(|&s| target.text(s).is_some_and(is_ws)).ok_or(PatchError::new(
+                s.filter(|&s| target.text(s).is_some_and(is_xml_ws)).ok_or(PatchError::new(
                     E::InvalidWhitespaceDirective,
                     "no white space text node to remove",
                 ))

@@ -499,44 +499,22 @@ fn pick(it: impl Iterator<Item = NodeId>, pos: Option<u32>, out: &mut Vec<Locate
     }
 }
 
-/// The namespace of element `child` whose parent's scope is `scope`.
+/// The namespace of element `child` whose parent's [`Document::namespace_scope`] is `scope`
+/// (computed once per context node rather than walking the ancestors for every child).
 fn child_ns<'d>(
     doc: &'d Document,
     child: NodeId,
     scope: &[(Option<&'d str>, &'d str)],
-    undeclared_default: bool,
 ) -> Option<&'d str> {
     let e = doc.element(child)?;
     let p = e.name.prefix();
     if p == Some("xml") {
         return Some(XML_NS);
     }
-    if let Some(uri) = e.declared_namespace(p) {
-        return (!uri.is_empty()).then_some(uri);
-    }
-    if p.is_none() && undeclared_default {
-        return None;
-    }
-    scope.iter().find(|(sp, _)| *sp == p).map(|(_, u)| *u)
-}
-
-/// Namespace scope of a context node, and whether its default namespace is undeclared.
-fn scope_of(doc: &Document, ctx: NodeId) -> (Vec<(Option<&str>, &str)>, bool) {
-    let scope = doc.in_scope_namespaces(ctx);
-    // in_scope_namespaces drops `xmlns=""`; find out whether the nearest default declaration
-    // is such an undeclaration.
-    let mut cur = Some(ctx);
-    let mut undeclared = false;
-    while let Some(n) = cur {
-        if let Some(e) = doc.element(n) {
-            if let Some(u) = e.declared_namespace(None) {
-                undeclared = u.is_empty();
-                break;
-            }
-        }
-        cur = doc.parent(n);
-    }
-    (scope, undeclared)
+    let uri = e
+        .declared_namespace(p)
+        .or_else(|| scope.iter().find(|(sp, _)| *sp == p).map(|(_, u)| *u))?;
+    (!uri.is_empty()).then_some(uri)
 }
 
 fn name_matches(
@@ -545,14 +523,11 @@ fn name_matches(
     test: &NameTest,
     want_ns: Option<&str>,
     scope: &[(Option<&str>, &str)],
-    undeclared: bool,
 ) -> bool {
     match test {
         NameTest::Any => doc.is_element(child),
         NameTest::Name(q) => match doc.element(child) {
-            Some(e) if e.name.local == q.local => {
-                child_ns(doc, child, scope, undeclared) == want_ns
-            }
+            Some(e) if e.name.local == q.local => child_ns(doc, child, scope) == want_ns,
             _ => false,
         },
     }
@@ -569,11 +544,9 @@ fn step_children(
         NameTest::Any => None,
         NameTest::Name(q) => ns.element_ns(q)?,
     };
-    let (scope, undeclared) = scope_of(doc, ctx);
-    let mut list: Vec<NodeId> = doc
-        .children(ctx)
-        .filter(|&c| name_matches(doc, c, &step.test, want_ns, &scope, undeclared))
-        .collect();
+    let scope = doc.namespace_scope(ctx);
+    let mut list: Vec<NodeId> =
+        doc.children(ctx).filter(|&c| name_matches(doc, c, &step.test, want_ns, &scope)).collect();
     for p in &step.predicates {
         match p {
             Predicate::Position(n) => {
@@ -785,10 +758,10 @@ impl NodeSelector {
                     ns.element_ns(q).map_err(|()| SelectError::UnboundPrefix { step: i })?
                 }
             };
-            let (scope, undeclared) = scope_of(doc, ctx);
+            let scope = doc.namespace_scope(ctx);
             let mut list: Vec<NodeId> = doc
                 .children(ctx)
-                .filter(|&c| name_matches(doc, c, &step.test, want, &scope, undeclared))
+                .filter(|&c| name_matches(doc, c, &step.test, want, &scope))
                 .collect();
             if let Some(p) = step.position {
                 list = nth(&list, p);

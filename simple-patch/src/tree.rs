@@ -80,6 +80,11 @@ impl fmt::Display for QName {
     }
 }
 
+/// Whether `s` is XML white space only (space, tab, CR, LF); true for the empty string.
+pub(crate) fn is_xml_ws(s: &str) -> bool {
+    s.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+}
+
 /// Whether `s` is an NCName (an XML name without colons). Non-ASCII letters are accepted
 /// without checking their Unicode class.
 pub fn is_ncname(s: &str) -> bool {
@@ -367,17 +372,22 @@ impl Document {
     /// Every namespace binding in scope at `id`, innermost first, each prefix once
     /// (`None` = default). Undeclared defaults (`xmlns=""`) are left out.
     pub fn in_scope_namespaces(&self, id: NodeId) -> Vec<(Option<&str>, &str)> {
+        let mut scope = self.namespace_scope(id);
+        scope.retain(|(_, uri)| !uri.is_empty());
+        scope
+    }
+
+    /// Every prefix declared at `id` or above with the URI of its nearest declaration,
+    /// innermost first, each prefix once; an undeclared default (`xmlns=""`) appears with an
+    /// empty URI, so it hides any default further up.
+    pub fn namespace_scope(&self, id: NodeId) -> Vec<(Option<&str>, &str)> {
         let mut out: Vec<(Option<&str>, &str)> = Vec::new();
-        let mut seen: Vec<Option<&str>> = Vec::new();
         let mut cur = Some(id);
         while let Some(n) = cur {
             if let Some(e) = self.element(n) {
                 for (p, uri) in e.namespace_decls() {
-                    if !seen.contains(&p) {
-                        seen.push(p);
-                        if !uri.is_empty() {
-                            out.push((p, uri));
-                        }
+                    if !out.iter().any(|(q, _)| *q == p) {
+                        out.push((p, uri));
                     }
                 }
             }
