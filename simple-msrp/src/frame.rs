@@ -601,6 +601,29 @@ impl Message {
         }
     }
 
+    /// A response (`$`-terminated, no body) with the two path headers set.
+    pub fn response(
+        tid: &str,
+        code: u16,
+        comment: Option<&str>,
+        to: &[MsrpUri],
+        from: &[MsrpUri],
+    ) -> Self {
+        Self {
+            start: Start::Response {
+                tid: tid.to_owned(),
+                code,
+                comment: comment.map(str::to_owned),
+            },
+            headers: vec![
+                ("To-Path".to_owned(), write_path(to)),
+                ("From-Path".to_owned(), write_path(from)),
+            ],
+            body: None,
+            flag: Flag::End,
+        }
+    }
+
     /// Appends a header.
     #[must_use]
     pub fn with_header(mut self, name: &str, value: impl fmt::Display) -> Self {

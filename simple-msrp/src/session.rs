@@ -18,7 +18,7 @@ use crate::error::ParseError;
 use crate::frame::{Decoder, Flag, Frame, Head, Message, ParseConfig, StartLine};
 use crate::headers::{ByteRange, FailureReport, Status, SuccessReport};
 use crate::sdp::MsrpMedia;
-use crate::uri::{MsrpUri, write_path};
+use crate::uri::MsrpUri;
 
 /// Settings of a [`Session`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -803,19 +803,13 @@ impl Session {
             501 => "Not Implemented",
             _ => "Error",
         };
-        let m = Message {
-            start: crate::frame::Start::Response {
-                tid: r.tid.clone(),
-                code,
-                comment: Some(comment.to_owned()),
-            },
-            headers: vec![
-                ("To-Path".to_owned(), write_path(core::slice::from_ref(to))),
-                ("From-Path".to_owned(), write_path(core::slice::from_ref(&self.local))),
-            ],
-            body: None,
-            flag: Flag::End,
-        };
+        let m = Message::response(
+            &r.tid,
+            code,
+            Some(comment),
+            core::slice::from_ref(to),
+            core::slice::from_ref(&self.local),
+        );
         self.priority.push_back(m.to_vec());
     }
 
