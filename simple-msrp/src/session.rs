@@ -567,9 +567,9 @@ impl Session {
     // ---- receiving ---------------------------------------------------------------------
 
     /// Feeds bytes read from the connection. A protocol error means the connection must be
-    /// closed (the session is closed too, and its pending work reported).
-    pub fn handle_input(&mut self, data: &[u8], now: Instant) -> Result<(), ConnectionError> {
-        let _ = now;
+    /// closed (the session is closed too, and its pending work reported). Reception starts no
+    /// timer; `_now` keeps the inputs uniform for callers.
+    pub fn handle_input(&mut self, data: &[u8], _now: Instant) -> Result<(), ConnectionError> {
         if self.closed {
             return Ok(());
         }
