@@ -149,6 +149,10 @@ fn xml_errors_have_kinds_and_offsets() {
         ("<a xmlns:p=''/>", X::InvalidNamespaceDeclaration, 0),
         ("<a xmlns:xml='urn:x'/>", X::InvalidNamespaceDeclaration, 0),
         ("<1a/>", X::InvalidName, 1),
+        // XML 1.0 name characters exactly (found by fuzzing: U+FFFF was let into a PI target)
+        ("<a/><?x\u{FFFF}?>", X::InvalidName, 6),
+        ("<a\u{D7}/>", X::InvalidName, 1),
+        ("<\u{B7}a/>", X::InvalidName, 1),
         ("<a:b:c xmlns:a='u'/>", X::InvalidName, 1),
         ("<?xml version='1.0' encoding='latin1'?><a/>", X::InvalidEncoding, 0),
         ("<a/><!DOCTYPE a>", X::MisplacedDoctype, 4),
@@ -157,6 +161,10 @@ fn xml_errors_have_kinds_and_offsets() {
     for (input, kind, offset) in cases {
         let e = Document::from_str(input).err().unwrap_or_else(|| panic!("{input:?} parsed"));
         assert_eq!((e.kind, e.offset), (*kind, *offset), "{input:?}");
+    }
+    // and what is a name is accepted
+    for ok in ["<a\u{B7}\u{300}-.9/>", "<\u{C0}\u{10000}/>", "<r><?\u{3001}x data?></r>"] {
+        Document::from_str(ok).unwrap_or_else(|e| panic!("{ok:?}: {e}"));
     }
     let e = Document::parse(b"<a>\xff</a>").unwrap_err();
     assert_eq!((e.kind, e.offset), (X::InvalidEncoding, 3));
