@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Instant;
 
 use crate::error::ParseError;
-use crate::frame::{Decoder, Flag, Frame, Head, Message, ParseConfig, StartLine};
+use crate::frame::{Decoder, Flag, Frame, Head, Message, ParseConfig, StartLine, end_line_in_body};
 use crate::headers::{ByteRange, FailureReport, Status, SuccessReport};
 use crate::sdp::MsrpMedia;
 use crate::uri::MsrpUri;
@@ -180,6 +180,8 @@ struct Chunk {
     /// Body bytes written in this chunk so far.
     written: usize,
     needle: Vec<u8>,
+    /// Sent with a definite range end: written in one go, never interrupted.
+    definite: bool,
 }
 
 #[derive(Debug)]
@@ -461,7 +463,12 @@ impl Session {
                 continue;
             }
             let o = &self.outgoing[i];
-            let room = self.config.max_transmit.saturating_sub(out.len()).max(1);
+            // a chunk with a definite range must not be interrupted: it goes out whole
+            let room = if chunk.definite {
+                usize::MAX
+            } else {
+                self.config.max_transmit.saturating_sub(out.len()).max(1)
+            };
             let left_in_chunk = self.config.max_chunk.saturating_sub(chunk.written);
             let n = (o.body.len() - o.pos).min(room).min(left_in_chunk);
             let piece = &o.body[o.pos..o.pos + n];
@@ -494,14 +501,23 @@ impl Session {
         let Some(i) = self.outgoing.iter().position(|o| !o.failed && !o.written) else {
             return false;
         };
-        // (the body is checked for this chunk's end-line as it is written, see clean_prefix)
-        let tid = self.next_id();
         let o = &self.outgoing[i];
         let total = o.body.len() as u64;
         let start = o.pos as u64 + 1;
         let rest = o.body.len() - o.pos;
         // small enough to go out whole: a definite range; otherwise interruptible ("*")
-        let end = (rest <= self.config.max_transmit.min(self.config.max_chunk)).then_some(total);
+        let definite = rest <= self.config.max_transmit.min(self.config.max_chunk);
+        let end = definite.then_some(total);
+        // an interruptible chunk is checked for its end-line as it is written (clean_prefix);
+        // a definite one cannot be cut, so its id must not occur in what it carries
+        let tid = loop {
+            let tid = self.next_id();
+            let o = &self.outgoing[i];
+            if !definite || !end_line_in_body(&o.body[o.pos..], &tid) {
+                break tid;
+            }
+        };
+        let o = &self.outgoing[i];
         let mut m =
             Message::request(&tid, "SEND", &self.remote, core::slice::from_ref(&self.local))
                 .with_header("Message-ID", &o.message_id)
@@ -522,7 +538,7 @@ impl Session {
         let mut needle = b"\r\n-------".to_vec();
         needle.extend_from_slice(tid.as_bytes());
         let message_id = o.message_id.clone();
-        self.chunk = Some(Chunk { tid, message_id, written: 0, needle });
+        self.chunk = Some(Chunk { tid, message_id, written: 0, needle, definite });
         true
     }
 

@@ -363,6 +363,31 @@ fn end_line_in_the_body_forces_a_new_chunk() {
     assert!(events(&mut b).iter().any(|e| matches!(e, Event::Received { message_id, body, .. } if *message_id == id && *body == evil)));
 }
 
+/// A chunk whose Byte-Range has a definite end is never cut short, even when its head and
+/// body together exceed one transmit and a response is waiting (§7.3.1: only `*` chunks may
+/// be interrupted).
+#[test]
+fn definite_chunks_are_not_interrupted() {
+    let mut config = SessionConfig::default();
+    config.max_transmit = 1000;
+    let (mut a, mut b) = pair(&config);
+    let now = Instant::now();
+    let id = a.send("text/plain", body(990, 4), SendOptions::default());
+    let mut wire = a.poll_transmit(now).unwrap();
+    // a request from b arrives between two transmits: its response now waits at a
+    b.send("text/plain", b"ping".to_vec(), SendOptions::default());
+    a.handle_input(&b.poll_transmit(now).unwrap(), now).unwrap();
+    while let Some(t) = a.poll_transmit(now) {
+        wire.extend_from_slice(&t);
+    }
+    let msgs = split_messages(&wire).iter().map(|m| Message::parse(m).unwrap()).collect::<Vec<_>>();
+    let send =
+        msgs.iter().find(|m| m.headers.iter().any(|(k, v)| k == "Message-ID" && *v == id)).unwrap();
+    assert_eq!(send.headers.iter().find(|(k, _)| k == "Byte-Range").unwrap().1, "1-990/990");
+    assert_eq!(send.body.as_ref().unwrap().len(), 990);
+    assert_eq!(send.flag, simple_msrp::Flag::End);
+}
+
 #[test]
 fn protocol_error_closes_and_reports() {
     let (mut a, mut b) = pair(&SessionConfig::default());
