@@ -216,7 +216,8 @@ struct Receiving {
     /// Refused: body bytes are skipped; the code to answer with.
     refused: Option<u16>,
     is_send: bool,
-    /// A chunk of a message already finished: acknowledged, otherwise ignored.
+    /// A chunk of a message already finished, or a bodiless SEND: acknowledged, otherwise
+    /// ignored.
     duplicate: bool,
 }
 
@@ -648,6 +649,9 @@ impl Session {
             r.refused = Some(481);
         } else if !is_send {
             r.refused = Some(501);
+        } else if !h.has_body {
+            // a bodiless SEND is traffic, not content (§7.1): acknowledged, nothing to deliver
+            r.duplicate = true;
         } else if h.message_id.is_none() {
             r.refused = Some(400);
         } else if h.has_body && !self.accepts(h.content_type.as_deref().unwrap_or_default()) {

@@ -388,6 +388,24 @@ fn definite_chunks_are_not_interrupted() {
     assert_eq!(send.flag, simple_msrp::Flag::End);
 }
 
+/// A bodiless SEND (§7.1: traffic to open a connection or keep it alive) gets its 200 but is
+/// not a message to deliver.
+#[test]
+fn bodiless_send_is_acknowledged_not_delivered() {
+    let (_, mut b) = pair(&SessionConfig::default());
+    let keepalive = Message::request(
+        "k33p4l1v3",
+        "SEND",
+        &[uri("bob.example.com", "bbbb1")],
+        &[uri("alice.example.com", "aaaa1")],
+    );
+    let now = Instant::now();
+    b.handle_input(&keepalive.to_vec(), now).unwrap();
+    let resp = Message::parse(&b.poll_transmit(now).unwrap()).unwrap();
+    assert!(matches!(resp.start, simple_msrp::Start::Response { code: 200, .. }));
+    assert_eq!(b.poll_event(), None);
+}
+
 #[test]
 fn protocol_error_closes_and_reports() {
     let (mut a, mut b) = pair(&SessionConfig::default());
