@@ -59,6 +59,10 @@ impl MsrpMedia {
             if b.len() < 2 || b[1] != b'=' || !b[0].is_ascii_lowercase() {
                 return Err(bad(0));
             }
+            // SDP text is any byte but NUL, CR and LF (RFC 4566 §9); refuse other controls too
+            if let Some(i) = b.iter().position(|&c| c < 0x20 && c != b'\t' || c == 0x7F) {
+                return Err(bad(i));
+            }
             if let Some(m) = line.strip_prefix("m=") {
                 if media.is_some() {
                     break; // the next media section
@@ -91,11 +95,9 @@ impl MsrpMedia {
             if let Some(v) = line.strip_prefix("a=path:") {
                 m.path = MsrpUri::parse_list(v).map_err(|e| e.shifted(here + 7))?;
             } else if let Some(v) = line.strip_prefix("a=accept-types:") {
-                m.accept_types =
-                    v.split(' ').filter(|t| !t.is_empty()).map(str::to_owned).collect();
+                m.accept_types = media_types(v).ok_or(bad(15))?;
             } else if let Some(v) = line.strip_prefix("a=accept-wrapped-types:") {
-                m.accept_wrapped_types =
-                    v.split(' ').filter(|t| !t.is_empty()).map(str::to_owned).collect();
+                m.accept_wrapped_types = media_types(v).ok_or(bad(23))?;
             } else if let Some(v) = line.strip_prefix("a=max-size:") {
                 m.max_size = Some(v.parse().map_err(|_| bad(11))?);
             } else {
@@ -141,6 +143,22 @@ impl MsrpMedia {
     pub fn accepts_wrapped(&self, media_type: &str) -> bool {
         self.accepts(media_type) || type_matches(&self.accept_wrapped_types, media_type)
     }
+}
+
+/// A space-separated list of `*`, `type/*` or `type/subtype` (RFC 4975 §8.6 `format-list`).
+fn media_types(v: &str) -> Option<Vec<String>> {
+    let token = |t: &str| {
+        !t.is_empty()
+            && t.bytes().all(|c| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`{|}~".contains(&c))
+    };
+    v.split(' ')
+        .filter(|t| !t.is_empty())
+        .map(|t| match t.split_once('/') {
+            _ if t == "*" => Some(t.to_owned()),
+            Some((a, b)) if token(a) && token(b) => Some(t.to_owned()),
+            _ => None,
+        })
+        .collect()
 }
 
 fn type_matches(list: &[String], media_type: &str) -> bool {

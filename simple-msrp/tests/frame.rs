@@ -309,5 +309,16 @@ fn uris() {
         assert_eq!((e.kind, e.offset), (K::InvalidUri, at), "{bad}");
     }
     assert_eq!(Status::parse("000 200 OK").unwrap().to_string(), "000 200 OK");
+    // SDP: control characters and malformed media types are refused where they stand
+    // (found by fuzzing: a CR inside accept-types did not survive a write and read)
+    let m = "m=message 1 TCP/MSRP *\r\na=path:msrp://a:1/s;tcp\r\n";
+    for (bad, at) in [
+        ("a=accept-types:text/plain\rx\r\n", 25),
+        ("a=accept-types:text\r\n", 15),
+        ("a=x:\0\r\n", 4),
+    ] {
+        let e = simple_msrp::MsrpMedia::parse(&format!("{m}{bad}")).unwrap_err();
+        assert_eq!((e.kind, e.offset - m.len()), (K::InvalidSdp, at), "{bad:?}");
+    }
     assert_eq!(ByteRange::parse("1-0/0").unwrap(), ByteRange::whole(0));
 }
