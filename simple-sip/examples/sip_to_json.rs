@@ -60,39 +60,28 @@ fn main() {
             Err(e) => typed_err(e),
         },
     ));
-    match msg.typed::<CSeq<'_>>() {
-        Ok(Some(c)) => {
-            fields.push(("cseq_seq", c.seq.to_string()));
-            fields.push(("cseq_method", json_str(c.method.as_str())));
-        }
-        Ok(None) => {}
-        Err(e) => {
-            fields.push(("cseq_seq", typed_err(e)));
-            fields.push(("cseq_method", typed_err(e)));
-        }
-    }
-    match msg.typed::<FromHeader<'_>>() {
-        Ok(Some(f)) => {
-            fields.push(("from_uri", json_str(&f.uri.to_string())));
-            fields.push(("from_tag", opt(f.tag())));
-        }
-        Ok(None) => {}
-        Err(e) => {
-            fields.push(("from_uri", typed_err(e)));
-            fields.push(("from_tag", typed_err(e)));
-        }
-    }
-    match msg.typed::<ToHeader<'_>>() {
-        Ok(Some(t)) => {
-            fields.push(("to_uri", json_str(&t.uri.to_string())));
-            fields.push(("to_tag", opt(t.tag())));
-        }
-        Ok(None) => {}
-        Err(e) => {
-            fields.push(("to_uri", typed_err(e)));
-            fields.push(("to_tag", typed_err(e)));
-        }
-    }
+    // a header that does not parse puts its error in every field it would have filled
+    let mut pair =
+        |keys: [&'static str; 2], v: Result<Option<[String; 2]>, simple_sip::ParseError>| match v {
+            Ok(Some(vals)) => keys.into_iter().zip(vals).for_each(|(k, v)| fields.push((k, v))),
+            Ok(None) => {}
+            Err(e) => keys.into_iter().for_each(|k| fields.push((k, typed_err(e)))),
+        };
+    pair(
+        ["cseq_seq", "cseq_method"],
+        msg.typed::<CSeq<'_>>()
+            .map(|c| c.map(|c| [c.seq.to_string(), json_str(c.method.as_str())])),
+    );
+    pair(
+        ["from_uri", "from_tag"],
+        msg.typed::<FromHeader<'_>>()
+            .map(|f| f.map(|f| [json_str(&f.uri.to_string()), opt(f.tag())])),
+    );
+    pair(
+        ["to_uri", "to_tag"],
+        msg.typed::<ToHeader<'_>>()
+            .map(|t| t.map(|t| [json_str(&t.uri.to_string()), opt(t.tag())])),
+    );
     let vias: Vec<Result<Via<'_>, _>> = msg.typed_all::<Via<'_>>().collect();
     fields.push(("via_count", vias.len().to_string()));
     if let Some(first) = vias.first() {
