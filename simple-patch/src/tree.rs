@@ -16,12 +16,20 @@ pub const XMLNS_NS: &str = "http://www.w3.org/2000/xmlns/";
 /// A handle to a node of one [`Document`]. Copy it freely; it stays valid until the node is
 /// removed or the document compacted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct NodeId(u32);
+pub struct NodeId(core::num::NonZeroU32);
 
 impl NodeId {
     /// The index of the node in its document's arena.
     pub const fn index(self) -> usize {
-        self.0 as usize
+        (self.0.get() - 1) as usize
+    }
+
+    /// The id of arena slot `index` (stored plus one, so `Option<NodeId>` is four bytes).
+    const fn from_index(index: u32) -> Self {
+        match core::num::NonZeroU32::new(index.wrapping_add(1)) {
+            Some(n) => Self(n),
+            None => Self(core::num::NonZeroU32::MAX),
+        }
     }
 }
 
@@ -214,7 +222,7 @@ impl Default for Document {
 
 impl Document {
     /// The document node of every document.
-    pub const ROOT: NodeId = NodeId(0);
+    pub const ROOT: NodeId = NodeId::from_index(0);
 
     /// An empty document: a document node without children.
     pub fn new() -> Self {
@@ -481,7 +489,7 @@ impl Document {
     // ---- building ----------------------------------------------------------------------
 
     fn alloc(&mut self, kind: NodeKind) -> NodeId {
-        let id = NodeId(u32::try_from(self.nodes.len()).unwrap_or(u32::MAX));
+        let id = NodeId::from_index(u32::try_from(self.nodes.len()).unwrap_or(u32::MAX - 1));
         self.nodes.push(Node {
             kind,
             parent: None,
