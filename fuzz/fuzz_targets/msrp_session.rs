@@ -17,8 +17,10 @@ fuzz_target!(|data: &[u8]| {
     let mut s = Session::new(config, local, vec![MsrpUri::new("a.example.com", 2, "t1")]);
     let id = s.send("text/plain", data.iter().rev().copied().collect::<Vec<u8>>(), SendOptions::default());
     let mut t = now;
+    let mut out = Vec::new();
     for piece in data.chunks(37) {
-        let _ = s.poll_transmit(t);
+        out.clear();
+        let _ = s.poll_transmit(t, &mut out);
         if s.handle_input(piece, t).is_err() {
             break;
         }

@@ -32,12 +32,15 @@
 //!
 //! // your loop: move bytes between the sockets and the sessions until both are quiet
 //! let now = Instant::now();
+//! let (mut to_bob, mut to_alice) = (Vec::new(), Vec::new()); // your send buffers, reused
 //! loop {
-//!     let a = alice.poll_transmit(now);
-//!     let b = bob.poll_transmit(now);
+//!     let a = alice.poll_transmit(now, &mut to_bob);
+//!     let b = bob.poll_transmit(now, &mut to_alice);
 //!     if a.is_none() && b.is_none() { break }
-//!     if let Some(bytes) = a { bob.handle_input(&bytes, now)?; }
-//!     if let Some(bytes) = b { alice.handle_input(&bytes, now)?; }
+//!     bob.handle_input(&to_bob, now)?;   // (written to and read from sockets in real life)
+//!     alice.handle_input(&to_alice, now)?;
+//!     to_bob.clear();
+//!     to_alice.clear();
 //! }
 //! assert!(matches!(bob.poll_event(), Some(Event::Received { body, .. }) if body == b"Hi, I'm Alice!"));
 //! assert!(matches!(alice.poll_event(), Some(Event::Sent { message_id }) if message_id == id));

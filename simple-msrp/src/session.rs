@@ -3,7 +3,7 @@
 //! success and failure REPORTs, and the 30-second transaction timer.
 //!
 //! The session owns no socket and no clock. Feed it what you read with
-//! [`Session::handle_input`], write out what [`Session::poll_transmit`] returns, show the user
+//! [`Session::handle_input`], write out what [`Session::poll_transmit`] puts in your buffer, show the user
 //! what [`Session::poll_event`] returns, and call [`Session::handle_timeout`] at
 //! [`Session::poll_timeout`]. Every message you send ends in exactly one of
 //! [`Event::Sent`]/[`Event::Delivered`] (or both) or [`Event::SendFailed`]; every message that
@@ -31,7 +31,8 @@ pub struct SessionConfig {
     /// new one (default 64 KiB). Chunks are interrupted earlier whenever responses or REPORTs
     /// are waiting (§7.1.1).
     pub max_chunk: usize,
-    /// Most bytes one [`Session::poll_transmit`] returns (default 16 KiB).
+    /// Most bytes one [`Session::poll_transmit`] appends (default 16 KiB; a chunk with a
+    /// definite range goes out whole).
     pub max_transmit: usize,
     /// How long to wait for the response to a chunk sent with `Failure-Report: yes`
     /// (default 30 s, §7.1.1).
@@ -437,30 +438,38 @@ impl Session {
 
     // ---- sending -----------------------------------------------------------------------
 
-    /// The next bytes to write to the connection, if any.
+    /// Appends the next bytes to write to the connection to `buf` (the caller's buffer, reused
+    /// across calls) and returns how many, or `None` when there is nothing to send.
     #[must_use]
-    pub fn poll_transmit(&mut self, now: Instant) -> Option<Vec<u8>> {
+    pub fn poll_transmit(&mut self, now: Instant, buf: &mut Vec<u8>) -> Option<usize> {
         if self.closed {
             return None;
         }
-        let mut out = Vec::new();
+        let start = buf.len();
+        self.transmit(now, buf);
+        let n = buf.len() - start;
+        (n > 0).then_some(n)
+    }
+
+    fn transmit(&mut self, now: Instant, out: &mut Vec<u8>) {
+        let base = out.len();
         if let Some(p) = self.priority.pop_front() {
             // responses and reports interrupt a chunk in progress (§7.1.1)
-            self.end_chunk(&mut out, Flag::More, now);
+            self.end_chunk(out, Flag::More, now);
             out.extend_from_slice(&p);
-            return Some(out);
+            return;
         }
         loop {
-            if self.chunk.is_none() && !self.start_chunk(&mut out) {
-                return (!out.is_empty()).then_some(out);
+            if self.chunk.is_none() && !self.start_chunk(out) {
+                return;
             }
             let Some(i) = self.chunk_message() else {
                 self.chunk = None;
                 continue;
             };
-            let Some(chunk) = &self.chunk else { return (!out.is_empty()).then_some(out) };
+            let Some(chunk) = &self.chunk else { return };
             if self.outgoing[i].failed {
-                self.end_chunk(&mut out, Flag::Abort, now);
+                self.end_chunk(out, Flag::Abort, now);
                 continue;
             }
             let o = &self.outgoing[i];
@@ -468,7 +477,7 @@ impl Session {
             let room = if chunk.definite {
                 usize::MAX
             } else {
-                self.config.max_transmit.saturating_sub(out.len()).max(1)
+                self.config.max_transmit.saturating_sub(out.len() - base).max(1)
             };
             let left_in_chunk = self.config.max_chunk.saturating_sub(chunk.written);
             let n = (o.body.len() - o.pos).min(room).min(left_in_chunk);
@@ -485,14 +494,14 @@ impl Session {
             let done = o.pos == o.body.len();
             let written = self.chunk.as_ref().map_or(0, |c| c.written);
             if done {
-                self.end_chunk(&mut out, Flag::End, now);
+                self.end_chunk(out, Flag::End, now);
             } else if written >= self.config.max_chunk || n < want || n == 0 {
-                self.end_chunk(&mut out, Flag::More, now);
+                self.end_chunk(out, Flag::More, now);
             } else {
-                return Some(out);
+                return;
             }
-            if out.len() >= self.config.max_transmit {
-                return Some(out);
+            if out.len() - base >= self.config.max_transmit {
+                return;
             }
         }
     }

@@ -12,6 +12,15 @@ use simple_msrp::{
     SessionConfig, SuccessReport,
 };
 
+/// What one `poll_transmit` writes, as a fresh vector.
+fn tx(s: &mut Session, now: Instant) -> Option<Vec<u8>> {
+    let mut buf = Vec::new();
+    s.poll_transmit(now, &mut buf).map(|n| {
+        assert_eq!(n, buf.len());
+        buf
+    })
+}
+
 fn uri(host: &str, sid: &str) -> MsrpUri {
     MsrpUri::new(host, 2855, sid)
 }
@@ -64,7 +73,7 @@ impl Net {
 
     fn carry(&mut self, from: &mut Session, to: &mut Session) -> bool {
         let mut wire = Vec::new();
-        while let Some(t) = from.poll_transmit(self.now) {
+        while let Some(t) = tx(from, self.now) {
             wire.extend_from_slice(&t);
         }
         if wire.is_empty() {
@@ -318,13 +327,13 @@ fn abort_mid_message() {
     let (mut a, mut b) = pair(&config);
     let id = a.send("text/plain", body(100_000, 5), SendOptions::default());
     let now = Instant::now();
-    let first = a.poll_transmit(now).unwrap();
+    let first = tx(&mut a, now).unwrap();
     b.handle_input(&first, now).unwrap();
     a.abort(&id);
     // the chunk in progress continues on the same byte stream: pass bytes straight through
     for _ in 0..100 {
-        let x = a.poll_transmit(now);
-        let y = b.poll_transmit(now);
+        let x = tx(&mut a, now);
+        let y = tx(&mut b, now);
         if x.is_none() && y.is_none() {
             break;
         }
@@ -353,7 +362,7 @@ fn end_line_in_the_body_forces_a_new_chunk() {
     // learn the next transaction id by sending once, then put end-line-looking text in a body
     let probe = a.send("text/plain", b"x".to_vec(), SendOptions::default());
     let now = Instant::now();
-    let wire = a.poll_transmit(now).unwrap();
+    let wire = tx(&mut a, now).unwrap();
     let tid = String::from_utf8_lossy(&wire[5..16]).into_owned();
     b.handle_input(&wire, now).unwrap();
     let _ = probe;
@@ -373,11 +382,11 @@ fn definite_chunks_are_not_interrupted() {
     let (mut a, mut b) = pair(&config);
     let now = Instant::now();
     let id = a.send("text/plain", body(990, 4), SendOptions::default());
-    let mut wire = a.poll_transmit(now).unwrap();
+    let mut wire = tx(&mut a, now).unwrap();
     // a request from b arrives between two transmits: its response now waits at a
     b.send("text/plain", b"ping".to_vec(), SendOptions::default());
-    a.handle_input(&b.poll_transmit(now).unwrap(), now).unwrap();
-    while let Some(t) = a.poll_transmit(now) {
+    a.handle_input(&tx(&mut b, now).unwrap(), now).unwrap();
+    while let Some(t) = tx(&mut a, now) {
         wire.extend_from_slice(&t);
     }
     let msgs = split_messages(&wire).iter().map(|m| Message::parse(m).unwrap()).collect::<Vec<_>>();
@@ -401,7 +410,7 @@ fn bodiless_send_is_acknowledged_not_delivered() {
     );
     let now = Instant::now();
     b.handle_input(&keepalive.to_vec(), now).unwrap();
-    let resp = Message::parse(&b.poll_transmit(now).unwrap()).unwrap();
+    let resp = Message::parse(&tx(&mut b, now).unwrap()).unwrap();
     assert!(matches!(resp.start, simple_msrp::Start::Response { code: 200, .. }));
     assert_eq!(b.poll_event(), None);
 }
@@ -417,7 +426,7 @@ fn protocol_error_closes_and_reports() {
     let err = a.handle_input(b"GARBAGE\r\n\r\n", Instant::now()).unwrap_err();
     assert_eq!(err.0.kind, simple_msrp::ErrorKind::InvalidStartLine);
     assert!(events(&mut a).iter().any(|e| matches!(e, Event::SendFailed { message_id, reason: FailureReason::Closed, .. } if *message_id == id)));
-    assert!(a.poll_transmit(Instant::now()).is_none());
+    assert!(tx(&mut a, Instant::now()).is_none());
     let _ = b.poll_event();
 }
 
@@ -436,7 +445,7 @@ fn unknown_report_is_surfaced_not_answered() {
     assert!(
         matches!(b.poll_event(), Some(Event::UnknownReport { message_id }) if message_id == "unknown12")
     );
-    assert!(b.poll_transmit(Instant::now()).is_none(), "REPORTs are never answered");
+    assert!(tx(&mut b, Instant::now()).is_none(), "REPORTs are never answered");
     let _ = a.poll_event();
 }
 
