@@ -393,18 +393,6 @@ impl Gen<'_> {
         }
     }
 
-    fn selector(path: &[Step], last: Result<Step, Terminal>) -> Selector {
-        let mut steps = path.to_vec();
-        let terminal = match last {
-            Ok(s) => {
-                steps.push(s);
-                None
-            }
-            Err(t) => Some(t),
-        };
-        Selector { absolute: false, id: None, steps, terminal }
-    }
-
     fn path_selector(path: &[Step], terminal: Option<Terminal>) -> Selector {
         Selector { absolute: false, id: None, steps: path.to_vec(), terminal }
     }
@@ -777,15 +765,15 @@ impl Gen<'_> {
         doc_level: bool,
         st: &mut State,
     ) {
-        let (sel, pos) = if let Some((key, c)) = &st.last_left {
-            (self.node_selector(path, key, *c), Pos::After)
-        } else if let (true, Some(n)) = (doc_level, next_a) {
-            // before the first remaining node of A (the root element at worst)
-            let key = self.pos_key(self.a, n);
-            let c = st.counts.get(&key).copied().unwrap_or(0) + 1;
-            (self.node_selector(path, &key, c), Pos::Before)
-        } else {
-            (Self::path_selector(path, None), Pos::Prepend)
+        let (sel, pos) = match (st.last_left.as_ref(), doc_level, next_a) {
+            // the document node cannot be selected: before the first remaining node of A
+            // (the root element at worst)
+            (None, true, Some(n)) => {
+                let key = self.pos_key(self.a, n);
+                let c = st.counts.get(&key).copied().unwrap_or(0) + 1;
+                (self.node_selector(path, &key, c), Pos::Before)
+            }
+            (last, ..) => self.after_finished(path, last),
         };
         let el = self.emit(OpKind::Add { pos, add_type: None }, sel);
         let items: Vec<(String, NodeId)> = batch
@@ -839,10 +827,28 @@ impl Gen<'_> {
         st.pending = rest;
     }
 
+    /// Selects the `c`-th node of kind `key` under `path`.
     fn node_selector(&mut self, path: &[Step], key: &PosKey, c: usize) -> Selector {
         match self.step(key, c) {
-            Ok(s) => Self::selector(path, Ok(s)),
+            Ok(s) => {
+                let mut steps = path.to_vec();
+                steps.push(s);
+                Selector { absolute: false, id: None, steps, terminal: None }
+            }
             Err(t) => Self::path_selector(path, Some(t)),
+        }
+    }
+
+    /// Where new nodes go so they follow the finished region: right after its last node, or
+    /// first in the parent when nothing is finished yet.
+    fn after_finished(
+        &mut self,
+        path: &[Step],
+        last_left: Option<&(PosKey, usize)>,
+    ) -> (Selector, Pos) {
+        match last_left {
+            Some((key, c)) => (self.node_selector(path, key, *c), Pos::After),
+            None => (Self::path_selector(path, None), Pos::Prepend),
         }
     }
 
@@ -869,13 +875,7 @@ impl Gen<'_> {
         } else if !have.is_empty() {
             self.emit_text(OpKind::Replace, text_sel(texts + 1), want);
         } else {
-            let (sel, pos) = match last_left {
-                Some((key, c)) => match self.step(key, *c) {
-                    Ok(s) => (Self::selector(path, Ok(s)), Pos::After),
-                    Err(t) => (Self::path_selector(path, Some(t)), Pos::After),
-                },
-                None => (Self::path_selector(path, None), Pos::Prepend),
-            };
+            let (sel, pos) = self.after_finished(path, last_left.as_ref());
             self.emit_text(OpKind::Add { pos, add_type: None }, sel, want);
         }
     }
