@@ -161,7 +161,9 @@ fn media_types(v: &str) -> Option<Vec<String>> {
         .collect()
 }
 
-fn type_matches(list: &[String], media_type: &str) -> bool {
+/// Whether `media_type` (parameters ignored) is in `list` of `*`, `type/*` or `type/subtype`,
+/// compared case-insensitively.
+pub(crate) fn type_matches(list: &[String], media_type: &str) -> bool {
     let t = media_type.split(';').next().unwrap_or_default().trim();
     list.iter().any(|a| {
         a == "*"

@@ -17,7 +17,7 @@ use std::time::Instant;
 use crate::error::ParseError;
 use crate::frame::{Decoder, Flag, Frame, Head, Message, ParseConfig, StartLine, end_line_in_body};
 use crate::headers::{ByteRange, FailureReport, Status, SuccessReport};
-use crate::sdp::MsrpMedia;
+use crate::sdp::{MsrpMedia, type_matches};
 use crate::uri::MsrpUri;
 
 /// Settings of a [`Session`].
@@ -663,7 +663,12 @@ impl Session {
             r.duplicate = true;
         } else if h.message_id.is_none() {
             r.refused = Some(400);
-        } else if h.has_body && !self.accepts(h.content_type.as_deref().unwrap_or_default()) {
+        } else if h.has_body
+            && !type_matches(
+                &self.config.accept_types,
+                h.content_type.as_deref().unwrap_or_default(),
+            )
+        {
             r.refused = Some(415);
         } else if h
             .byte_range
@@ -693,16 +698,6 @@ impl Session {
             entry.success_report = h.success_report;
         }
         self.receiving = Some(r);
-    }
-
-    fn accepts(&self, content_type: &str) -> bool {
-        let ct = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-        self.config.accept_types.iter().any(|a| {
-            let a = a.to_ascii_lowercase();
-            a == "*"
-                || a == ct
-                || a.strip_suffix("/*").is_some_and(|t| ct.split('/').next() == Some(t))
-        })
     }
 
     fn on_data(&mut self, d: &[u8]) {
