@@ -1,0 +1,317 @@
+//! Partial PIDF (RFC 5262) and its use in partial notifications (RFC 5263 §4.4, §4.5).
+//!
+//! A notifier sends a `<pidf-full>` document first and `<pidf-diff>` patches after it, with a
+//! version counter incremented by one per document; a watcher keeps a local copy, applies
+//! patches in version order, ignores stale documents and asks for full state when one is
+//! missing.
+//!
+//! ```
+//! use simple_pidf::{Basic, PartialNotifier, Presence, PresenceView, Tuple};
+//!
+//! let mut pres = Presence::new("pres:someone@example.com");
+//! for id in ["im", "voice", "video"] {
+//!     pres.tuples.push(Tuple::new(id, Basic::Open));
+//! }
+//!
+//! let mut notifier = PartialNotifier::new();
+//! let mut view = PresenceView::new();
+//! let full = notifier.notify(&pres); // version 1: <pidf-full>
+//! view.handle_body(&full)?;
+//!
+//! pres.tuples[0].status.basic = Some(Basic::Closed);
+//! let diff = notifier.notify(&pres); // version 2: <pidf-diff> with one <replace>
+//! assert!(diff.len() < full.len());
+//! view.handle_body(&diff)?;
+//! assert_eq!(view.presence(), Some(&pres));
+//! assert_eq!(view.version(), Some(2));
+//! # Ok::<(), simple_pidf::Error>(())
+//! ```
+
+use simple_patch::{Document, NodeId, Patch, QName};
+
+use crate::error::{Error, ErrorKind};
+use crate::model::Presence;
+use crate::ns;
+use crate::read::{self, Root};
+use crate::write::{self, Ns, W};
+
+/// The MIME type of partial PIDF documents.
+pub const CONTENT_TYPE: &str = "application/pidf-diff+xml";
+
+/// A parsed `application/pidf-diff+xml` body.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum PartialBody {
+    /// `<pidf-full>`: the whole document.
+    Full {
+        /// The `version` attribute.
+        version: Option<u32>,
+        /// The document, as a `<presence>` tree (the root renamed) for later patches.
+        document: Document,
+        /// The document, typed.
+        presence: Box<Presence>,
+    },
+    /// `<pidf-diff>`: changes to apply to the last full state.
+    Diff {
+        /// The `version` attribute.
+        version: Option<u32>,
+        /// The `entity` attribute.
+        entity: Option<String>,
+        /// The operations.
+        patch: Patch,
+    },
+}
+
+impl PartialBody {
+    /// Parses a `<pidf-full>` or `<pidf-diff>` document.
+    pub fn parse(input: &[u8]) -> Result<Self, Error> {
+        let mut doc = Document::parse(input)?;
+        let root =
+            doc.root_element().ok_or_else(|| Error::new(ErrorKind::MissingElement("pidf-full"), "/"))?;
+        let version = match doc.attribute(root, None, "version") {
+            None => None,
+            Some(v) => Some(
+                v.trim()
+                    .parse::<u32>()
+                    .map_err(|_| Error::new(ErrorKind::InvalidValue("version"), read::path(&doc, root)))?,
+            ),
+        };
+        let local = doc.name(root).map(|q| q.local.clone()).unwrap_or_default();
+        if doc.namespace(root) != Some(ns::PIDF_DIFF) {
+            return Err(Error::new(ErrorKind::UnexpectedRoot, read::path(&doc, root)));
+        }
+        match local.as_str() {
+            "pidf-full" => {
+                let presence = read::presence(&doc, root, Root::PidfFull)?;
+                to_presence_root(&mut doc, root);
+                Ok(Self::Full { version, document: doc, presence: Box::new(presence) })
+            }
+            "pidf-diff" => {
+                let entity = doc.attribute(root, None, "entity").map(str::to_owned);
+                let patch = Patch::from_element(doc, root).map_err(|e| {
+                    Error::new(ErrorKind::Patch(e.kind), format!("/pidf-diff/operation[{}]", e.op.map_or(0, |i| i + 1)))
+                })?;
+                Ok(Self::Diff { version, entity, patch })
+            }
+            _ => Err(Error::new(ErrorKind::UnexpectedRoot, read::path(&doc, root))),
+        }
+    }
+}
+
+/// Renames a `<pidf-full>` root to PIDF's `<presence>` and drops its `version`, so that the
+/// tree is the "local copy of the full presence document" patches address.
+fn to_presence_root(doc: &mut Document, root: NodeId) {
+    let prefix: Option<String> = if doc.lookup_namespace(root, None) == Some(ns::PIDF) {
+        None
+    } else if let Some((p, _)) =
+        doc.in_scope_namespaces(root).into_iter().find(|(p, uri)| p.is_some() && *uri == ns::PIDF)
+    {
+        p.map(str::to_owned)
+    } else {
+        let mut p = "pidf".to_owned();
+        while doc.lookup_namespace(root, Some(&p)).is_some() {
+            p.push('_');
+        }
+        doc.set_attribute(root, QName::prefixed("xmlns", p.clone()), ns::PIDF);
+        Some(p)
+    };
+    if let Some(e) = doc.element_mut(root) {
+        e.name = match prefix {
+            None => QName::new("presence"),
+            Some(p) => QName::prefixed(p, "presence"),
+        };
+        e.attributes.retain(|a| !(a.name.prefix.is_none() && a.name.local == "version"));
+    }
+}
+
+/// What a body did to a [`PresenceView`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Update {
+    /// Full state replaced the local copy.
+    Replaced,
+    /// A diff was applied.
+    Patched,
+    /// The document's version was not above the local one: a notifier fault, ignored
+    /// (RFC 5263 §4.5).
+    Stale,
+}
+
+/// The watcher's side (RFC 5263 §4.5): the local copy of a presentity's document and the
+/// version counter of one subscription.
+#[derive(Debug, Clone, Default)]
+pub struct PresenceView {
+    doc: Option<Document>,
+    presence: Option<Presence>,
+    version: Option<u32>,
+}
+
+impl PresenceView {
+    /// A view with no state yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Takes an `application/pidf-diff+xml` body.
+    ///
+    /// On an error the local copy is unchanged: [`ErrorKind::VersionGap`] and
+    /// [`ErrorKind::NoFullState`] mean notifications were lost (refresh the subscription to get
+    /// full state); [`ErrorKind::Patch`] means the diff does not apply (RFC 5261 §5.1 — renew
+    /// the subscription); other kinds mean the body is malformed.
+    pub fn handle_body(&mut self, body: &[u8]) -> Result<Update, Error> {
+        match PartialBody::parse(body)? {
+            PartialBody::Full { version, document, presence } => {
+                if let (Some(v), Some(local)) = (version, self.version) {
+                    if v <= local {
+                        return Ok(Update::Stale);
+                    }
+                }
+                self.doc = Some(document);
+                self.presence = Some(*presence);
+                if version.is_some() {
+                    self.version = version;
+                }
+                Ok(Update::Replaced)
+            }
+            PartialBody::Diff { version, patch, .. } => {
+                let Some(doc) = &self.doc else {
+                    return Err(Error::new(ErrorKind::NoFullState, "/pidf-diff"));
+                };
+                if let (Some(v), Some(local)) = (version, self.version) {
+                    if v <= local {
+                        return Ok(Update::Stale);
+                    }
+                    let expected = local.saturating_add(1);
+                    if v != expected {
+                        return Err(Error::new(ErrorKind::VersionGap { expected, got: v }, "/pidf-diff"));
+                    }
+                }
+                let mut next = doc.clone();
+                patch.apply(&mut next).map_err(|e| {
+                    Error::new(ErrorKind::Patch(e.kind), format!("/pidf-diff/operation[{}]", e.op.map_or(0, |i| i + 1)))
+                })?;
+                let presence = Presence::from_document(&next)?;
+                self.doc = Some(next);
+                self.presence = Some(presence);
+                if version.is_some() {
+                    self.version = version;
+                }
+                Ok(Update::Patched)
+            }
+        }
+    }
+
+    /// Takes a plain `application/pidf+xml` body: it replaces the local copy; the version
+    /// counter is kept (RFC 5263 §4.5, a change of content type).
+    pub fn handle_pidf(&mut self, body: &[u8]) -> Result<(), Error> {
+        let doc = Document::parse(body)?;
+        let presence = Presence::from_document(&doc)?;
+        self.doc = Some(doc);
+        self.presence = Some(presence);
+        Ok(())
+    }
+
+    /// The current document, typed.
+    pub const fn presence(&self) -> Option<&Presence> {
+        self.presence.as_ref()
+    }
+
+    /// The current document as a tree (as read and patched).
+    pub const fn document(&self) -> Option<&Document> {
+        self.doc.as_ref()
+    }
+
+    /// The version of the last document applied.
+    pub const fn version(&self) -> Option<u32> {
+        self.version
+    }
+}
+
+/// The notifier's side (RFC 5263 §4.4) for one subscription: numbers the documents and
+/// sends differences from the last one sent.
+#[derive(Debug, Clone, Default)]
+pub struct PartialNotifier {
+    last: Option<Document>,
+    version: u32,
+}
+
+impl PartialNotifier {
+    /// A notifier that has sent nothing yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The version of the last document produced (0 before the first).
+    pub const fn version(&self) -> u32 {
+        self.version
+    }
+
+    /// Forgets what was sent, so the next document is full state (after a SUBSCRIBE refresh,
+    /// or a NOTIFY that failed or timed out). The version counter keeps counting.
+    pub fn resync(&mut self) {
+        self.last = None;
+    }
+
+    /// The next body for `presence`: `<pidf-full>` first or after [`resync`](Self::resync),
+    /// otherwise a `<pidf-diff>` of the changes (or full state again when that is smaller).
+    /// Each call increments the version, even when nothing changed; see
+    /// [`PartialNotifier::has_changes`] to skip empty notifications.
+    pub fn notify(&mut self, presence: &Presence) -> Vec<u8> {
+        self.version = self.version.wrapping_add(1);
+        let full = full_body(presence, self.version);
+        let current = presence_document(presence);
+        let out = match &self.last {
+            None => full,
+            Some(last) => {
+                let patch = simple_patch::diff(last, &current);
+                let diff = diff_body(&patch, &presence.entity, self.version);
+                if diff.len() < full.len() { diff } else { full }
+            }
+        };
+        self.last = Some(current);
+        out
+    }
+
+    /// Whether `presence` differs from the last document sent (true before the first).
+    pub fn has_changes(&self, presence: &Presence) -> bool {
+        self.last.as_ref().is_none_or(|last| !last.equivalent(&presence_document(presence)))
+    }
+}
+
+/// `presence` as the tree a watcher holds after reading it.
+fn presence_document(presence: &Presence) -> Document {
+    // What we write always parses; an empty tree stands in should that ever fail.
+    Document::parse(&presence.to_vec()).unwrap_or_default()
+}
+
+/// A `<pidf-full>` body.
+pub fn full_body(presence: &Presence, version: u32) -> Vec<u8> {
+    let mut w = W::new();
+    write::presence(presence, &mut w, (Ns::Diff, "pidf-full"), Some(version));
+    w.finish()
+}
+
+/// A `<pidf-diff>` body carrying `patch`'s operations.
+pub fn diff_body(patch: &Patch, entity: &str, version: u32) -> Vec<u8> {
+    let mut doc = patch.document().clone();
+    let root = patch.container();
+    let mut p = "p".to_owned();
+    while doc.descendants(Document::ROOT).any(|n| {
+        doc.element(n).is_some_and(|e| e.namespace_decls().any(|(q, _)| q == Some(p.as_str())))
+    }) {
+        p.push('d');
+    }
+    if let Some(e) = doc.element_mut(root) {
+        e.name = QName::prefixed(p.clone(), "pidf-diff");
+    }
+    doc.set_attribute(root, QName::prefixed("xmlns", p.clone()), ns::PIDF_DIFF);
+    doc.set_attribute(root, QName::new("entity"), entity);
+    doc.set_attribute(root, QName::new("version"), version.to_string());
+    for op in patch.operations() {
+        if let Some(e) = doc.element_mut(op.element) {
+            let local = e.name.local.clone();
+            e.name = QName::prefixed(p.clone(), local);
+        }
+    }
+    doc.to_vec()
+}
