@@ -52,7 +52,9 @@ impl DateTime {
     /// The instant of a `SystemTime` (the caller's clock).
     pub fn from_system_time(t: std::time::SystemTime) -> Self {
         match t.duration_since(std::time::UNIX_EPOCH) {
-            Ok(d) => Self::from_unix(i64::try_from(d.as_secs()).unwrap_or(i64::MAX), d.subsec_nanos()),
+            Ok(d) => {
+                Self::from_unix(i64::try_from(d.as_secs()).unwrap_or(i64::MAX), d.subsec_nanos())
+            }
             Err(e) => {
                 let d = e.duration();
                 let secs = -i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
@@ -90,7 +92,9 @@ fn digits(b: &[u8], n: usize) -> Option<i64> {
     if b.len() < n {
         return None;
     }
-    b[..n].iter().try_fold(0i64, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0')))
+    b[..n]
+        .iter()
+        .try_fold(0i64, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0')))
 }
 
 /// Nanoseconds since the epoch, or `None` when `b` is not an `xs:dateTime`.

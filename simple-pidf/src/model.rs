@@ -67,7 +67,6 @@ impl Presence {
 
 /// What follows the tuples and notes of a presence document.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum Component {
     /// `<dm:person>`.
     Person(Person),
@@ -100,14 +99,18 @@ pub struct Tuple {
 impl Tuple {
     /// A tuple with this id and basic status.
     pub fn new(id: impl Into<String>, basic: Basic) -> Self {
-        Self { id: id.into(), status: Status { basic: Some(basic), ..Status::default() }, ..Self::default() }
+        Self {
+            id: id.into(),
+            status: Status { basic: Some(basic), ..Status::default() },
+            ..Self::default()
+        }
     }
 
     /// The devices this service runs on (`<dm:deviceID>` children, RFC 4479 §3.1).
     pub fn device_ids(&self) -> impl Iterator<Item = &str> {
-        self.extensions.iter().filter_map(|e| {
-            if let Extension::DeviceId(id) = e { Some(id.as_str()) } else { None }
-        })
+        self.extensions
+            .iter()
+            .filter_map(|e| if let Extension::DeviceId(id) = e { Some(id.as_str()) } else { None })
     }
 }
 

@@ -66,15 +66,14 @@ impl PartialBody {
     /// Parses a `<pidf-full>` or `<pidf-diff>` document.
     pub fn parse(input: &[u8]) -> Result<Self, Error> {
         let mut doc = Document::parse(input)?;
-        let root =
-            doc.root_element().ok_or_else(|| Error::new(ErrorKind::MissingElement("pidf-full"), "/"))?;
+        let root = doc
+            .root_element()
+            .ok_or_else(|| Error::new(ErrorKind::MissingElement("pidf-full"), "/"))?;
         let version = match doc.attribute(root, None, "version") {
             None => None,
-            Some(v) => Some(
-                v.trim()
-                    .parse::<u32>()
-                    .map_err(|_| Error::new(ErrorKind::InvalidValue("version"), read::path(&doc, root)))?,
-            ),
+            Some(v) => Some(v.trim().parse::<u32>().map_err(|_| {
+                Error::new(ErrorKind::InvalidValue("version"), read::path(&doc, root))
+            })?),
         };
         let local = doc.name(root).map(|q| q.local.clone()).unwrap_or_default();
         if doc.namespace(root) != Some(ns::PIDF_DIFF) {
@@ -89,7 +88,10 @@ impl PartialBody {
             "pidf-diff" => {
                 let entity = doc.attribute(root, None, "entity").map(str::to_owned);
                 let patch = Patch::from_element(doc, root).map_err(|e| {
-                    Error::new(ErrorKind::Patch(e.kind), format!("/pidf-diff/operation[{}]", e.op.map_or(0, |i| i + 1)))
+                    Error::new(
+                        ErrorKind::Patch(e.kind),
+                        format!("/pidf-diff/operation[{}]", e.op.map_or(0, |i| i + 1)),
+                    )
                 })?;
                 Ok(Self::Diff { version, entity, patch })
             }
@@ -183,12 +185,18 @@ impl PresenceView {
                     }
                     let expected = local.saturating_add(1);
                     if v != expected {
-                        return Err(Error::new(ErrorKind::VersionGap { expected, got: v }, "/pidf-diff"));
+                        return Err(Error::new(
+                            ErrorKind::VersionGap { expected, got: v },
+                            "/pidf-diff",
+                        ));
                     }
                 }
                 let mut next = doc.clone();
                 patch.apply(&mut next).map_err(|e| {
-                    Error::new(ErrorKind::Patch(e.kind), format!("/pidf-diff/operation[{}]", e.op.map_or(0, |i| i + 1)))
+                    Error::new(
+                        ErrorKind::Patch(e.kind),
+                        format!("/pidf-diff/operation[{}]", e.op.map_or(0, |i| i + 1)),
+                    )
                 })?;
                 let presence = Presence::from_document(&next)?;
                 self.doc = Some(next);

@@ -6,7 +6,7 @@
 
 use simple_patch::{Document, NodeId, NodeKind};
 
-use crate::caps::{DevCaps, PriorityRange, Priorities, ServCaps, Support, SupportStyle};
+use crate::caps::{DevCaps, Priorities, PriorityRange, ServCaps, Support, SupportStyle};
 use crate::datetime::DateTime;
 use crate::error::{Error, ErrorKind};
 use crate::model::{
@@ -32,7 +32,8 @@ pub(crate) fn path(doc: &Document, node: NodeId) -> String {
             let local = name.local.as_str();
             let same = |c: &NodeId| doc.name(*c).is_some_and(|q| q.local == local);
             let parent = doc.parent(n);
-            let siblings: Vec<NodeId> = parent.map(|p| doc.children(p).filter(same).collect()).unwrap_or_default();
+            let siblings: Vec<NodeId> =
+                parent.map(|p| doc.children(p).filter(same).collect()).unwrap_or_default();
             if siblings.len() > 1 {
                 let i = siblings.iter().position(|&c| c == n).map_or(0, |i| i + 1);
                 parts.push(format!("{local}[{i}]"));
@@ -64,7 +65,9 @@ fn elements(doc: &Document, node: NodeId) -> Result<Vec<NodeId>, Error> {
     for c in doc.children(node) {
         match doc.kind(c) {
             NodeKind::Element(_) => out.push(c),
-            NodeKind::Text(t) if !is_ws(t) => return Err(err(doc, node, ErrorKind::UnexpectedText)),
+            NodeKind::Text(t) if !is_ws(t) => {
+                return Err(err(doc, node, ErrorKind::UnexpectedText));
+            }
             NodeKind::Text(_)
             | NodeKind::Comment(_)
             | NodeKind::ProcessingInstruction { .. }
@@ -113,12 +116,22 @@ fn attributes(
 ) -> impl Iterator<Item = (Option<&str>, &str, &str, Option<&str>)> {
     doc.element(node).into_iter().flat_map(move |e| {
         e.plain_attributes().map(move |a| {
-            (doc.attribute_namespace(node, &a.name), a.name.local.as_str(), a.value.as_str(), a.name.prefix())
+            (
+                doc.attribute_namespace(node, &a.name),
+                a.name.local.as_str(),
+                a.value.as_str(),
+                a.name.prefix(),
+            )
         })
     })
 }
 
-fn other_attribute(ns: Option<&str>, local: &str, value: &str, prefix: Option<&str>) -> OtherAttribute {
+fn other_attribute(
+    ns: Option<&str>,
+    local: &str,
+    value: &str,
+    prefix: Option<&str>,
+) -> OtherAttribute {
     OtherAttribute {
         namespace: ns.map(str::to_owned),
         prefix: prefix.map(str::to_owned),
@@ -223,7 +236,11 @@ fn rest_attributes(doc: &Document, node: NodeId) -> Vec<OtherAttribute> {
 }
 
 fn tuple(doc: &Document, node: NodeId) -> Result<Tuple, Error> {
-    let mut t = Tuple { id: required_id(doc, node)?, attributes: rest_attributes(doc, node), ..Tuple::default() };
+    let mut t = Tuple {
+        id: required_id(doc, node)?,
+        attributes: rest_attributes(doc, node),
+        ..Tuple::default()
+    };
     let mut status_seen = None;
     for c in elements(doc, node)? {
         match name_of(doc, c) {
@@ -260,7 +277,8 @@ fn contact(doc: &Document, node: NodeId) -> Result<Contact, Error> {
         match (ns, local) {
             (None, "priority") => {
                 priority = Some(
-                    QValue::parse(value).ok_or_else(|| err(doc, node, ErrorKind::InvalidValue("priority")))?,
+                    QValue::parse(value)
+                        .ok_or_else(|| err(doc, node, ErrorKind::InvalidValue("priority")))?,
                 );
             }
             _ => return Err(err(doc, node, ErrorKind::InvalidValue("contact attribute"))),
@@ -271,11 +289,17 @@ fn contact(doc: &Document, node: NodeId) -> Result<Contact, Error> {
 }
 
 fn person(doc: &Document, node: NodeId) -> Result<Person, Error> {
-    let mut p = Person { id: required_id(doc, node)?, attributes: rest_attributes(doc, node), ..Person::default() };
+    let mut p = Person {
+        id: required_id(doc, node)?,
+        attributes: rest_attributes(doc, node),
+        ..Person::default()
+    };
     for c in elements(doc, node)? {
         match name_of(doc, c) {
             (ns::DATA_MODEL, "note") => p.notes.push(strict_note(doc, c)?),
-            (ns::DATA_MODEL, "timestamp") => set_once(&mut p.timestamp, timestamp(doc, c)?, doc, c)?,
+            (ns::DATA_MODEL, "timestamp") => {
+                set_once(&mut p.timestamp, timestamp(doc, c)?, doc, c)?
+            }
             _ => p.extensions.push(extension(doc, c)),
         }
     }
@@ -283,16 +307,23 @@ fn person(doc: &Document, node: NodeId) -> Result<Person, Error> {
 }
 
 fn device(doc: &Document, node: NodeId) -> Result<Device, Error> {
-    let mut d = Device { id: required_id(doc, node)?, attributes: rest_attributes(doc, node), ..Device::default() };
+    let mut d = Device {
+        id: required_id(doc, node)?,
+        attributes: rest_attributes(doc, node),
+        ..Device::default()
+    };
     let mut device_id = None;
     for c in elements(doc, node)? {
         match name_of(doc, c) {
             (ns::DATA_MODEL, "deviceID") => {
-                let v = text(doc, c).ok_or_else(|| err(doc, c, ErrorKind::InvalidValue("deviceID")))?;
+                let v =
+                    text(doc, c).ok_or_else(|| err(doc, c, ErrorKind::InvalidValue("deviceID")))?;
                 set_once(&mut device_id, trim_ws(&v).to_owned(), doc, c)?;
             }
             (ns::DATA_MODEL, "note") => d.notes.push(strict_note(doc, c)?),
-            (ns::DATA_MODEL, "timestamp") => set_once(&mut d.timestamp, timestamp(doc, c)?, doc, c)?,
+            (ns::DATA_MODEL, "timestamp") => {
+                set_once(&mut d.timestamp, timestamp(doc, c)?, doc, c)?
+            }
             _ => d.extensions.push(extension(doc, c)),
         }
     }
@@ -415,9 +446,15 @@ fn place_is(doc: &Document, node: NodeId) -> Option<PlaceIs> {
     for c in elements_only(doc, node)? {
         match name_of(doc, c) {
             (ns::RPID, "note") => p.notes.push(note(doc, c)?),
-            (ns::RPID, "audio") if p.audio.is_none() => p.audio = Some(PlaceAudio::from_name(&inner(c)?)?),
-            (ns::RPID, "video") if p.video.is_none() => p.video = Some(PlaceVideo::from_name(&inner(c)?)?),
-            (ns::RPID, "text") if p.text.is_none() => p.text = Some(PlaceText::from_name(&inner(c)?)?),
+            (ns::RPID, "audio") if p.audio.is_none() => {
+                p.audio = Some(PlaceAudio::from_name(&inner(c)?)?)
+            }
+            (ns::RPID, "video") if p.video.is_none() => {
+                p.video = Some(PlaceVideo::from_name(&inner(c)?)?)
+            }
+            (ns::RPID, "text") if p.text.is_none() => {
+                p.text = Some(PlaceText::from_name(&inner(c)?)?)
+            }
             _ => return None,
         }
     }
@@ -458,7 +495,9 @@ fn timed_status(doc: &Document, node: NodeId) -> Option<TimedStatus> {
     let mut t = TimedStatus { from: from?, until, basic: None, note: None, extensions: Vec::new() };
     for c in elements_only(doc, node)? {
         match name_of(doc, c) {
-            (ns::TIMED_STATUS, "basic") if t.basic.is_none() && t.note.is_none() && t.extensions.is_empty() => {
+            (ns::TIMED_STATUS, "basic")
+                if t.basic.is_none() && t.note.is_none() && t.extensions.is_empty() =>
+            {
                 if attributes(doc, c).next().is_some() {
                     return None;
                 }
@@ -558,7 +597,9 @@ fn priorities(doc: &Document, node: NodeId) -> Option<Priorities> {
                     PriorityRange::HigherThan { min: m, schema_spelling: true }
                 }
                 ((ns::CAPS, "equals"), None, None, Some(v)) => PriorityRange::Equals(v),
-                ((ns::CAPS, "range"), Some(min), Some(max), None) => PriorityRange::Range { min, max },
+                ((ns::CAPS, "range"), Some(min), Some(max), None) => {
+                    PriorityRange::Range { min, max }
+                }
                 _ => return None,
             };
             list.push(r);
@@ -636,5 +677,7 @@ fn devcaps(doc: &Document, node: NodeId) -> Option<DevCaps> {
 }
 
 fn rest_all(doc: &Document, node: NodeId) -> Vec<OtherAttribute> {
-    attributes(doc, node).map(|(ns, local, value, prefix)| other_attribute(ns, local, value, prefix)).collect()
+    attributes(doc, node)
+        .map(|(ns, local, value, prefix)| other_attribute(ns, local, value, prefix))
+        .collect()
 }

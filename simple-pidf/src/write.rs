@@ -2,15 +2,15 @@
 //! conventional prefixes, extension elements kept verbatim written with the declarations
 //! they need.
 
-use bytes::BufMut;
-use crate::caps::{DevCaps, PriorityRange, Priorities, ServCaps, Support, SupportStyle};
+use crate::caps::{DevCaps, Priorities, PriorityRange, ServCaps, Support, SupportStyle};
 use crate::model::{
-    Component, Contact, Device, Extension, Note, OtherAttribute, Person, Presence, Raw,
-    Status, Tuple,
+    Component, Contact, Device, Extension, Note, OtherAttribute, Person, Presence, Raw, Status,
+    Tuple,
 };
+use crate::ns;
 use crate::rpid::{Meta, PlaceIs, Value, Values};
 use crate::timed::TimedStatus;
-use crate::ns;
+use bytes::BufMut;
 
 /// The namespaces the writer binds to fixed prefixes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,7 +25,8 @@ pub(crate) enum Ns {
 }
 
 impl Ns {
-    const ALL: [Self; 7] = [Self::Pidf, Self::Diff, Self::Dm, Self::Rpid, Self::Cipid, Self::Caps, Self::Ts];
+    const ALL: [Self; 7] =
+        [Self::Pidf, Self::Diff, Self::Dm, Self::Rpid, Self::Cipid, Self::Caps, Self::Ts];
 
     const fn prefix(self) -> Option<&'static str> {
         match self {
@@ -131,7 +132,8 @@ impl W {
             self.out.push(b' ');
             if let Some(uri) = &a.namespace {
                 // A prefix the writer binds to another namespace, or none, gets a fresh one.
-                let clash = |p: &str| Ns::ALL.iter().any(|n| n.prefix() == Some(p) && n.uri() != uri);
+                let clash =
+                    |p: &str| Ns::ALL.iter().any(|n| n.prefix() == Some(p) && n.uri() != uri);
                 let fresh;
                 let p = match a.prefix.as_deref() {
                     Some(p) if p == "xml" || (!clash(p) && !p.starts_with("ns")) => p,

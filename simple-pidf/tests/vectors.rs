@@ -12,9 +12,7 @@ use simple_pidf::rpid::{
     ActiveIdle, Activity, MoodValue, PlaceAudio, PlaceTypeValue, PlaceVideo, PrivacyValue,
     RelationshipValue, ServiceClassValue, SphereValue,
 };
-use simple_pidf::{
-    Basic, Component, DateTime, ErrorKind, Extension, Note, Presence, PresenceView,
-};
+use simple_pidf::{Basic, Component, DateTime, ErrorKind, Extension, Note, Presence, PresenceView};
 
 /// Full presence documents that are well formed, and whether the manifest says they are
 /// schema-valid.
@@ -152,7 +150,11 @@ fn rfc4480_example() {
     assert_eq!(t.notes[1], Note::with_lang("Ne derangez pas, s'il vous plait", "fr"));
     let t = p.tuple("eg92n8").unwrap();
     assert!(t.extensions.contains(&Extension::Class("email".into())));
-    assert!(t.extensions.iter().any(|e| matches!(e, Extension::StatusIcon(s) if s.uri == "http://example.com/mail.png")));
+    assert!(
+        t.extensions.iter().any(
+            |e| matches!(e, Extension::StatusIcon(s) if s.uri == "http://example.com/mail.png")
+        )
+    );
     let d = p.device("pc147").unwrap();
     let Extension::UserInput(u) = &d.extensions[0] else { panic!() };
     assert_eq!(u.idle_threshold, Some(600));
@@ -165,7 +167,10 @@ fn rfc4480_example() {
                 assert_eq!(a.values, [Activity::Away]);
                 assert_eq!(a.notes, [Note::new("Far away")]);
                 let from = a.meta.from.as_ref().unwrap();
-                assert_eq!(from.cmp_instant(&DateTime::parse("2005-05-30T07:00:00Z").unwrap()), core::cmp::Ordering::Equal);
+                assert_eq!(
+                    from.cmp_instant(&DateTime::parse("2005-05-30T07:00:00Z").unwrap()),
+                    core::cmp::Ordering::Equal
+                );
                 assert!(a.meta.in_effect(&DateTime::parse("2005-05-30T10:00:00Z").unwrap()));
                 assert!(!a.meta.in_effect(&DateTime::parse("2005-05-30T12:00:00Z").unwrap()));
                 kinds.push("activities");
@@ -269,12 +274,14 @@ fn rfc4480_fragments() {
         rpid_fragment("rfc4480/rfc4480-sec3.11-sphere.xml").unwrap(),
         Extension::Sphere(Values::new([SphereValue::Home]))
     );
-    let Extension::StatusIcon(s) = rpid_fragment("rfc4480/rfc4480-sec3.12-status-icon.xml").unwrap()
+    let Extension::StatusIcon(s) =
+        rpid_fragment("rfc4480/rfc4480-sec3.12-status-icon.xml").unwrap()
     else {
         panic!()
     };
     assert_eq!(s.uri, "http://www.example.com/playing.gif");
-    let Extension::TimeOffset(t) = rpid_fragment("rfc4480/rfc4480-sec3.13-time-offset.xml").unwrap()
+    let Extension::TimeOffset(t) =
+        rpid_fragment("rfc4480/rfc4480-sec3.13-time-offset.xml").unwrap()
     else {
         panic!()
     };
@@ -286,7 +293,8 @@ fn rfc4480_fragments() {
     assert_eq!(u.value, ActiveIdle::Idle);
     assert_eq!(u.idle_threshold, Some(600));
     assert_eq!(u.last_input.unwrap().as_str(), "2004-10-21T13:20:00.000-05:00");
-    let Extension::UserInput(u) = rpid_fragment("rfc4480/rfc4480-sec3.14-user-input-2.xml").unwrap()
+    let Extension::UserInput(u) =
+        rpid_fragment("rfc4480/rfc4480-sec3.14-user-input-2.xml").unwrap()
     else {
         panic!()
     };
@@ -347,9 +355,15 @@ fn rfc5196_caps() {
 #[test]
 fn rfc5262_partial_pidf() {
     let mut view = PresenceView::new();
-    assert_eq!(view.handle_body(&vector("rfc5262/rfc5262-sec6-pidf-full.xml")).unwrap(), Update::Replaced);
+    assert_eq!(
+        view.handle_body(&vector("rfc5262/rfc5262-sec6-pidf-full.xml")).unwrap(),
+        Update::Replaced
+    );
     assert_eq!(view.version(), Some(567));
-    assert_eq!(view.handle_body(&vector("rfc5262/rfc5262-sec6-pidf-diff.xml")).unwrap(), Update::Patched);
+    assert_eq!(
+        view.handle_body(&vector("rfc5262/rfc5262-sec6-pidf-diff.xml")).unwrap(),
+        Update::Patched
+    );
     assert_eq!(view.version(), Some(568));
     let PartialBody::Full { presence, version, .. } =
         PartialBody::parse(&vector("rfc5262/rfc5262-sec6-pidf-full-2.xml")).unwrap()
@@ -374,8 +388,14 @@ fn rfc5262_partial_pidf() {
     collapse(&mut got);
     assert_eq!(got, expected);
     // The same documents again are stale.
-    assert_eq!(view.handle_body(&vector("rfc5262/rfc5262-sec6-pidf-diff.xml")).unwrap(), Update::Stale);
-    assert_eq!(view.handle_body(&vector("rfc5262/rfc5262-sec6-pidf-full-2.xml")).unwrap(), Update::Stale);
+    assert_eq!(
+        view.handle_body(&vector("rfc5262/rfc5262-sec6-pidf-diff.xml")).unwrap(),
+        Update::Stale
+    );
+    assert_eq!(
+        view.handle_body(&vector("rfc5262/rfc5262-sec6-pidf-full-2.xml")).unwrap(),
+        Update::Stale
+    );
     assert_eq!(view.version(), Some(568));
 }
 

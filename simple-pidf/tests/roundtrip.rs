@@ -1,0 +1,151 @@
+//! Round trips of generated documents, schema validity of what we write, and malformed
+//! input.
+#![allow(clippy::unwrap_used, clippy::std_instead_of_core, clippy::wildcard_enum_match_arm)]
+
+mod common;
+
+use common::{strategy, validate, xmllint};
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::{Config, TestRunner};
+use simple_pidf::{ErrorKind, Presence};
+
+proptest! {
+    #![proptest_config(Config::with_cases(512))]
+
+    /// parse(write(x)) == x, and writing is a fixed point.
+    #[test]
+    fn model_round_trip(p in strategy::presence_with_attributes()) {
+        let xml = p.to_vec();
+        let back = Presence::parse(&xml).unwrap();
+        prop_assert_eq!(&back, &p, "{}", String::from_utf8_lossy(&xml));
+        prop_assert_eq!(back.to_vec(), xml);
+    }
+
+    /// Arbitrary bytes never panic.
+    #[test]
+    fn arbitrary_bytes(b in proptest::collection::vec(any::<u8>(), 0..512)) {
+        let _ = Presence::parse(&b);
+        let _ = simple_pidf::partial::PartialBody::parse(&b);
+    }
+
+    /// Documents cut anywhere fail with an error, never a panic.
+    #[test]
+    fn truncated(p in strategy::presence(), cut in any::<prop::sample::Index>()) {
+        let xml = p.to_vec();
+        let at = cut.index(xml.len());
+        let r = Presence::parse(&xml[..at]);
+        if at < xml.len() - 1 {
+            prop_assert!(r.is_err());
+        }
+    }
+}
+
+#[test]
+fn generated_documents_validate() {
+    if !xmllint() {
+        return;
+    }
+    let mut runner = TestRunner::new(Config::with_cases(1));
+    let strat = strategy::presence();
+    let docs: Vec<(String, Vec<u8>)> = (0..200)
+        .map(|i| {
+            let p = strat.new_tree(&mut runner).unwrap().current();
+            (format!("generated #{i}"), p.to_vec())
+        })
+        .collect();
+    let failures = validate(&docs);
+    assert!(failures.is_empty(), "{} of 200 invalid, first: {}", failures.len(), failures[0]);
+}
+
+#[test]
+fn errors_name_what_and_where() {
+    let pidf = |body: &str| {
+        format!(
+            "<presence xmlns='urn:ietf:params:xml:ns:pidf' \
+             xmlns:dm='urn:ietf:params:xml:ns:pidf:data-model' entity='pres:a@x'>{body}</presence>"
+        )
+    };
+    let cases: &[(&str, ErrorKind, &str)] = &[
+        ("<tuple><status/></tuple>", ErrorKind::MissingAttribute("id"), "/presence/tuple"),
+        ("<tuple id='a'/>", ErrorKind::MissingElement("status"), "/presence/tuple"),
+        (
+            "<tuple id='a'><status/></tuple><tuple id='b'><status><basic>half</basic></status></tuple>",
+            ErrorKind::InvalidValue("basic"),
+            "/presence/tuple[2]/status/basic",
+        ),
+        (
+            "<tuple id='a'><status/><status/></tuple>",
+            ErrorKind::UnexpectedElement,
+            "/presence/tuple/status[2]",
+        ),
+        (
+            "<tuple id='a'><status/><contact priority='1.5'>sip:a@x</contact></tuple>",
+            ErrorKind::InvalidValue("priority"),
+            "/presence/tuple/contact",
+        ),
+        (
+            "<tuple id='a'><status/><timestamp>yesterday</timestamp></tuple>",
+            ErrorKind::InvalidValue("timestamp"),
+            "/presence/tuple/timestamp",
+        ),
+        (
+            "<tuple id='a'><status/></tuple><tuple id='a'><status/></tuple>",
+            ErrorKind::DuplicateId,
+            "/presence/tuple[2]",
+        ),
+        (
+            "<tuple id='a'><status/></tuple><dm:person id='a'/>",
+            ErrorKind::DuplicateId,
+            "/presence/person",
+        ),
+        ("<dm:device id='d'/>", ErrorKind::MissingElement("deviceID"), "/presence/device"),
+        ("<dm:person/>", ErrorKind::MissingAttribute("id"), "/presence/person"),
+        ("text", ErrorKind::UnexpectedText, "/presence"),
+        ("<note><b>bold</b></note>", ErrorKind::InvalidValue("note"), "/presence/note"),
+    ];
+    for (body, kind, path) in cases {
+        let e = Presence::parse(pidf(body).as_bytes()).unwrap_err();
+        assert_eq!((&e.kind, e.path.as_str()), (kind, *path), "{body}");
+    }
+    let e = Presence::parse(b"<presence entity='x'/>").unwrap_err();
+    assert_eq!(e.kind, ErrorKind::UnexpectedRoot);
+    let e = Presence::parse(b"<presence xmlns='urn:ietf:params:xml:ns:pidf'/>").unwrap_err();
+    assert_eq!(e.kind, ErrorKind::MissingAttribute("entity"));
+    let e =
+        Presence::parse(b"<presence xmlns='urn:ietf:params:xml:ns:pidf' entity='x'>").unwrap_err();
+    assert!(matches!(e.kind, ErrorKind::Xml(_)));
+    // Limits come from simple-patch's ParseConfig.
+    let mut config = simple_pidf::ParseConfig::default();
+    config.max_depth = 3;
+    let deep = pidf("<tuple id='a'><status><basic>open</basic></status></tuple>");
+    assert!(matches!(
+        Presence::parse_with(deep.as_bytes(), &config).unwrap_err().kind,
+        ErrorKind::Xml(_)
+    ));
+}
+
+#[test]
+fn inexact_extensions_are_kept_verbatim() {
+    // Known elements the typed model cannot hold exactly stay raw, and write back as read.
+    let xml = br#"<presence xmlns="urn:ietf:params:xml:ns:pidf"
+        xmlns:dm="urn:ietf:params:xml:ns:pidf:data-model"
+        xmlns:r="urn:ietf:params:xml:ns:pidf:rpid"
+        xmlns:caps="urn:ietf:params:xml:ns:pidf:caps" entity="pres:a@x">
+      <dm:person id="p">
+        <r:activities><r:away/><r:note>note after a value</r:note></r:activities>
+        <r:mood><r:cheerful/></r:mood>
+        <r:time-offset>+60</r:time-offset>
+        <r:user-input>maybe</r:user-input>
+        <r:class lang="en">x</r:class>
+        <caps:servcaps><caps:audio>1</caps:audio></caps:servcaps>
+      </dm:person>
+    </presence>"#;
+    let p = Presence::parse(xml).unwrap();
+    let person = p.persons().next().unwrap();
+    assert_eq!(person.extensions.len(), 6);
+    assert!(person.extensions.iter().all(|e| matches!(e, simple_pidf::Extension::Raw(_))));
+    let out = p.to_vec();
+    assert_eq!(Presence::parse(&out).unwrap(), p);
+    assert!(common::normalized(xml).equivalent(&common::normalized(&out)));
+}
