@@ -387,9 +387,15 @@ pub struct OtherAttribute {
 ///
 /// Two `Raw`s are equal when they hold the same XML information (expanded names,
 /// attributes, text; prefixes and declarations aside).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Raw {
     doc: Document,
+}
+
+impl core::fmt::Debug for Raw {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_tuple("Raw").field(&self.doc.node_to_string(self.element())).finish()
+    }
 }
 
 impl PartialEq for Raw {

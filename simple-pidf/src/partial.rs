@@ -267,7 +267,9 @@ impl PartialNotifier {
     pub fn notify(&mut self, presence: &Presence) -> Vec<u8> {
         self.version = self.version.wrapping_add(1);
         let full = full_body(presence, self.version);
-        let current = presence_document(presence);
+        // What the watcher will hold: the full document with its root renamed, or the last
+        // one patched to an equivalent of it.
+        let current = watcher_copy(&full);
         let out = match &self.last {
             None => full,
             Some(last) => {
@@ -282,19 +284,27 @@ impl PartialNotifier {
 
     /// Whether `presence` differs from the last document sent (true before the first).
     pub fn has_changes(&self, presence: &Presence) -> bool {
-        self.last.as_ref().is_none_or(|last| !last.equivalent(&presence_document(presence)))
+        self.last
+            .as_ref()
+            .is_none_or(|last| !last.equivalent(&watcher_copy(&full_body(presence, 0))))
     }
 }
 
-/// `presence` as the tree a watcher holds after reading it.
-fn presence_document(presence: &Presence) -> Document {
+/// The tree a watcher holds after reading a `<pidf-full>` body we wrote.
+fn watcher_copy(full: &[u8]) -> Document {
     // What we write always parses; an empty tree stands in should that ever fail.
-    Document::parse(&presence.to_vec()).unwrap_or_default()
+    let mut doc = Document::parse(full).unwrap_or_default();
+    if let Some(root) = doc.root_element() {
+        to_presence_root(&mut doc, root);
+    }
+    doc
 }
 
-/// A `<pidf-full>` body.
+/// A `<pidf-full>` body. Every namespace the model uses is declared on the root, so that the
+/// root stays the same from one version to the next and diffs do not replace it.
 pub fn full_body(presence: &Presence, version: u32) -> Vec<u8> {
     let mut w = W::new();
+    w.declare_all = true;
     write::presence(presence, &mut w, (Ns::Diff, "pidf-full"), Some(version));
     w.finish()
 }

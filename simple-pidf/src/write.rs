@@ -66,13 +66,16 @@ pub(crate) struct W {
     start_open: bool,
     /// Where the root's namespace declarations go.
     decl_at: usize,
+    /// Declare every fixed namespace on the root, used or not, so that the root's
+    /// declarations stay the same from one document to the next (for diffs).
+    pub(crate) declare_all: bool,
 }
 
 impl W {
     pub(crate) fn new() -> Self {
         let mut out = Vec::with_capacity(1024);
         out.extend_from_slice(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-        Self { out, used: 0, stack: Vec::new(), start_open: false, decl_at: 0 }
+        Self { out, used: 0, stack: Vec::new(), start_open: false, decl_at: 0, declare_all: false }
     }
 
     fn close_start(&mut self) {
@@ -252,7 +255,7 @@ impl W {
         }
         let mut decls = Vec::new();
         for n in Ns::ALL {
-            if self.used & n.bit() != 0 {
+            if self.used & n.bit() != 0 || (self.declare_all && n != Ns::Diff) {
                 decls.extend_from_slice(b" xmlns");
                 if let Some(p) = n.prefix() {
                     decls.push(b':');

@@ -1,0 +1,217 @@
+//! Partial notification (RFC 5263) between a notifier and a watcher with no network between
+//! them: in order, with loss, duplication and reordering, and what crosses validates.
+#![allow(clippy::unwrap_used, clippy::std_instead_of_core, clippy::wildcard_enum_match_arm)]
+
+mod common;
+
+use common::{strategy, validate, xmllint};
+use proptest::prelude::*;
+use simple_pidf::partial::{PartialBody, Update};
+use simple_pidf::{Basic, ErrorKind, Note, PartialNotifier, Presence, PresenceView, Tuple};
+
+fn base() -> Presence {
+    let mut p = Presence::new("pres:someone@example.com");
+    for id in ["im", "voice", "video", "chat"] {
+        let mut t = Tuple::new(id, Basic::Open);
+        t.contact =
+            Some(simple_pidf::Contact { uri: format!("sip:{id}@example.com"), priority: None });
+        p.tuples.push(t);
+    }
+    p.notes.push(Note::new("at the office"));
+    p
+}
+
+/// Successive states: each changes one thing.
+fn states() -> Vec<Presence> {
+    let mut out = vec![base()];
+    let mut p = base();
+    p.tuples[1].status.basic = Some(Basic::Closed);
+    out.push(p.clone());
+    p.tuples.remove(2);
+    out.push(p.clone());
+    p.notes[0] = Note::with_lang("in a meeting", "en");
+    out.push(p.clone());
+    p.tuples.push(Tuple::new("sms", Basic::Open));
+    out.push(p.clone());
+    out
+}
+
+#[test]
+fn in_order_each_diff_applies() {
+    let mut n = PartialNotifier::new();
+    let mut v = PresenceView::new();
+    for (i, s) in states().iter().enumerate() {
+        let body = n.notify(s);
+        let kind = PartialBody::parse(&body).unwrap();
+        // The first is full state, then diffs (smaller than full state here).
+        assert_eq!(
+            matches!(kind, PartialBody::Full { .. }),
+            i == 0,
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
+        let expect = if i == 0 { Update::Replaced } else { Update::Patched };
+        assert_eq!(v.handle_body(&body).unwrap(), expect);
+        assert_eq!(v.presence(), Some(s));
+        assert_eq!(v.version(), Some(u32::try_from(i).unwrap() + 1));
+    }
+}
+
+#[test]
+fn loss_is_detected_and_resync_recovers() {
+    let st = states();
+    let mut n = PartialNotifier::new();
+    let mut v = PresenceView::new();
+    v.handle_body(&n.notify(&st[0])).unwrap();
+    let _lost = n.notify(&st[1]);
+    let e = v.handle_body(&n.notify(&st[2])).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::VersionGap { expected: 2, got: 3 });
+    assert_eq!(v.presence(), Some(&st[0]), "unchanged after the error");
+    // The watcher refreshes its subscription; the notifier sends full state.
+    n.resync();
+    let body = n.notify(&st[3]);
+    assert!(matches!(
+        PartialBody::parse(&body).unwrap(),
+        PartialBody::Full { version: Some(4), .. }
+    ));
+    assert_eq!(v.handle_body(&body).unwrap(), Update::Replaced);
+    assert_eq!(v.presence(), Some(&st[3]));
+    assert_eq!(v.handle_body(&n.notify(&st[4])).unwrap(), Update::Patched);
+    assert_eq!(v.presence(), Some(&st[4]));
+}
+
+#[test]
+fn duplicates_are_stale_and_reordering_recovers() {
+    let st = states();
+    let mut n = PartialNotifier::new();
+    let mut v = PresenceView::new();
+    let bodies: Vec<Vec<u8>> = st.iter().map(|s| n.notify(s)).collect();
+    v.handle_body(&bodies[0]).unwrap();
+    v.handle_body(&bodies[1]).unwrap();
+    // A retransmission of the same NOTIFY.
+    assert_eq!(v.handle_body(&bodies[1]).unwrap(), Update::Stale);
+    assert_eq!(v.handle_body(&bodies[0]).unwrap(), Update::Stale);
+    assert_eq!(v.presence(), Some(&st[1]));
+    // 4 before 3: a gap; 3 then 4 again apply.
+    assert!(matches!(
+        v.handle_body(&bodies[3]).unwrap_err().kind,
+        ErrorKind::VersionGap { expected: 3, got: 4 }
+    ));
+    assert_eq!(v.handle_body(&bodies[2]).unwrap(), Update::Patched);
+    assert_eq!(v.handle_body(&bodies[3]).unwrap(), Update::Patched);
+    assert_eq!(v.handle_body(&bodies[4]).unwrap(), Update::Patched);
+    assert_eq!(v.presence(), Some(&st[4]));
+}
+
+#[test]
+fn a_diff_that_does_not_apply_leaves_the_copy_alone() {
+    let mut v = PresenceView::new();
+    let mut n = PartialNotifier::new();
+    v.handle_body(&n.notify(&base())).unwrap();
+    let bad = br#"<p:pidf-diff xmlns="urn:ietf:params:xml:ns:pidf"
+        xmlns:p="urn:ietf:params:xml:ns:pidf-diff" version="2">
+      <p:replace sel="*/tuple[@id='im']/status/basic/text()">closed</p:replace>
+      <p:remove sel="*/tuple[@id='nonexistent']"/>
+    </p:pidf-diff>"#;
+    let e = v.handle_body(bad).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Patch(simple_patch::PatchErrorKind::UnlocatedNode));
+    assert_eq!(e.path, "/pidf-diff/operation[2]");
+    assert_eq!(v.presence(), Some(&base()));
+    // A diff that leaves an invalid document (a tuple without status) is refused too.
+    let bad = br#"<p:pidf-diff xmlns="urn:ietf:params:xml:ns:pidf"
+        xmlns:p="urn:ietf:params:xml:ns:pidf-diff" version="2">
+      <p:remove sel="*/tuple[@id='im']/status"/>
+    </p:pidf-diff>"#;
+    let e = v.handle_body(bad).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::MissingElement("status"));
+    assert_eq!(v.presence(), Some(&base()));
+    assert_eq!(v.version(), Some(1));
+    // A plain PIDF body replaces the copy and keeps the counter (RFC 5263 §4.5).
+    let mut other = base();
+    other.tuples.truncate(1);
+    v.handle_pidf(&other.to_vec()).unwrap();
+    assert_eq!((v.presence(), v.version()), (Some(&other), Some(1)));
+}
+
+#[test]
+fn bodies_validate() {
+    if !xmllint() {
+        return;
+    }
+    let mut n = PartialNotifier::new();
+    let docs: Vec<(String, Vec<u8>)> = states()
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (format!("notification {i}"), n.notify(s)))
+        .collect();
+    let failures = validate(&docs);
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Between arbitrary documents, the watcher's copy always equals what the notifier has.
+    #[test]
+    fn arbitrary_changes(docs in proptest::collection::vec(strategy::presence(), 1..5)) {
+        let mut n = PartialNotifier::new();
+        let mut v = PresenceView::new();
+        for d in &docs {
+            let body = n.notify(d);
+            v.handle_body(&body).unwrap();
+            prop_assert_eq!(v.presence(), Some(d), "{}", String::from_utf8_lossy(&body));
+            prop_assert!(!n.has_changes(d));
+        }
+    }
+}
+
+/// Small edits of a document, so that most notifications are diffs.
+fn edit(p: &mut Presence, op: u8, at: usize) {
+    match op % 4 {
+        0 => {
+            let i = at % p.tuples.len().max(1);
+            if let Some(t) = p.tuples.get_mut(i) {
+                t.status.basic = match t.status.basic {
+                    Some(Basic::Open) => Some(Basic::Closed),
+                    Some(Basic::Closed) | None => Some(Basic::Open),
+                };
+            }
+        }
+        1 if !p.components.is_empty() => {
+            p.components.remove(at % p.components.len());
+        }
+        2 if !p.tuples.is_empty() => {
+            p.tuples.remove(at % p.tuples.len());
+        }
+        _ => p.notes.push(Note::new(format!("note {at}"))),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn edits_travel_as_diffs(
+        start in strategy::presence(),
+        edits in proptest::collection::vec((any::<u8>(), any::<usize>()), 1..6),
+    ) {
+        let mut n = PartialNotifier::new();
+        let mut v = PresenceView::new();
+        let mut cur = start;
+        v.handle_body(&n.notify(&cur)).unwrap();
+        let mut diffs = 0;
+        for (op, at) in edits {
+            edit(&mut cur, op, at);
+            let body = n.notify(&cur);
+            if matches!(PartialBody::parse(&body).unwrap(), PartialBody::Diff { .. }) {
+                diffs += 1;
+            }
+            prop_assert_eq!(v.handle_body(&body).unwrap() != Update::Stale, true);
+            prop_assert_eq!(v.presence(), Some(&cur), "{}", String::from_utf8_lossy(&body));
+        }
+        // A one-word edit of a document of some size travels as a diff.
+        if cur.to_vec().len() > 2000 {
+            prop_assert!(diffs > 0);
+        }
+    }
+}
