@@ -19,6 +19,9 @@ pub enum XmlErrorKind {
     UnboundPrefix,
     /// A namespace declaration is not allowed (`xmlns:p=""`, rebinding `xml`/`xmlns`).
     InvalidNamespaceDeclaration,
+    /// An element name with the prefix `xmlns`, which Namespaces in XML §3 reserves for
+    /// declarations.
+    ReservedPrefix,
     /// An entity reference is not one of the five predefined ones or a character reference.
     UnknownEntity,
     /// A character is not allowed in XML 1.0 (e.g. most C0 controls).
@@ -50,6 +53,7 @@ impl fmt::Display for XmlErrorKind {
             Self::InvalidAttribute => "invalid or duplicate attribute",
             Self::UnboundPrefix => "namespace prefix is not declared",
             Self::InvalidNamespaceDeclaration => "invalid namespace declaration",
+            Self::ReservedPrefix => "element name with the reserved prefix xmlns",
             Self::UnknownEntity => "unknown entity reference",
             Self::InvalidChar => "character not allowed in XML",
             Self::InvalidEncoding => "document is not UTF-8",

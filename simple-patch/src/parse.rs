@@ -502,6 +502,9 @@ impl<'a> Parser<'a> {
             attributes.push(Attribute { name: aname, value });
         }
         if let Some(p) = name.prefix() {
+            if p == "xmlns" {
+                return Err(err(XmlErrorKind::ReservedPrefix, start + 1));
+            }
             if self.lookup(Some(p)).is_none() {
                 return Err(err(XmlErrorKind::UnboundPrefix, start + 1));
             }

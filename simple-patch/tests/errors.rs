@@ -142,6 +142,8 @@ fn xml_errors_have_kinds_and_offsets() {
         ("<a/>text", X::ContentOutsideRoot, 4),
         ("<p:a/>", X::UnboundPrefix, 1),
         ("<a p:x='1'/>", X::UnboundPrefix, 0),
+        ("<xmlns:a/>", X::ReservedPrefix, 1),
+        ("<a><xmlns:b/></a>", X::ReservedPrefix, 4),
         ("<a x='1' x='2'/>", X::InvalidAttribute, 0),
         ("<a>&nbsp;</a>", X::UnknownEntity, 3),
         ("<a>\u{1}</a>", X::InvalidChar, 3),
