@@ -37,3 +37,10 @@ done
 for f in ../simple-msrp/tests/vectors/rfc4975/*.sdp; do cp "$f" corpus/msrp_uri/; done
 grep -h -o 'msrps\?://[^ ]*' ../simple-msrp/tests/vectors/rfc4975/*.msrp | tr -d '\r' | sort -u | head -20 \
   | while IFS= read -r u; do printf '%s' "$u" > corpus/msrp_uri/"$(printf '%s' "$u" | md5sum | cut -c1-12)"; done
+# Presence documents: every RFC example; partial PIDF: full NUL diff, and pairs of documents.
+for t in pidf_document pidf_partial; do mkdir -p corpus/$t; done
+P=../simple-pidf/tests/vectors
+for f in $P/rfc*/*.xml; do cp "$f" corpus/pidf_document/; done
+{ cat $P/rfc5262/rfc5262-sec6-pidf-full.xml; printf '\x00'; cat $P/rfc5262/rfc5262-sec6-pidf-diff.xml; } > corpus/pidf_partial/rfc5262
+{ cat $P/rfc5263/rfc5263-sec5-F3-NOTIFY.body-pidf-full.xml; printf '\x00'; cat $P/rfc5263/rfc5263-sec5-F5-NOTIFY.body-pidf-diff.xml; } > corpus/pidf_partial/rfc5263
+{ cat $P/rfc4480/rfc4480-sec4-presence.xml; printf '\x00'; cat $P/rfc4482/rfc4482-sec4-presence-2.xml; printf '\x00'; cat $P/rfc5196/rfc5196-sec5-presence.xml; } > corpus/pidf_partial/docs

@@ -430,7 +430,8 @@ impl Raw {
         for d in doc.descendants(node) {
             if let Some(e) = doc.element(d) {
                 let p = e.name.prefix().map(str::to_owned);
-                if !used.contains(&p) {
+                // `xml` is bound without a declaration (and `xmlns` is never an element prefix).
+                if !used.contains(&p) && !matches!(p.as_deref(), Some("xml" | "xmlns")) {
                     used.push(p);
                 }
                 for a in e.plain_attributes() {

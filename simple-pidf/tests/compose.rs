@@ -197,7 +197,7 @@ proptest! {
             }
         }
         prop_assert!(v.persons().count() <= 1);
-        prop_assert_eq!(Presence::parse(&v.to_vec()).unwrap(), v.clone());
+        prop_assert_eq!(&Presence::parse(&v.to_vec()).unwrap(), &v);
         let again = compose(ENTITY, &[&v, &v]);
         prop_assert_eq!(again, v);
     }

@@ -115,6 +115,17 @@ fn errors_name_what_and_where() {
     let e =
         Presence::parse(b"<presence xmlns='urn:ietf:params:xml:ns:pidf' entity='x'>").unwrap_err();
     assert!(matches!(e.kind, ErrorKind::Xml(_)));
+    // Fuzzing found an element named with the reserved prefix xmlns read as an element (and
+    // then written with a declaration of it): refused now, at the element.
+    let e = Presence::parse(pidf("<x:a xmlns:x='urn:x'><xmlns:b/></x:a>").as_bytes()).unwrap_err();
+    let ErrorKind::Xml(x) = e.kind else { panic!() };
+    assert_eq!(x.kind, simple_patch::XmlErrorKind::ReservedPrefix);
+    // An extension element in the xml namespace needs no declaration and gets none.
+    let xml = pidf("<x:a xmlns:x='urn:x'><xml:b/></x:a>");
+    let p = Presence::parse(xml.as_bytes()).unwrap();
+    let out = p.to_vec();
+    assert!(!String::from_utf8_lossy(&out).contains("xmlns:xml"));
+    assert_eq!(Presence::parse(&out).unwrap(), p);
     // Limits come from simple-patch's ParseConfig.
     let mut config = simple_pidf::ParseConfig::default();
     config.max_depth = 3;
