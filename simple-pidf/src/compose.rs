@@ -41,6 +41,8 @@
 //! assert_eq!(person.extensions, [Extension::Activities(Activities::new([Activity::Away]))]);
 //! ```
 
+use std::collections::{HashMap, HashSet};
+
 use crate::datetime::DateTime;
 use crate::model::{Component, Device, Extension, Note, Person, Presence, Tuple};
 
@@ -70,6 +72,18 @@ fn newer(cand: Option<&DateTime>, cur: Option<&DateTime>) -> bool {
 /// person they came from.
 type Trait = ((String, String), Vec<Extension>, Option<DateTime>);
 
+/// A hash equal for equal extensions (typed ones by their debug form, which equal values
+/// share; raw ones by their XML information).
+fn fingerprint(e: &Extension) -> u64 {
+    use core::hash::{Hash, Hasher};
+    if let Extension::Raw(r) = e {
+        return r.fingerprint();
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    format!("{e:?}").hash(&mut h);
+    h.finish()
+}
+
 /// The kind of a characteristic: its expanded name.
 fn kind(e: &Extension) -> (String, String) {
     let (ns, local) = e.name();
@@ -79,42 +93,54 @@ fn kind(e: &Extension) -> (String, String) {
 /// Composes `sources` (oldest publication first) into one document for `entity`.
 pub fn compose_with(entity: &str, sources: &[&Presence], config: &ComposeConfig) -> Presence {
     let mut out = Presence::new(entity);
+    // Indexes keep composition linear in the size of the sources.
+    let mut tuple_at: HashMap<String, usize> = HashMap::new();
+    let mut device_at: HashMap<String, usize> = HashMap::new();
+    let mut trait_at: HashMap<(String, String), usize> = HashMap::new();
     let mut devices: Vec<Device> = Vec::new();
     let mut others: Vec<Extension> = Vec::new();
+    let mut others_by_hash: HashMap<u64, Vec<usize>> = HashMap::new();
     let mut traits: Vec<Trait> = Vec::new();
     let mut person_id: Option<String> = None;
     let mut person_notes: Option<(Vec<Note>, Option<DateTime>)> = None;
     let mut person_ts: Option<DateTime> = None;
     let mut person_attrs = Vec::new();
     let mut any_person = false;
+    let mut notes_seen: HashSet<Note> = HashSet::new();
 
     for src in sources {
         for t in &src.tuples {
-            match out.tuples.iter_mut().find(|x| x.id == t.id) {
-                Some(x) if newer(t.timestamp.as_ref(), x.timestamp.as_ref()) => *x = t.clone(),
+            match tuple_at.get(&t.id) {
+                Some(&i) if newer(t.timestamp.as_ref(), out.tuples[i].timestamp.as_ref()) => {
+                    out.tuples[i] = t.clone();
+                }
                 Some(_) => {}
-                None => out.tuples.push(t.clone()),
+                None => {
+                    tuple_at.insert(t.id.clone(), out.tuples.len());
+                    out.tuples.push(t.clone());
+                }
             }
         }
         for n in &src.notes {
-            if !out.notes.contains(n) {
+            if notes_seen.insert(n.clone()) {
                 out.notes.push(n.clone());
             }
         }
         for c in &src.components {
             match c {
-                Component::Device(d) => {
-                    match devices.iter_mut().find(|x| x.device_id == d.device_id) {
-                        Some(x) if newer(d.timestamp.as_ref(), x.timestamp.as_ref()) => {
-                            *x = d.clone();
-                        }
-                        Some(_) => {}
-                        None => devices.push(d.clone()),
+                Component::Device(d) => match device_at.get(&d.device_id) {
+                    Some(&i) if newer(d.timestamp.as_ref(), devices[i].timestamp.as_ref()) => {
+                        devices[i] = d.clone();
                     }
-                }
+                    Some(_) => {}
+                    None => {
+                        device_at.insert(d.device_id.clone(), devices.len());
+                        devices.push(d.clone());
+                    }
+                },
                 Component::Person(p) => {
                     any_person = true;
-                    fold_person(p, &mut traits, &mut person_notes);
+                    fold_person(p, &mut traits, &mut trait_at, &mut person_notes);
                     if newer(p.timestamp.as_ref(), person_ts.as_ref()) {
                         person_id = Some(p.id.clone());
                         person_attrs.clone_from(&p.attributes);
@@ -124,7 +150,10 @@ pub fn compose_with(entity: &str, sources: &[&Presence], config: &ComposeConfig)
                     }
                 }
                 Component::Other(e) => {
-                    if !others.contains(e) {
+                    // Bucketed by a hash of the content, so only likely equals are compared.
+                    let same = others_by_hash.entry(fingerprint(e)).or_default();
+                    if !same.iter().any(|&i: &usize| others[i] == *e) {
+                        same.push(others.len());
                         others.push(e.clone());
                     }
                 }
@@ -132,9 +161,10 @@ pub fn compose_with(entity: &str, sources: &[&Presence], config: &ComposeConfig)
         }
     }
 
-    let mut ids: Vec<String> = out.tuples.iter().map(|t| t.id.clone()).collect();
+    let mut ids =
+        Ids { taken: out.tuples.iter().map(|t| t.id.clone()).collect(), ..Ids::default() };
     if any_person {
-        let mut p = Person::new(unique(person_id.unwrap_or_else(|| "p".to_owned()), &mut ids));
+        let mut p = Person::new(ids.unique(person_id.unwrap_or_else(|| "p".to_owned())));
         p.extensions = traits.into_iter().flat_map(|(_, v, _)| v).collect();
         p.notes = person_notes.map(|(n, _)| n).unwrap_or_default();
         p.timestamp = person_ts;
@@ -142,7 +172,7 @@ pub fn compose_with(entity: &str, sources: &[&Presence], config: &ComposeConfig)
         out.components.push(Component::Person(p));
     }
     for mut d in devices {
-        d.id = unique(core::mem::take(&mut d.id), &mut ids);
+        d.id = ids.unique(core::mem::take(&mut d.id));
         out.components.push(Component::Device(d));
     }
     out.components.extend(others.into_iter().map(Component::Other));
@@ -155,24 +185,32 @@ pub fn compose_with(entity: &str, sources: &[&Presence], config: &ComposeConfig)
 fn fold_person(
     p: &Person,
     traits: &mut Vec<Trait>,
+    trait_at: &mut HashMap<(String, String), usize>,
     notes: &mut Option<(Vec<Note>, Option<DateTime>)>,
 ) {
     let mut mine: Vec<((String, String), Vec<Extension>)> = Vec::new();
+    let mut mine_at: HashMap<(String, String), usize> = HashMap::new();
     for e in &p.extensions {
         let k = kind(e);
-        match mine.iter_mut().find(|(x, _)| *x == k) {
-            Some((_, v)) => v.push(e.clone()),
-            None => mine.push((k, vec![e.clone()])),
+        match mine_at.get(&k) {
+            Some(&i) => mine[i].1.push(e.clone()),
+            None => {
+                mine_at.insert(k.clone(), mine.len());
+                mine.push((k, vec![e.clone()]));
+            }
         }
     }
     for (k, v) in mine {
-        match traits.iter_mut().find(|(x, _, _)| *x == k) {
-            Some(slot) if newer(p.timestamp.as_ref(), slot.2.as_ref()) => {
-                slot.1 = v;
-                slot.2.clone_from(&p.timestamp);
+        match trait_at.get(&k) {
+            Some(&i) if newer(p.timestamp.as_ref(), traits[i].2.as_ref()) => {
+                traits[i].1 = v;
+                traits[i].2.clone_from(&p.timestamp);
             }
             Some(_) => {}
-            None => traits.push((k, v, p.timestamp.clone())),
+            None => {
+                trait_at.insert(k.clone(), traits.len());
+                traits.push((k, v, p.timestamp.clone()));
+            }
         }
     }
     if !p.notes.is_empty()
@@ -182,16 +220,28 @@ fn fold_person(
     }
 }
 
-/// `id`, or `id` with a numeric suffix if it is taken; recorded as taken.
-fn unique(id: String, taken: &mut Vec<String>) -> String {
-    let mut out = id.clone();
-    let mut n = 2;
-    while taken.contains(&out) {
-        out = format!("{id}-{n}");
-        n += 1;
+/// Ids taken so far, and the next suffix to try per id.
+#[derive(Default)]
+struct Ids {
+    taken: HashSet<String>,
+    next: HashMap<String, u64>,
+}
+
+impl Ids {
+    /// `id`, or `id` with a numeric suffix if it is taken; recorded as taken.
+    fn unique(&mut self, id: String) -> String {
+        if self.taken.insert(id.clone()) {
+            return id;
+        }
+        let n = self.next.entry(id.clone()).or_insert(2);
+        loop {
+            let candidate = format!("{id}-{n}");
+            *n += 1;
+            if self.taken.insert(candidate.clone()) {
+                return candidate;
+            }
+        }
     }
-    taken.push(out.clone());
-    out
 }
 
 /// Whether an extension's time span ended before `now`.

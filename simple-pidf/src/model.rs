@@ -470,6 +470,40 @@ impl Raw {
         Self { doc: out }
     }
 
+    /// A hash of the element's XML information, equal for equal `Raw`s (expanded names,
+    /// attributes as a set, text, comments and PIs in order).
+    pub(crate) fn fingerprint(&self) -> u64 {
+        use core::hash::{Hash, Hasher};
+        use simple_patch::NodeKind;
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        let doc = &self.doc;
+        for n in doc.descendants(self.element()) {
+            match doc.kind(n) {
+                NodeKind::Element(e) => {
+                    (0u8, doc.namespace(n), &e.name.local).hash(&mut h);
+                    let mut attrs: Vec<(Option<&str>, &str, &str)> = e
+                        .plain_attributes()
+                        .map(|a| {
+                            (
+                                doc.attribute_namespace(n, &a.name),
+                                a.name.local.as_str(),
+                                a.value.as_str(),
+                            )
+                        })
+                        .collect();
+                    attrs.sort_unstable();
+                    attrs.hash(&mut h);
+                    doc.children(n).count().hash(&mut h);
+                }
+                other @ (NodeKind::Text(_)
+                | NodeKind::Comment(_)
+                | NodeKind::ProcessingInstruction { .. }
+                | NodeKind::Document) => (1u8, format!("{other:?}")).hash(&mut h),
+            }
+        }
+        h.finish()
+    }
+
     /// The document holding the element as its root.
     pub const fn document(&self) -> &Document {
         &self.doc

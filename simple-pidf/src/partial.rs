@@ -313,12 +313,16 @@ pub fn full_body(presence: &Presence, version: u32) -> Vec<u8> {
 pub fn diff_body(patch: &Patch, entity: &str, version: u32) -> Vec<u8> {
     let mut doc = patch.document().clone();
     let root = patch.container();
+    let declared: std::collections::HashSet<&str> = doc
+        .descendants(Document::ROOT)
+        .filter_map(|n| doc.element(n))
+        .flat_map(|e| e.namespace_decls().filter_map(|(q, _)| q))
+        .collect();
     let mut p = "p".to_owned();
-    while doc.descendants(Document::ROOT).any(|n| {
-        doc.element(n).is_some_and(|e| e.namespace_decls().any(|(q, _)| q == Some(p.as_str())))
-    }) {
+    while declared.contains(p.as_str()) {
         p.push('d');
     }
+    drop(declared);
     if let Some(e) = doc.element_mut(root) {
         e.name = QName::prefixed(p.clone(), "pidf-diff");
     }

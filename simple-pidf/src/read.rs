@@ -198,7 +198,7 @@ pub(crate) fn presence(doc: &Document, node: NodeId, root: Root) -> Result<Prese
         }
     }
     p.entity = entity.ok_or_else(|| err(doc, node, ErrorKind::MissingAttribute("entity")))?;
-    let mut ids: Vec<&str> = Vec::new();
+    let mut ids: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for c in elements(doc, node)? {
         match name_of(doc, c) {
             (ns::PIDF, "tuple") => p.tuples.push(tuple(doc, c)?),
@@ -207,15 +207,11 @@ pub(crate) fn presence(doc: &Document, node: NodeId, root: Root) -> Result<Prese
             (ns::DATA_MODEL, "device") => p.components.push(Component::Device(device(doc, c)?)),
             _ => p.components.push(Component::Other(extension(doc, c))),
         }
-        if let Some(id) = doc.attribute(c, None, "id") {
-            if matches!(
-                name_of(doc, c),
-                (ns::PIDF, "tuple") | (ns::DATA_MODEL, "person" | "device")
-            ) {
-                if ids.contains(&id) {
-                    return Err(err(doc, c, ErrorKind::DuplicateId));
-                }
-                ids.push(id);
+        let component =
+            matches!(name_of(doc, c), (ns::PIDF, "tuple") | (ns::DATA_MODEL, "person" | "device"));
+        if let Some(id) = doc.attribute(c, None, "id").filter(|_| component) {
+            if !ids.insert(trim_ws(id)) {
+                return Err(err(doc, c, ErrorKind::DuplicateId));
             }
         }
     }

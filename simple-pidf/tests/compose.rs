@@ -202,3 +202,27 @@ proptest! {
         prop_assert_eq!(again, v);
     }
 }
+
+/// Inputs an attacker could publish: many services with one id, many devices with one
+/// element id, many distinct unknown elements. Composition stays linear (hash indexes), so
+/// these finish at once; with the pairwise scans they replaced, they took minutes.
+#[test]
+fn large_inputs_compose() {
+    let n = 20_000;
+    let mut a = doc(vec![], vec![]);
+    for i in 0..n {
+        a.components.push(Component::Device(Device::new("d", format!("urn:uuid:{i}"))));
+        a.components.push(Component::Other(Extension::Raw(
+            Raw::parse(format!("<x:e xmlns:x='urn:x' n='{i}'/>").as_bytes()).unwrap(),
+        )));
+    }
+    let mut b = doc(vec![], vec![]);
+    for _ in 0..n {
+        b.tuples.push(Tuple::new("same", Basic::Open));
+    }
+    let v = compose(ENTITY, &[&a, &b, &a]);
+    assert_eq!(v.tuples.len(), 1);
+    assert_eq!(v.devices().count(), n);
+    assert_eq!(v.devices().last().unwrap().id, format!("d-{n}"));
+    assert_eq!(v.components.len(), 2 * n);
+}
