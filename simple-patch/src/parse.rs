@@ -59,10 +59,11 @@ struct Parser<'a> {
     open: Vec<NodeId>,
     /// Namespace bindings in scope: for each prefix, its URIs innermost last (O(1) lookup
     /// however many declarations are in scope).
-    bindings: HashMap<Option<String>, Vec<String>>,
+    /// (The default namespace is under the empty key, which no prefix can be.)
+    bindings: HashMap<String, Vec<String>>,
     /// Prefixes declared, in order; `marks[i]` is the length before the declarations of
     /// `open[i + 1]`.
-    declared: Vec<Option<String>>,
+    declared: Vec<String>,
     marks: Vec<usize>,
     text: String,
     text_start: usize,
@@ -270,7 +271,7 @@ impl<'a> Parser<'a> {
             _ => {}
         }
         self.bindings
-            .get(&prefix.map(str::to_owned))
+            .get(prefix.unwrap_or(""))
             .and_then(|v| v.last())
             .map(String::as_str)
             .filter(|u| !u.is_empty())
@@ -495,7 +496,7 @@ impl<'a> Parser<'a> {
                 if bad {
                     return Err(err(XmlErrorKind::InvalidNamespaceDeclaration, start));
                 }
-                let p = declared.map(str::to_owned);
+                let p = declared.unwrap_or("").to_owned();
                 self.bindings.entry(p.clone()).or_default().push(value.clone());
                 self.declared.push(p);
             }

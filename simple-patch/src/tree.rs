@@ -95,6 +95,14 @@ pub(crate) fn is_xml_ws(s: &str) -> bool {
 
 /// Whether `s` is an NCName: an XML 1.0 (fifth edition) Name without colons.
 pub fn is_ncname(s: &str) -> bool {
+    // The common case, ASCII names, byte by byte.
+    if let [first, rest @ ..] = s.as_bytes() {
+        if first.is_ascii_alphabetic() || *first == b'_' {
+            if rest.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_')) {
+                return true;
+            }
+        }
+    }
     let mut chars = s.chars();
     chars.next().is_some_and(is_name_start_char) && chars.all(is_name_char)
 }

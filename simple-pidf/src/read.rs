@@ -60,26 +60,14 @@ fn trim_ws(s: &str) -> &str {
 }
 
 /// The element children of `node`; character data other than white space is an error.
-fn elements(doc: &Document, node: NodeId) -> Result<Vec<NodeId>, Error> {
-    let mut out = Vec::new();
-    for c in doc.children(node) {
-        match doc.kind(c) {
-            NodeKind::Element(_) => out.push(c),
-            NodeKind::Text(t) if !is_ws(t) => {
-                return Err(err(doc, node, ErrorKind::UnexpectedText));
-            }
-            NodeKind::Text(_)
-            | NodeKind::Comment(_)
-            | NodeKind::ProcessingInstruction { .. }
-            | NodeKind::Document => {}
-        }
-    }
-    Ok(out)
+fn elements(doc: &Document, node: NodeId) -> Result<impl Iterator<Item = NodeId> + '_, Error> {
+    elements_only(doc, node).ok_or_else(|| err(doc, node, ErrorKind::UnexpectedText))
 }
 
 /// The element children of `node`, or `None` if it holds character data.
-fn elements_only(doc: &Document, node: NodeId) -> Option<Vec<NodeId>> {
-    elements(doc, node).ok()
+fn elements_only(doc: &Document, node: NodeId) -> Option<impl Iterator<Item = NodeId> + '_> {
+    let text = doc.children(node).any(|c| matches!(doc.kind(c), NodeKind::Text(t) if !is_ws(t)));
+    (!text).then(|| doc.children(node).filter(|&c| doc.is_element(c)))
 }
 
 /// The text of a simple-content element, or `None` if it has element children.
@@ -434,7 +422,7 @@ fn place_is(doc: &Document, node: NodeId) -> Option<PlaceIs> {
         if doc.element(c)?.plain_attributes().next().is_some() {
             return None;
         }
-        let kids = elements_only(doc, c)?;
+        let kids: Vec<NodeId> = elements_only(doc, c)?.collect();
         let [k] = kids.as_slice() else { return None };
         let (ns, local) = name_of(doc, *k);
         (ns == ns::RPID && is_empty_element(doc, *k)).then(|| local.to_owned())
@@ -570,7 +558,7 @@ fn priorities(doc: &Document, node: NodeId) -> Option<Priorities> {
         };
         let mut list = Vec::new();
         for v in elements_only(doc, c)? {
-            if elements_only(doc, v)?.is_empty() && text(doc, v).is_some_and(|t| !is_ws(&t)) {
+            if elements_only(doc, v)?.next().is_none() && text(doc, v).is_some_and(|t| !is_ws(&t)) {
                 return None;
             }
             let mut min = None;
