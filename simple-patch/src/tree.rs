@@ -97,10 +97,10 @@ pub(crate) fn is_xml_ws(s: &str) -> bool {
 pub fn is_ncname(s: &str) -> bool {
     // The common case, ASCII names, byte by byte.
     if let [first, rest @ ..] = s.as_bytes() {
-        if first.is_ascii_alphabetic() || *first == b'_' {
-            if rest.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_')) {
-                return true;
-            }
+        if (first.is_ascii_alphabetic() || *first == b'_')
+            && rest.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+        {
+            return true;
         }
     }
     let mut chars = s.chars();
