@@ -6,6 +6,7 @@ use crate::model::{Note, OtherAttribute, Raw};
 /// `<caps:servcaps>`: what a service supports (RFC 5196 §3.2). Fields follow the schema's
 /// element order.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ServCaps {
     /// `<actor>`: attendant, information, msg-taker, principal.
     pub actor: Option<Support>,
@@ -55,6 +56,7 @@ pub struct ServCaps {
 
 /// `<caps:devcaps>`: what a device supports (RFC 5196 §3.3).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct DevCaps {
     /// `<description>`s.
     pub descriptions: Vec<Note>,
@@ -70,6 +72,7 @@ pub struct DevCaps {
 /// of empty elements (`INVITE`, `full`, `presence`); for `<schemes>` and `<languages>` they
 /// are the text of `<s>` and `<l>` elements.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Support {
     /// `<supported>`, if present.
     pub supported: Option<Vec<String>>,
@@ -91,6 +94,7 @@ impl Support {
 
 /// `<priority>`: supported and unsupported SIP priority ranges (RFC 5196 §3.2.15).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Priorities {
     /// `<supported>`, if present.
     pub supported: Option<Vec<PriorityRange>>,
@@ -100,6 +104,7 @@ pub struct Priorities {
 
 /// One priority range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum PriorityRange {
     /// `<lowerthan maxvalue="n"/>`.
     LowerThan(i64),

@@ -40,7 +40,9 @@
 //! ```
 //!
 //! Partial notifications ([`PresenceView`], [`PartialNotifier`]) and composition
-//! ([`compose`]) are described in their modules.
+//! ([`compose`]) are described in their modules. With the `serde` feature (on by default)
+//! the model serializes as data: dateTimes and qvalues as written, elements kept verbatim as
+//! their XML text.
 //!
 //! ## Untrusted input
 //!
@@ -59,6 +61,8 @@ mod model;
 pub mod partial;
 mod read;
 pub mod rpid;
+#[cfg(feature = "serde")]
+mod serde_impls;
 pub mod timed;
 mod write;
 

@@ -14,6 +14,7 @@ use crate::timed::TimedStatus;
 
 /// A presence document (`<presence entity="...">`, RFC 3863 §4.1.1).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Presence {
     /// The presentity's URI (`pres:someone@example.com`).
     pub entity: String,
@@ -67,6 +68,7 @@ impl Presence {
 
 /// What follows the tuples and notes of a presence document.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Component {
     /// `<dm:person>`.
     Person(Person),
@@ -78,6 +80,7 @@ pub enum Component {
 
 /// A tuple (`<tuple id="...">`, RFC 3863 §4.1.2): in the data model, a service.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Tuple {
     /// The tuple's `id` (an `xs:ID`, unique in the document).
     pub id: String,
@@ -116,6 +119,7 @@ impl Tuple {
 
 /// `<status>` (RFC 3863 §4.1.4).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Status {
     /// `<basic>`: open or closed.
     pub basic: Option<Basic>,
@@ -125,6 +129,7 @@ pub struct Status {
 
 /// `<basic>` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Basic {
     /// The service can accept communication.
     Open,
@@ -153,6 +158,7 @@ impl Basic {
 
 /// `<contact priority="...">` (RFC 3863 §4.1.5).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Contact {
     /// The contact URI (white space collapsed, as `xs:anyURI` says).
     pub uri: String,
@@ -214,6 +220,7 @@ impl QValue {
 
 /// A `<note xml:lang="...">` (RFC 3863 §4.1.6) or any element of type `Note_t`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Note {
     /// The text, as written.
     pub text: String,
@@ -235,6 +242,7 @@ impl Note {
 
 /// `<dm:person id="...">` (RFC 4479 §3.2): the human (or other entity) behind the presentity.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Person {
     /// The person's `id`.
     pub id: String,
@@ -257,6 +265,7 @@ impl Person {
 
 /// `<dm:device id="...">` (RFC 4479 §3.3): hardware a service runs on.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Device {
     /// The element's `id`.
     pub id: String,
@@ -286,6 +295,7 @@ impl Device {
 /// unexpected attribute or child, a value outside its type) is kept as [`Extension::Raw`]
 /// too, so nothing read is lost or altered.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub enum Extension {
     /// `<dm:deviceID>` in a tuple: the device the service runs on (RFC 4479 §3.1).
@@ -371,6 +381,7 @@ impl Extension {
 /// An attribute the model has no field for (`xsi:schemaLocation`, RPID's `anyAttribute`),
 /// kept as read.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct OtherAttribute {
     /// Its namespace URI (`None` for an unprefixed attribute).
     pub namespace: Option<String>,

@@ -7,6 +7,7 @@ use crate::model::{Note, OtherAttribute, Raw};
 /// The attributes most RPID elements share: `id`, and `from`/`until` bounding when the
 /// information holds (RFC 4480 §3.1), plus any other attribute (the schema's `anyAttribute`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Meta {
     /// `id`: lets a pidf-diff or a composer address this element.
     pub id: Option<String>,
@@ -28,6 +29,7 @@ impl Meta {
 
 /// An RPID element holding notes and a list of values (`<rpid:activities>`, `<rpid:mood>`...).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Values<T> {
     /// `id`, `from`, `until`, other attributes.
     pub meta: Meta,
@@ -96,6 +98,7 @@ macro_rules! values {
     ) => {
         $(#[$m])*
         #[derive(Debug, Clone, PartialEq, Eq)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
         #[non_exhaustive]
         pub enum $name {
             $($(#[$vm])* $var,)*
@@ -125,6 +128,7 @@ macro_rules! values {
     ) => {
         $(#[$m])*
         #[derive(Debug, Clone, PartialEq, Eq)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
         #[non_exhaustive]
         pub enum $name {
             $($(#[$vm])* $var,)*
@@ -188,6 +192,7 @@ macro_rules! choice {
     ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $var:ident = $s:literal,)* }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
         pub enum $name {
             $($(#[$vm])* $var,)*
         }
@@ -457,6 +462,7 @@ values! {
 
 /// The sphere the person acts in (RFC 4480 §3.11).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub enum SphereValue {
     /// At home.
@@ -566,6 +572,7 @@ choice! {
 
 /// `<rpid:place-is>`: conditions at the person's place (RFC 4480 §3.6).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PlaceIs {
     /// `id`, `from`, `until`, other attributes.
     pub meta: Meta,
@@ -581,6 +588,7 @@ pub struct PlaceIs {
 
 /// `<rpid:status-icon>`: an image standing for the status (RFC 4480 §3.12).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct StatusIcon {
     /// `id`, `from`, `until`, other attributes.
     pub meta: Meta,
@@ -590,6 +598,7 @@ pub struct StatusIcon {
 
 /// `<rpid:time-offset>`: minutes from UTC at the person's place (RFC 4480 §3.13).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct TimeOffset {
     /// `id`, `from`, `until`, other attributes.
     pub meta: Meta,
@@ -601,6 +610,7 @@ pub struct TimeOffset {
 
 /// `active` or `idle` (RFC 4480 §3.14).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum ActiveIdle {
     /// The user is using the service or device.
     #[default]
@@ -621,6 +631,7 @@ impl ActiveIdle {
 
 /// `<rpid:user-input>`: whether someone is using a service or device (RFC 4480 §3.14).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct UserInput {
     /// `id`.
     pub id: Option<String>,

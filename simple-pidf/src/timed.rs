@@ -5,6 +5,7 @@ use crate::model::{Basic, Extension, Note};
 
 /// `<ts:timed-status from="..." until="...">` in a tuple (RFC 4481 §3).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct TimedStatus {
     /// When the span starts.
     pub from: DateTime,

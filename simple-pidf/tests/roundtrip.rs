@@ -160,3 +160,36 @@ fn inexact_extensions_are_kept_verbatim() {
     assert_eq!(Presence::parse(&out).unwrap(), p);
     assert!(common::normalized(xml).equivalent(&common::normalized(&out)));
 }
+
+#[cfg(feature = "serde")]
+proptest! {
+    #![proptest_config(Config::with_cases(256))]
+
+    /// The model through serde (JSON here) comes back equal; it writes the same XML.
+    #[test]
+    fn serde_round_trip(p in strategy::presence_with_attributes()) {
+        let json = serde_json::to_string(&p).unwrap();
+        let back: Presence = serde_json::from_str(&json).unwrap();
+        prop_assert_eq!(&back, &p);
+        prop_assert_eq!(back.to_vec(), p.to_vec());
+    }
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn serde_shape() {
+    let p = Presence::parse(
+        br#"<presence xmlns="urn:ietf:params:xml:ns:pidf" entity="pres:a@example.com">
+          <tuple id="t"><status><basic>open</basic><x:y xmlns:x="urn:x">1</x:y></status>
+          <timestamp>2026-11-24T10:00:00Z</timestamp></tuple></presence>"#,
+    )
+    .unwrap();
+    let v: serde_json::Value = serde_json::to_value(&p).unwrap();
+    assert_eq!(v["entity"], "pres:a@example.com");
+    assert_eq!(v["tuples"][0]["status"]["basic"], "Open");
+    assert_eq!(v["tuples"][0]["timestamp"], "2026-11-24T10:00:00Z");
+    assert_eq!(v["tuples"][0]["status"]["extensions"][0]["Raw"], r#"<x:y xmlns:x="urn:x">1</x:y>"#);
+    // Invalid values are refused on the way in.
+    let bad = v.to_string().replace("2026-11-24T10:00:00Z", "yesterday");
+    assert!(serde_json::from_str::<Presence>(&bad).is_err());
+}
