@@ -515,6 +515,19 @@ impl Raw {
         h.finish()
     }
 
+    /// Whether the element, or an element inside it, carries PIDF's
+    /// `mustUnderstand="true"` (or `"1"`): an application that does not understand it must
+    /// then ignore the whole element and its content (RFC 3863 §4.2.3, §4.3.3).
+    pub fn must_understand(&self) -> bool {
+        let doc = &self.doc;
+        doc.descendants(self.element()).any(|n| {
+            matches!(
+                doc.attribute(n, Some(crate::ns::PIDF), "mustUnderstand").map(str::trim),
+                Some("true" | "1")
+            )
+        })
+    }
+
     /// The document holding the element as its root.
     pub const fn document(&self) -> &Document {
         &self.doc

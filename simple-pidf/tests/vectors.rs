@@ -104,6 +104,24 @@ fn rfc3863_examples() {
             .count();
         assert!(raws > 0, "{f}");
     }
+    // §4.3.3: <myex:complexExtension> holds an element marked mustUnderstand; <myex:mytag>
+    // may be ignored.
+    let p = Presence::parse(&vector("rfc3863/rfc3863-sec4.3.3-presence.xml")).unwrap();
+    let raws: Vec<&simple_pidf::Raw> = p.tuples[0]
+        .extensions
+        .iter()
+        .chain(p.components.iter().filter_map(|c| match c {
+            Component::Other(e) => Some(e),
+            _ => None,
+        }))
+        .filter_map(|e| match e {
+            Extension::Raw(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    let marks: Vec<(&str, bool)> =
+        raws.iter().map(|r| (r.local_name(), r.must_understand())).collect();
+    assert_eq!(marks, [("complexExtension", true), ("mytag", false)]);
     // §4.2.4: a status extension.
     let p = Presence::parse(&vector("rfc3863/rfc3863-sec4.2.4-presence.xml")).unwrap();
     let [Extension::Raw(r)] = p.tuples[0].status.extensions.as_slice() else { panic!() };
