@@ -9,6 +9,8 @@
 use std::io::Read;
 use std::process::ExitCode;
 
+use serde_json::json;
+
 use simple_pidf::caps::{ServCaps, Support};
 use simple_pidf::rpid::{Activities, Activity, Mood, MoodValue};
 use simple_pidf::{
@@ -63,63 +65,42 @@ fn sample(entity: &str, n: u32) -> Presence {
     p
 }
 
-fn json_str(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-fn kinds(exts: &[Extension]) -> String {
-    let names: Vec<String> = exts
-        .iter()
+fn kinds(exts: &[Extension]) -> Vec<String> {
+    exts.iter()
         .map(|e| {
             let (ns, local) = e.name();
             let tag = if matches!(e, Extension::Raw(_)) { "raw " } else { "" };
-            json_str(&format!("{tag}{{{ns}}}{local}"))
+            format!("{tag}{{{ns}}}{local}")
         })
-        .collect();
-    format!("[{}]", names.join(","))
+        .collect()
 }
 
 fn summary(p: &Presence) -> String {
-    let tuples: Vec<String> = p
+    let tuples: Vec<_> = p
         .tuples
         .iter()
         .map(|t| {
-            format!(
-                "{{\"id\":{},\"basic\":{},\"contact\":{},\"extensions\":{}}}",
-                json_str(&t.id),
-                t.status.basic.map_or("null".to_owned(), |b| json_str(b.as_str())),
-                t.contact.as_ref().map_or("null".to_owned(), |c| json_str(&c.uri)),
-                kinds(&t.extensions)
-            )
+            json!({
+                "id": t.id,
+                "basic": t.status.basic.map(Basic::as_str),
+                "contact": t.contact.as_ref().map(|c| &c.uri),
+                "extensions": kinds(&t.extensions),
+            })
         })
         .collect();
-    let persons: Vec<String> = p
-        .persons()
-        .map(|x| format!("{{\"id\":{},\"extensions\":{}}}", json_str(&x.id), kinds(&x.extensions)))
-        .collect();
-    let devices: Vec<String> = p
-        .devices()
-        .map(|d| format!("{{\"id\":{},\"deviceID\":{}}}", json_str(&d.id), json_str(&d.device_id)))
-        .collect();
-    let notes: Vec<String> = p.notes.iter().map(|n| json_str(&n.text)).collect();
-    format!(
-        "{{\"entity\":{},\"tuples\":[{}],\"notes\":[{}],\"persons\":[{}],\"devices\":[{}]}}",
-        json_str(&p.entity),
-        tuples.join(","),
-        notes.join(","),
-        persons.join(","),
-        devices.join(",")
-    )
+    let persons: Vec<_> =
+        p.persons().map(|x| json!({"id": x.id, "extensions": kinds(&x.extensions)})).collect();
+    let devices: Vec<_> =
+        p.devices().map(|d| json!({"id": d.id, "deviceID": d.device_id})).collect();
+    let notes: Vec<&str> = p.notes.iter().map(|n| n.text.as_str()).collect();
+    json!({
+        "entity": p.entity,
+        "tuples": tuples,
+        "notes": notes,
+        "persons": persons,
+        "devices": devices,
+    })
+    .to_string()
 }
 
 fn stdin() -> Vec<u8> {

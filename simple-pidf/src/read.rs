@@ -508,89 +508,79 @@ fn boolean(doc: &Document, node: NodeId) -> Option<bool> {
     }
 }
 
-fn support(doc: &Document, node: NodeId, style: SupportStyle) -> Option<Support> {
+/// A caps feature holding `<supported>` and/or `<notsupported>` (in that order), each a list
+/// of items read by `item`; `None` if it holds anything else.
+#[allow(clippy::type_complexity)]
+fn supported_pair<T>(
+    doc: &Document,
+    node: NodeId,
+    item: impl Fn(NodeId) -> Option<T>,
+) -> Option<(Option<Vec<T>>, Option<Vec<T>>)> {
     if attributes(doc, node).next().is_some() {
         return None;
     }
-    let mut s = Support::default();
+    let (mut supported, mut not_supported) = (None, None);
     for c in elements_only(doc, node)? {
         let slot = match name_of(doc, c) {
-            (ns::CAPS, "supported") if s.supported.is_none() && s.not_supported.is_none() => {
-                &mut s.supported
+            (ns::CAPS, "supported") if supported.is_none() && not_supported.is_none() => {
+                &mut supported
             }
-            (ns::CAPS, "notsupported") if s.not_supported.is_none() => &mut s.not_supported,
+            (ns::CAPS, "notsupported") if not_supported.is_none() => &mut not_supported,
             _ => return None,
         };
         if attributes(doc, c).next().is_some() {
             return None;
         }
-        let mut list = Vec::new();
-        for v in elements_only(doc, c)? {
-            let (ns, local) = name_of(doc, v);
-            if ns != ns::CAPS {
-                return None;
-            }
-            match style {
-                SupportStyle::Names if is_empty_element(doc, v) => list.push(local.to_owned()),
-                SupportStyle::Text(tag) if local == tag && attributes(doc, v).next().is_none() => {
-                    list.push(text(doc, v)?);
-                }
-                SupportStyle::Names | SupportStyle::Text(_) => return None,
-            }
-        }
-        *slot = Some(list);
+        *slot = Some(elements_only(doc, c)?.map(&item).collect::<Option<Vec<T>>>()?);
     }
-    Some(s)
+    Some((supported, not_supported))
+}
+
+fn support(doc: &Document, node: NodeId, style: SupportStyle) -> Option<Support> {
+    let (supported, not_supported) = supported_pair(doc, node, |v| {
+        let (ns, local) = name_of(doc, v);
+        match style {
+            _ if ns != ns::CAPS => None,
+            SupportStyle::Names if is_empty_element(doc, v) => Some(local.to_owned()),
+            SupportStyle::Text(tag) if local == tag && attributes(doc, v).next().is_none() => {
+                text(doc, v)
+            }
+            SupportStyle::Names | SupportStyle::Text(_) => None,
+        }
+    })?;
+    Some(Support { supported, not_supported })
 }
 
 fn priorities(doc: &Document, node: NodeId) -> Option<Priorities> {
-    if attributes(doc, node).next().is_some() {
-        return None;
-    }
-    let mut p = Priorities::default();
-    for c in elements_only(doc, node)? {
-        let slot = match name_of(doc, c) {
-            (ns::CAPS, "supported") if p.supported.is_none() && p.not_supported.is_none() => {
-                &mut p.supported
-            }
-            (ns::CAPS, "notsupported") if p.not_supported.is_none() => &mut p.not_supported,
-            _ => return None,
-        };
-        let mut list = Vec::new();
-        for v in elements_only(doc, c)? {
-            if elements_only(doc, v)?.next().is_none() && text(doc, v).is_some_and(|t| !is_ws(&t)) {
-                return None;
-            }
-            let mut min = None;
-            let mut max = None;
-            let mut value = None;
-            for (ns, local, val, _) in attributes(doc, v) {
-                match (ns, local) {
-                    (None, "minvalue") => min = Some(integer(val)?),
-                    (None, "maxvalue") => max = Some(integer(val)?),
-                    (None, "value") => value = Some(integer(val)?),
-                    _ => return None,
-                }
-            }
-            let r = match (name_of(doc, v), min, max, value) {
-                ((ns::CAPS, "lowerthan"), None, Some(m), None) => PriorityRange::LowerThan(m),
-                ((ns::CAPS, "higherthan"), Some(m), None, None) => {
-                    PriorityRange::HigherThan { min: m, schema_spelling: false }
-                }
-                ((ns::CAPS, "higherhan"), Some(m), None, None) => {
-                    PriorityRange::HigherThan { min: m, schema_spelling: true }
-                }
-                ((ns::CAPS, "equals"), None, None, Some(v)) => PriorityRange::Equals(v),
-                ((ns::CAPS, "range"), Some(min), Some(max), None) => {
-                    PriorityRange::Range { min, max }
-                }
-                _ => return None,
-            };
-            list.push(r);
+    let (supported, not_supported) = supported_pair(doc, node, |v| {
+        if !doc.children(v).all(|c| matches!(doc.kind(c), NodeKind::Text(t) if is_ws(t))) {
+            return None;
         }
-        *slot = Some(list);
-    }
-    Some(p)
+        let mut min = None;
+        let mut max = None;
+        let mut value = None;
+        for (ns, local, val, _) in attributes(doc, v) {
+            match (ns, local) {
+                (None, "minvalue") => min = Some(integer(val)?),
+                (None, "maxvalue") => max = Some(integer(val)?),
+                (None, "value") => value = Some(integer(val)?),
+                _ => return None,
+            }
+        }
+        Some(match (name_of(doc, v), min, max, value) {
+            ((ns::CAPS, "lowerthan"), None, Some(m), None) => PriorityRange::LowerThan(m),
+            ((ns::CAPS, "higherthan"), Some(m), None, None) => {
+                PriorityRange::HigherThan { min: m, schema_spelling: false }
+            }
+            ((ns::CAPS, "higherhan"), Some(m), None, None) => {
+                PriorityRange::HigherThan { min: m, schema_spelling: true }
+            }
+            ((ns::CAPS, "equals"), None, None, Some(v)) => PriorityRange::Equals(v),
+            ((ns::CAPS, "range"), Some(min), Some(max), None) => PriorityRange::Range { min, max },
+            _ => return None,
+        })
+    })?;
+    Some(Priorities { supported, not_supported })
 }
 
 fn servcaps(doc: &Document, node: NodeId) -> Option<ServCaps> {

@@ -101,12 +101,18 @@ impl W {
         self.out.extend_from_slice(local.as_bytes());
     }
 
-    pub(crate) fn start(&mut self, ns: Ns, local: &'static str) {
+    /// Before a child element: closes the parent's start tag, records that it has element
+    /// children, and indents.
+    fn child(&mut self) {
         self.close_start();
         if let Some(top) = self.stack.last_mut() {
             top.2 = true;
             self.newline();
         }
+    }
+
+    pub(crate) fn start(&mut self, ns: Ns, local: &'static str) {
+        self.child();
         self.out.push(b'<');
         self.qname(ns, local);
         if self.stack.is_empty() {
@@ -204,6 +210,14 @@ impl W {
         self.end();
     }
 
+    /// An empty element whose name is not a constant (a caps feature value).
+    fn empty_named(&mut self, ns: Ns, local: &str) {
+        self.child();
+        self.out.push(b'<');
+        self.qname(ns, local);
+        self.out.extend_from_slice(b"/>");
+    }
+
     fn note(&mut self, ns: Ns, local: &'static str, n: &Note) {
         self.start(ns, local);
         self.opt_attr("xml:lang", n.lang.as_deref());
@@ -213,11 +227,7 @@ impl W {
 
     /// Writes an element kept verbatim, leaving out declarations the root already makes.
     pub(crate) fn raw(&mut self, r: &Raw) {
-        self.close_start();
-        if let Some(top) = self.stack.last_mut() {
-            top.2 = true;
-            self.newline();
-        }
+        self.child();
         let doc = r.document();
         let root = r.element();
         let Some(e) = doc.element(root) else { return };
@@ -516,68 +526,60 @@ fn boolean(local: &'static str, v: Option<bool>, w: &mut W) {
     }
 }
 
-fn support(local: &'static str, s: Option<&Support>, style: SupportStyle, w: &mut W) {
-    let Some(s) = s else { return };
+/// A caps feature: `<supported>` and/or `<notsupported>`, each with its items.
+fn supported_pair<T>(
+    local: &'static str,
+    lists: [&Option<Vec<T>>; 2],
+    w: &mut W,
+    item: impl Fn(&T, &mut W),
+) {
     w.start(Ns::Caps, local);
-    for (tag, list) in [("supported", &s.supported), ("notsupported", &s.not_supported)] {
+    for (tag, list) in ["supported", "notsupported"].into_iter().zip(lists) {
         let Some(list) = list else { continue };
         w.start(Ns::Caps, tag);
         for v in list {
-            match style {
-                SupportStyle::Names => {
-                    // Names are element names; the reader only produces NCNames, and a
-                    // caller's value that is not one is written as text of an <s>-like
-                    // element would be wrong, so it is skipped.
-                    if simple_patch::is_ncname(v) {
-                        w.close_start();
-                        if let Some(top) = w.stack.last_mut() {
-                            top.2 = true;
-                        }
-                        w.newline();
-                        w.out.push(b'<');
-                        w.qname(Ns::Caps, v);
-                        w.out.extend_from_slice(b"/>");
-                    }
-                }
-                SupportStyle::Text(t) => w.leaf(Ns::Caps, t, v),
-            }
+            item(v, w);
         }
         w.end();
     }
     w.end();
 }
 
+fn support(local: &'static str, s: Option<&Support>, style: SupportStyle, w: &mut W) {
+    let Some(s) = s else { return };
+    supported_pair(local, [&s.supported, &s.not_supported], w, |v, w| match style {
+        // Values are element names here; one that is not an NCName (which the reader
+        // never produces) cannot be written and is left out.
+        SupportStyle::Names if simple_patch::is_ncname(v) => w.empty_named(Ns::Caps, v),
+        SupportStyle::Names => {}
+        SupportStyle::Text(t) => w.leaf(Ns::Caps, t, v),
+    });
+}
+
 fn priorities(p: Option<&Priorities>, w: &mut W) {
     let Some(p) = p else { return };
-    w.start(Ns::Caps, "priority");
-    for (tag, list) in [("supported", &p.supported), ("notsupported", &p.not_supported)] {
-        let Some(list) = list else { continue };
-        w.start(Ns::Caps, tag);
-        for r in list {
-            match *r {
-                PriorityRange::LowerThan(m) => {
-                    w.start(Ns::Caps, "lowerthan");
-                    w.attr("maxvalue", &m.to_string());
-                }
-                PriorityRange::HigherThan { min, schema_spelling } => {
-                    w.start(Ns::Caps, if schema_spelling { "higherhan" } else { "higherthan" });
-                    w.attr("minvalue", &min.to_string());
-                }
-                PriorityRange::Equals(v) => {
-                    w.start(Ns::Caps, "equals");
-                    w.attr("value", &v.to_string());
-                }
-                PriorityRange::Range { min, max } => {
-                    w.start(Ns::Caps, "range");
-                    w.attr("minvalue", &min.to_string());
-                    w.attr("maxvalue", &max.to_string());
-                }
+    supported_pair("priority", [&p.supported, &p.not_supported], w, |r, w| {
+        match *r {
+            PriorityRange::LowerThan(m) => {
+                w.start(Ns::Caps, "lowerthan");
+                w.attr("maxvalue", &m.to_string());
             }
-            w.end();
+            PriorityRange::HigherThan { min, schema_spelling } => {
+                w.start(Ns::Caps, if schema_spelling { "higherhan" } else { "higherthan" });
+                w.attr("minvalue", &min.to_string());
+            }
+            PriorityRange::Equals(v) => {
+                w.start(Ns::Caps, "equals");
+                w.attr("value", &v.to_string());
+            }
+            PriorityRange::Range { min, max } => {
+                w.start(Ns::Caps, "range");
+                w.attr("minvalue", &min.to_string());
+                w.attr("maxvalue", &max.to_string());
+            }
         }
         w.end();
-    }
-    w.end();
+    });
 }
 
 fn servcaps(s: &ServCaps, w: &mut W) {
