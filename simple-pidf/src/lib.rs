@@ -40,7 +40,7 @@
 //! ```
 //!
 //! Partial notifications ([`PresenceView`], [`PartialNotifier`]) and composition
-//! ([`compose`]) are described in their modules. With the `serde` feature (on by default)
+//! ([`mod@compose`]) are described in their modules. With the `serde` feature (on by default)
 //! the model serializes as data: dateTimes and qvalues as written, elements kept verbatim as
 //! their XML text.
 //!

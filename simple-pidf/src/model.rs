@@ -393,6 +393,28 @@ pub struct OtherAttribute {
     pub value: String,
 }
 
+/// The prefixes the element names and attribute names of a subtree use (`None`: the
+/// default namespace, for unprefixed element names); `xml` is left out, as it is bound
+/// without a declaration.
+pub(crate) fn prefixes_used(
+    doc: &Document,
+    node: NodeId,
+) -> std::collections::HashSet<Option<&str>> {
+    let mut used = std::collections::HashSet::new();
+    for d in doc.descendants(node) {
+        if let Some(e) = doc.element(d) {
+            used.insert(e.name.prefix());
+            for a in e.plain_attributes() {
+                if let Some(p) = a.name.prefix() {
+                    used.insert(Some(p));
+                }
+            }
+        }
+    }
+    used.remove(&Some("xml"));
+    used
+}
+
 /// An element kept verbatim: a small [`Document`] whose root element is a copy of it, with
 /// the namespace declarations it needs from its ancestors added to the root.
 ///
@@ -436,28 +458,14 @@ impl Raw {
         let mut out = Document::new();
         let top = out.import(doc, node);
         out.append_child(Document::ROOT, top);
-        // Prefixes used in the subtree (None = the default namespace of unprefixed names).
-        let mut used: Vec<Option<String>> = Vec::new();
-        for d in doc.descendants(node) {
-            if let Some(e) = doc.element(d) {
-                let p = e.name.prefix().map(str::to_owned);
-                // `xml` is bound without a declaration (and `xmlns` is never an element prefix).
-                if !used.contains(&p) && !matches!(p.as_deref(), Some("xml" | "xmlns")) {
-                    used.push(p);
-                }
-                for a in e.plain_attributes() {
-                    if let Some(p) = a.name.prefix() {
-                        if p != "xml" && !used.iter().any(|u| u.as_deref() == Some(p)) {
-                            used.push(Some(p.to_owned()));
-                        }
-                    }
-                }
-            }
-        }
+        let used = prefixes_used(doc, node);
         let declared: Vec<Option<String>> = doc
             .element(node)
             .map(|e| e.namespace_decls().map(|(p, _)| p.map(str::to_owned)).collect())
             .unwrap_or_default();
+        let mut used: Vec<Option<String>> =
+            used.into_iter().map(|p| p.map(str::to_owned)).collect();
+        used.sort_unstable();
         for p in used {
             if declared.contains(&p) {
                 continue;

@@ -233,9 +233,13 @@ impl W {
         let Some(e) = doc.element(root) else { return };
         self.out.push(b'<');
         write_qname(e.name.prefix(), &e.name.local, &mut self.out);
+        // A declaration of one of the root's bindings moves to the root when the element uses
+        // it; one it does not use stays here, so that reading and writing again gives the
+        // same bytes.
+        let used = crate::model::prefixes_used(doc, root);
         for a in &e.attributes {
             if let Some(p) = a.name.declared_prefix() {
-                if self.declare_fixed(p, &a.value) {
+                if used.contains(&p) && self.declare_fixed(p, &a.value) {
                     continue;
                 }
             }

@@ -136,6 +136,30 @@ fn errors_name_what_and_where() {
     ));
 }
 
+/// Found by fuzzing: an element kept verbatim declaring one of the writer's namespaces
+/// without using it had that declaration moved to the root, where the next read no longer
+/// saw it as the element's: the second write differed from the first.
+#[test]
+fn writing_is_a_fixed_point_with_unused_declarations() {
+    let xml = br#"<presence xmlns="urn:ietf:params:xml:ns:pidf" entity="pres:a@example.com">
+      <tuple id="t"><status/>
+        <x:e xmlns:x="urn:x" xmlns:dm="urn:ietf:params:xml:ns:pidf:data-model"
+             xmlns:rpid="urn:ietf:params:xml:ns:pidf:rpid"><rpid:y/></x:e>
+      </tuple></presence>"#;
+    let p = Presence::parse(xml).unwrap();
+    let once = p.to_vec();
+    let again = Presence::parse(&once).unwrap();
+    assert_eq!(again, p);
+    assert_eq!(again.to_vec(), once);
+    let text = String::from_utf8(once).unwrap();
+    // rpid is used inside, so it is declared on the root; dm is not, so it stays in place
+    assert!(
+        text.contains(r#"<presence xmlns="urn:ietf:params:xml:ns:pidf" xmlns:rpid="#),
+        "{text}"
+    );
+    assert!(text.contains(r#"<x:e xmlns:x="urn:x" xmlns:dm="#), "{text}");
+}
+
 #[test]
 fn inexact_extensions_are_kept_verbatim() {
     // Known elements the typed model cannot hold exactly stay raw, and write back as read.
