@@ -7,6 +7,9 @@
 2. A publication modified (SIP-If-Match) reaches the watcher, and simple-pidf reads the change.
 3. Every RFC example document the test vectors hold, rewritten by simple-pidf, is accepted by
    Kamailio, and what Kamailio notifies back reads to the same services.
+4. With PJSUA_PYTHON (a python with pjsua2): PJSIP publishes its PIDF+RPID document and
+   simple-pidf reads it from Kamailio's NOTIFY; PJSIP watches a document simple-pidf wrote
+   and reads its status, note and activity.
 Expects Kamailio on 127.0.0.1:5160 (start.sh) and the pidf_tool example built (run.sh does
 both). Prints each check and ends with "N passed, M failed".
 """
@@ -195,8 +198,61 @@ def vectors():
               (r.first if r else "no answer") if not ok else (err or ""))
 
 
+def pjsip(python):
+    """PJSIP publishes through Kamailio and we read it; we publish and PJSIP reads us."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    ua = [python, os.path.join(here, "pjsip_ua.py")]
+    # PJSIP's own PIDF+RPID document, as Kamailio notifies it to our watcher.
+    pj_aor = f"sip:pj{rid(4)}@{HOST}"
+    proc = subprocess.Popen([*ua, "--port", "5171", "--aor", f"{pj_aor}:{PORT}", "--publish",
+                             "--note", "in a meeting", "--busy", "--duration", "3"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    time.sleep(1.5)
+    watcher = UA("w" + rid(4))
+    _, r, n = subscribe(watcher, pj_aor)
+    proc.wait(timeout=10)
+    got, err = summary(n.body) if n and n.body else (None, "no NOTIFY body")
+    check("simple-pidf reads the PIDF+RPID document PJSIP published", got is not None,
+          err or json.dumps(got))
+    if got:
+        print("   PJSIP's document:", json.dumps(got))
+        persons = [e for p in got["persons"] for e in p["extensions"]]
+        notes = got["notes"] + [x for t in got["tuples"] for x in t["notes"]] + \
+            [x for p in got["persons"] for x in p["notes"]]
+        check("  with its open service, its note and its RPID activities typed",
+              any(t["basic"] == "open" for t in got["tuples"])
+              and "{urn:ietf:params:xml:ns:pidf:rpid}activities" in persons
+              and "in a meeting" in notes, f"notes {notes}")
+    # Our document, as PJSIP reads it from Kamailio's NOTIFY.
+    carol = UA("carol" + rid(4))
+    doc = f"""<?xml version="1.0" encoding="UTF-8"?>
+<presence xmlns="urn:ietf:params:xml:ns:pidf" xmlns:dm="urn:ietf:params:xml:ns:pidf:data-model"
+    xmlns:rpid="urn:ietf:params:xml:ns:pidf:rpid" entity="{carol.aor}">
+  <tuple id="t1"><status><basic>open</basic></status><contact>{carol.aor}</contact>
+    <note>simple-pidf says hi</note></tuple>
+  <dm:person id="p1"><rpid:activities><rpid:busy/></rpid:activities></dm:person>
+</presence>"""
+    rc, ours, err = tool("write", stdin=doc.encode())
+    r = publish(carol, ours.encode())
+    check("PUBLISH of our document for PJSIP to watch -> 200", bool(r and r.status == 200))
+    out = subprocess.run([*ua, "--port", "5172", "--aor", f"sip:pjw@{HOST}:{PORT}",
+                          "--watch", f"{carol.aor}:{PORT}", "--duration", "3"],
+                         capture_output=True, timeout=20).stdout.decode()
+    states = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
+    states = [s for s in states if s.get("event") == "buddy_state" and s["sub_state"] == "ACTIVE"]
+    print("   PJSIP's view of our document:", json.dumps(states[-1]) if states else None)
+    # PJSUA_BUDDY_STATUS_ONLINE = 1, PJRPID_ACTIVITY_BUSY = 2
+    check("PJSIP reads our document: online, our note, activity busy",
+          bool(states and states[-1]["status"] == 1 and states[-1]["note"] == "simple-pidf says hi"
+               and states[-1]["activity"] == 2))
+
+
 if __name__ == "__main__":
     composition()
     vectors()
+    if os.environ.get("PJSUA_PYTHON"):
+        pjsip(os.environ["PJSUA_PYTHON"])
+    else:
+        print("(PJSIP part skipped: no PJSUA_PYTHON)")
     print(f"{RESULTS.count(True)} passed, {RESULTS.count(False)} failed")
     sys.exit(0 if all(RESULTS) else 1)

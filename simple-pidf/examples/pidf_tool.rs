@@ -84,12 +84,18 @@ fn summary(p: &Presence) -> String {
                 "id": t.id,
                 "basic": t.status.basic.map(Basic::as_str),
                 "contact": t.contact.as_ref().map(|c| &c.uri),
+                "notes": t.notes.iter().map(|n| n.text.as_str()).collect::<Vec<_>>(),
                 "extensions": kinds(&t.extensions),
             })
         })
         .collect();
-    let persons: Vec<_> =
-        p.persons().map(|x| json!({"id": x.id, "extensions": kinds(&x.extensions)})).collect();
+    let persons: Vec<_> = p
+        .persons()
+        .map(|x| {
+            let notes: Vec<&str> = x.notes.iter().map(|n| n.text.as_str()).collect();
+            json!({"id": x.id, "notes": notes, "extensions": kinds(&x.extensions)})
+        })
+        .collect();
     let devices: Vec<_> =
         p.devices().map(|d| json!({"id": d.id, "deviceID": d.device_id})).collect();
     let notes: Vec<&str> = p.notes.iter().map(|n| n.text.as_str()).collect();

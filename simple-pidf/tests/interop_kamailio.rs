@@ -1,8 +1,10 @@
 //! Interop with Kamailio's presence server on loopback: runs interop/pidf-kamailio/run.sh
 //! (documents we write are accepted, Kamailio's notifications read, services agree with our
-//! composition, every RFC example round-trips through it).
+//! composition, every RFC example round-trips through it), and with PJSIP through it (each
+//! reads what the other publishes).
 //!
-//! Needs Kamailio with its presence modules and python3, and the `pidf_tool` example built
+//! Needs Kamailio with its presence modules, python3 (run.sh installs PJSIP's `pjsua2-python`
+//! wheel from PyPI into a venv), and the `pidf_tool` example built
 //! (`cargo test --all-targets` builds it). Skipped when they are missing, unless
 //! `SIMPLE_RS_REQUIRE_KAMAILIO` is set (CI sets it after installing Kamailio).
 #![allow(clippy::unwrap_used, clippy::std_instead_of_core)]
