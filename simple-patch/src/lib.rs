@@ -101,3 +101,4 @@ pub use tree::{
     Attribute, Children, Descendants, Document, Element, NodeId, NodeKind, QName, XML_NS, XMLNS_NS,
     is_ncname,
 };
+pub use write::{escape_attr, escape_text};

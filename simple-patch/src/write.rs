@@ -132,20 +132,34 @@ fn write_qname<B: BufMut>(q: &QName, buf: &mut B) {
 }
 
 fn escape_with<B: BufMut>(s: &str, buf: &mut B, esc: fn(u8) -> Option<&'static [u8]>) {
+    const REPLACEMENT: &[u8] = "\u{FFFD}".as_bytes();
     let bytes = s.as_bytes();
     let mut from = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if let Some(rep) = esc(b) {
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        // Characters XML 1.0 cannot carry (C0 controls but tab, LF, CR; U+FFFE, U+FFFF),
+        // which only a tree built by hand can hold, are written as U+FFFD.
+        let (rep, len) = match b {
+            0x00..=0x08 | 0x0B | 0x0C | 0x0E..=0x1F => (Some(REPLACEMENT), 1),
+            0xEF if matches!(bytes.get(i + 1..i + 3), Some([0xBF, 0xBE | 0xBF])) => {
+                (Some(REPLACEMENT), 3)
+            }
+            _ => (esc(b), 1),
+        };
+        if let Some(rep) = rep {
             buf.put_slice(&bytes[from..i]);
             buf.put_slice(rep);
-            from = i + 1;
+            from = i + len;
         }
+        i += len;
     }
     buf.put_slice(&bytes[from..]);
 }
 
-/// Escapes character data.
-pub(crate) fn escape_text<B: BufMut>(s: &str, buf: &mut B) {
+/// Writes character data escaped (`&`, `<`, `>`, and CR as a reference so it survives
+/// end-of-line normalization); characters XML cannot carry are written as U+FFFD.
+pub fn escape_text<B: BufMut>(s: &str, buf: &mut B) {
     escape_with(s, buf, |b| match b {
         b'&' => Some(b"&amp;"),
         b'<' => Some(b"&lt;"),
@@ -155,8 +169,10 @@ pub(crate) fn escape_text<B: BufMut>(s: &str, buf: &mut B) {
     });
 }
 
-/// Escapes a double-quoted attribute value.
-pub(crate) fn escape_attr<B: BufMut>(s: &str, buf: &mut B) {
+/// Writes a double-quoted attribute value escaped (`&`, `<`, `"`, and tab, LF, CR as
+/// references so they survive attribute-value normalization); characters XML cannot carry are
+/// written as U+FFFD.
+pub fn escape_attr<B: BufMut>(s: &str, buf: &mut B) {
     escape_with(s, buf, |b| match b {
         b'&' => Some(b"&amp;"),
         b'<' => Some(b"&lt;"),

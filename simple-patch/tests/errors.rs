@@ -219,3 +219,19 @@ fn internal_entities_expand_within_bounds() {
     let e = Document::parse_with(format!("{dtd}<a>{many}</a>").as_bytes(), &config).unwrap_err();
     assert_eq!(e.kind, X::InputTooLarge);
 }
+
+/// A tree built by hand can hold characters XML 1.0 cannot carry; they are written as
+/// U+FFFD, so what is written always reads back.
+#[test]
+fn unwritable_characters_are_replaced() {
+    let mut doc = Document::with_root(simple_patch::QName::new("a"));
+    let root = doc.root_element().unwrap();
+    doc.set_attribute(root, simple_patch::QName::new("x"), "1\u{1}2\u{FFFE}");
+    let t = doc.create_text("a\u{0}b\u{FFFF}c\u{B}\t\r\n");
+    doc.append_child(root, t);
+    let xml = doc.to_vec();
+    let back = Document::parse(&xml).unwrap();
+    let root = back.root_element().unwrap();
+    assert_eq!(back.attribute(root, None, "x"), Some("1\u{FFFD}2\u{FFFD}"));
+    assert_eq!(back.string_value(root), "a\u{FFFD}b\u{FFFD}c\u{FFFD}\t\r\n");
+}
