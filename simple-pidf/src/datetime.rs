@@ -18,7 +18,7 @@ impl DateTime {
     /// Parses the lexical form of `xs:dateTime`:
     /// `-?YYYY-MM-DDThh:mm:ss(.s+)?(Z|(+|-)hh:mm)?`, surrounding white space allowed.
     pub fn parse(s: &str) -> Option<Self> {
-        let t = s.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'));
+        let t = crate::trim_ws(s);
         let nanos = instant(t.as_bytes())?;
         Some(Self { text: t.to_owned(), nanos })
     }

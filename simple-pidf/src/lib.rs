@@ -94,6 +94,12 @@ pub mod ns {
     pub const PIDF_DIFF: &str = "urn:ietf:params:xml:ns:pidf-diff";
 }
 
+/// `s` without leading and trailing XML white space (space, tab, CR, LF): the value of a
+/// token, URI, dateTime or enumeration written with surrounding white space.
+pub(crate) fn trim_ws(s: &str) -> &str {
+    s.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'))
+}
+
 /// The MIME type of a PIDF document.
 pub const CONTENT_TYPE: &str = "application/pidf+xml";
 

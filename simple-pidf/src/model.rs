@@ -148,7 +148,7 @@ impl Basic {
 
     /// Parses `open` or `closed` (surrounding white space allowed).
     pub fn parse(s: &str) -> Option<Self> {
-        match s.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n')) {
+        match crate::trim_ws(s) {
             "open" => Some(Self::Open),
             "closed" => Some(Self::Closed),
             _ => None,
@@ -176,7 +176,7 @@ pub struct QValue {
 impl QValue {
     /// Parses `0(.d{0,3})?` or `1(.0{0,3})?`.
     pub fn parse(s: &str) -> Option<Self> {
-        let t = s.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'));
+        let t = crate::trim_ws(s);
         let (int, frac) = match t.split_once('.') {
             Some((i, f)) => (i, f),
             None => (t, ""),

@@ -13,12 +13,12 @@ use crate::model::{
     Basic, Component, Contact, Device, Extension, Note, OtherAttribute, Person, Presence, QValue,
     Raw, Status, Tuple,
 };
-use crate::ns;
 use crate::rpid::{
     ActiveIdle, Meta, PlaceAudio, PlaceIs, PlaceText, PlaceVideo, StatusIcon, TimeOffset,
     UserInput, Value, Values,
 };
 use crate::timed::TimedStatus;
+use crate::{ns, trim_ws};
 
 const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
 
@@ -53,10 +53,6 @@ fn err(doc: &Document, node: NodeId, kind: ErrorKind) -> Error {
 
 fn is_ws(s: &str) -> bool {
     s.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
-}
-
-fn trim_ws(s: &str) -> &str {
-    s.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'))
 }
 
 /// The element children of `node`; character data other than white space is an error.

@@ -126,7 +126,7 @@ impl W {
         self.out.push(b' ');
         self.out.extend_from_slice(name.as_bytes());
         self.out.extend_from_slice(b"=\"");
-        escape(value, true, &mut self.out);
+        simple_patch::escape_attr(value, &mut self.out);
         self.out.push(b'"');
     }
 
@@ -155,7 +155,7 @@ impl W {
                     self.out.extend_from_slice(b"xmlns:");
                     self.out.extend_from_slice(p.as_bytes());
                     self.out.extend_from_slice(b"=\"");
-                    escape(uri, true, &mut self.out);
+                    simple_patch::escape_attr(uri, &mut self.out);
                     self.out.extend_from_slice(b"\" ");
                 }
                 self.out.extend_from_slice(p.as_bytes());
@@ -163,7 +163,7 @@ impl W {
             }
             self.out.extend_from_slice(a.local.as_bytes());
             self.out.extend_from_slice(b"=\"");
-            escape(&a.value, true, &mut self.out);
+            simple_patch::escape_attr(&a.value, &mut self.out);
             self.out.push(b'"');
         }
     }
@@ -181,7 +181,7 @@ impl W {
 
     pub(crate) fn text(&mut self, s: &str) {
         self.close_start();
-        escape(s, false, &mut self.out);
+        simple_patch::escape_text(s, &mut self.out);
     }
 
     pub(crate) fn end(&mut self) {
@@ -246,7 +246,7 @@ impl W {
             self.out.push(b' ');
             write_qname(a.name.prefix(), &a.name.local, &mut self.out);
             self.out.extend_from_slice(b"=\"");
-            escape(&a.value, true, &mut self.out);
+            simple_patch::escape_attr(&a.value, &mut self.out);
             self.out.push(b'"');
         }
         if doc.first_child(root).is_none() {
@@ -293,31 +293,6 @@ fn write_qname(prefix: Option<&str>, local: &str, out: &mut Vec<u8>) {
         out.push(b':');
     }
     out.extend_from_slice(local.as_bytes());
-}
-
-/// Escapes markup characters; in attributes also quotes and white space that would be
-/// normalized away. Characters XML 1.0 cannot carry are written as U+FFFD.
-pub(crate) fn escape(s: &str, attr: bool, out: &mut Vec<u8>) {
-    let bytes = s.as_bytes();
-    let mut last = 0;
-    for (i, c) in s.char_indices() {
-        let rep: &[u8] = match c {
-            '<' => b"&lt;",
-            '>' => b"&gt;",
-            '&' => b"&amp;",
-            '"' if attr => b"&quot;",
-            '\t' if attr => b"&#9;",
-            '\n' if attr => b"&#10;",
-            '\r' => b"&#13;",
-            '\t' | '\n' => continue,
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => "\u{FFFD}".as_bytes(),
-            _ => continue,
-        };
-        out.extend_from_slice(&bytes[last..i]);
-        out.extend_from_slice(rep);
-        last = i + c.len_utf8();
-    }
-    out.extend_from_slice(&bytes[last..]);
 }
 
 pub(crate) fn presence(p: &Presence, w: &mut W, root: (Ns, &'static str), version: Option<u32>) {
