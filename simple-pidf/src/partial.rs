@@ -3,7 +3,9 @@
 //! A notifier sends a `<pidf-full>` document first and `<pidf-diff>` patches after it, with a
 //! version counter incremented by one per document; a watcher keeps a local copy, applies
 //! patches in version order, ignores stale documents and asks for full state when one is
-//! missing.
+//! missing. Both sides' state ([`PresenceView`], [`PartialNotifier`]) can be saved and
+//! restored (`restore`, and serde with the `serde` feature), so a server can persist a
+//! subscription or hand it to another node.
 //!
 //! ```
 //! use simple_pidf::{Basic, PartialNotifier, Presence, PresenceView, Tuple};
@@ -233,6 +235,18 @@ impl PresenceView {
     pub const fn version(&self) -> Option<u32> {
         self.version
     }
+
+    /// A view holding `document` (a `<presence>` document, as [`PresenceView::document`]
+    /// writes) at `version`: state saved elsewhere (the `serde` feature uses this).
+    pub fn restore(document: Option<&[u8]>, version: Option<u32>) -> Result<Self, Error> {
+        let mut view = Self { version, ..Self::default() };
+        if let Some(xml) = document {
+            let doc = Document::parse(xml)?;
+            view.presence = Some(Presence::from_document(&doc)?);
+            view.doc = Some(doc);
+        }
+        Ok(view)
+    }
 }
 
 /// The notifier's side (RFC 5263 §4.4) for one subscription: numbers the documents and
@@ -252,6 +266,18 @@ impl PartialNotifier {
     /// The version of the last document produced (0 before the first).
     pub const fn version(&self) -> u32 {
         self.version
+    }
+
+    /// The document last sent, as the watcher holds it (`None` before the first, or after
+    /// [`resync`](Self::resync)).
+    pub const fn last_sent(&self) -> Option<&Document> {
+        self.last.as_ref()
+    }
+
+    /// A notifier that last sent `last` (as [`PartialNotifier::last_sent`] gives it) with
+    /// `version`: state saved elsewhere (the `serde` feature uses this).
+    pub fn restore(last: Option<&[u8]>, version: u32) -> Result<Self, Error> {
+        Ok(Self { last: last.map(Document::parse).transpose()?, version })
     }
 
     /// Forgets what was sent, so the next document is full state (after a SUBSCRIBE refresh,

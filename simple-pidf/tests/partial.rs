@@ -215,3 +215,31 @@ proptest! {
         }
     }
 }
+
+/// Both sides' state can leave the process and come back (a server handing a subscription to
+/// another node): the notification after the move still applies.
+#[cfg(feature = "serde")]
+#[test]
+fn state_survives_serialization() {
+    let st = states();
+    let mut n = PartialNotifier::new();
+    let mut v = PresenceView::new();
+    v.handle_body(&n.notify(&st[0])).unwrap();
+    v.handle_body(&n.notify(&st[1])).unwrap();
+    let n_json = serde_json::to_string(&n).unwrap();
+    let v_json = serde_json::to_string(&v).unwrap();
+    let mut n: PartialNotifier = serde_json::from_str(&n_json).unwrap();
+    let mut v: PresenceView = serde_json::from_str(&v_json).unwrap();
+    assert_eq!((v.presence(), v.version(), n.version()), (Some(&st[1]), Some(2), 2));
+    let body = n.notify(&st[2]);
+    assert!(matches!(
+        PartialBody::parse(&body).unwrap(),
+        PartialBody::Diff { version: Some(3), .. }
+    ));
+    assert_eq!(v.handle_body(&body).unwrap(), Update::Patched);
+    assert_eq!(v.presence(), Some(&st[2]));
+    // A fresh view restores to nothing; a broken document is refused.
+    let empty: PresenceView = serde_json::from_str(r#"{"document":null,"version":null}"#).unwrap();
+    assert_eq!(empty.presence(), None);
+    assert!(serde_json::from_str::<PresenceView>(r#"{"document":"<x","version":1}"#).is_err());
+}
