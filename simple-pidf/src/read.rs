@@ -473,23 +473,27 @@ fn timed_status(doc: &Document, node: NodeId) -> Option<TimedStatus> {
         }
     }
     let mut t = TimedStatus { from: from?, until, basic: None, note: None, extensions: Vec::new() };
+    // The element's own children first, so that when it cannot be typed its extensions have
+    // not been read in vain.
+    let mut others = Vec::new();
     for c in elements_only(doc, node)? {
         match name_of(doc, c) {
             (ns::TIMED_STATUS, "basic")
-                if t.basic.is_none() && t.note.is_none() && t.extensions.is_empty() =>
+                if t.basic.is_none() && t.note.is_none() && others.is_empty() =>
             {
                 if attributes(doc, c).next().is_some() {
                     return None;
                 }
                 t.basic = Some(Basic::parse(&text(doc, c)?)?);
             }
-            (ns::TIMED_STATUS, "note") if t.note.is_none() && t.extensions.is_empty() => {
+            (ns::TIMED_STATUS, "note") if t.note.is_none() && others.is_empty() => {
                 t.note = Some(note(doc, c)?);
             }
             (ns::TIMED_STATUS, _) => return None,
-            _ => t.extensions.push(extension(doc, c)),
+            _ => others.push(c),
         }
     }
+    t.extensions = others.into_iter().map(|c| extension(doc, c)).collect();
     Some(t)
 }
 

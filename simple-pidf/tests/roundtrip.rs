@@ -217,3 +217,33 @@ fn serde_shape() {
     let bad = v.to_string().replace("2026-11-24T10:00:00Z", "yesterday");
     assert!(serde_json::from_str::<Presence>(&bad).is_err());
 }
+
+/// A timed-status holds extensions of other namespaces, typed; one holding an element of its
+/// own namespace it does not define (another timed-status, say: the schema's `##other`) is kept
+/// verbatim whole.
+#[test]
+fn timed_status_children() {
+    let doc = |inner: &str| {
+        format!(
+            "<presence xmlns='urn:ietf:params:xml:ns:pidf' \
+             xmlns:ts='urn:ietf:params:xml:ns:pidf:timed-status' \
+             xmlns:rpid='urn:ietf:params:xml:ns:pidf:rpid' entity='pres:a@x'><tuple id='t'><status/>\
+             <ts:timed-status from='2026-01-01T00:00:00Z'><ts:basic>closed</ts:basic>{inner}\
+             </ts:timed-status></tuple></presence>"
+        )
+    };
+    let p = Presence::parse(doc("<rpid:class>x</rpid:class>").as_bytes()).unwrap();
+    let simple_pidf::Extension::TimedStatus(t) = &p.tuples[0].extensions[0] else { panic!() };
+    assert_eq!(t.extensions, [simple_pidf::Extension::Class("x".into())]);
+    for inner in [
+        "<ts:timed-status from='2026-01-01T00:00:00Z'/>",
+        "<rpid:class>x</rpid:class><ts:note>late</ts:note>",
+    ] {
+        let p = Presence::parse(doc(inner).as_bytes()).unwrap();
+        assert!(
+            matches!(&p.tuples[0].extensions[0], simple_pidf::Extension::Raw(r) if r.local_name() == "timed-status"),
+            "{inner}"
+        );
+        assert_eq!(Presence::parse(&p.to_vec()).unwrap(), p);
+    }
+}
