@@ -458,31 +458,22 @@ impl Raw {
         let mut out = Document::new();
         let top = out.import(doc, node);
         out.append_child(Document::ROOT, top);
-        let used = prefixes_used(doc, node);
-        let declared: Vec<Option<String>> = doc
+        let declared: Vec<Option<&str>> = doc
             .element(node)
-            .map(|e| e.namespace_decls().map(|(p, _)| p.map(str::to_owned)).collect())
+            .map(|e| e.namespace_decls().map(|(p, _)| p).collect())
             .unwrap_or_default();
-        let mut used: Vec<Option<String>> =
-            used.into_iter().map(|p| p.map(str::to_owned)).collect();
+        let mut used: Vec<Option<&str>> = prefixes_used(doc, node).into_iter().collect();
         used.sort_unstable();
-        for p in used {
-            if declared.contains(&p) {
-                continue;
-            }
-            let uri = doc.lookup_namespace(node, p.as_deref()).unwrap_or("");
-            if p.is_some() && uri.is_empty() {
-                continue; // unbound: cannot happen in a parsed document
-            }
-            if p.is_none() && uri.is_empty() && doc.lookup_namespace(node, None).is_none() {
-                // Unprefixed names in no namespace: say so, or a writer's default would capture them.
-                let name = simple_patch::QName::new("xmlns");
-                out.set_attribute(top, name, "");
-                continue;
-            }
-            let name = match &p {
+        for p in used.into_iter().filter(|p| !declared.contains(p)) {
+            let uri = match (p, doc.lookup_namespace(node, p)) {
+                (Some(_), None) => continue, // unbound: cannot happen in a parsed document
+                // Unprefixed names in no namespace get xmlns="", or a writer's default
+                // namespace would capture them.
+                (_, uri) => uri.unwrap_or(""),
+            };
+            let name = match p {
                 None => simple_patch::QName::new("xmlns"),
-                Some(p) => simple_patch::QName::prefixed("xmlns", p.clone()),
+                Some(p) => simple_patch::QName::prefixed("xmlns", p),
             };
             out.set_attribute(top, name, uri);
         }

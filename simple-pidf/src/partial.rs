@@ -89,17 +89,20 @@ impl PartialBody {
             }
             "pidf-diff" => {
                 let entity = doc.attribute(root, None, "entity").map(str::to_owned);
-                let patch = Patch::from_element(doc, root).map_err(|e| {
-                    Error::new(
-                        ErrorKind::Patch(e.kind),
-                        format!("/pidf-diff/operation[{}]", e.op.map_or(0, |i| i + 1)),
-                    )
-                })?;
+                let patch = Patch::from_element(doc, root).map_err(patch_error)?;
                 Ok(Self::Diff { version, entity, patch })
             }
             _ => Err(Error::new(ErrorKind::UnexpectedRoot, read::path(&doc, root))),
         }
     }
+}
+
+/// A pidf-diff operation's failure, located at the operation.
+fn patch_error(e: simple_patch::PatchError) -> Error {
+    Error::new(
+        ErrorKind::Patch(e.kind),
+        format!("/pidf-diff/operation[{}]", e.op.map_or(0, |i| i + 1)),
+    )
 }
 
 /// Renames a `<pidf-full>` root to PIDF's `<presence>` and drops its `version`, so that the
@@ -194,12 +197,7 @@ impl PresenceView {
                     }
                 }
                 let mut next = doc.clone();
-                patch.apply(&mut next).map_err(|e| {
-                    Error::new(
-                        ErrorKind::Patch(e.kind),
-                        format!("/pidf-diff/operation[{}]", e.op.map_or(0, |i| i + 1)),
-                    )
-                })?;
+                patch.apply(&mut next).map_err(patch_error)?;
                 let presence = Presence::from_document(&next)?;
                 self.doc = Some(next);
                 self.presence = Some(presence);
@@ -241,9 +239,7 @@ impl PresenceView {
     pub fn restore(document: Option<&[u8]>, version: Option<u32>) -> Result<Self, Error> {
         let mut view = Self { version, ..Self::default() };
         if let Some(xml) = document {
-            let doc = Document::parse(xml)?;
-            view.presence = Some(Presence::from_document(&doc)?);
-            view.doc = Some(doc);
+            view.handle_pidf(xml)?;
         }
         Ok(view)
     }

@@ -172,16 +172,14 @@ pub(crate) fn presence(doc: &Document, node: NodeId, root: Root) -> Result<Prese
     if !ok {
         return Err(err(doc, node, ErrorKind::UnexpectedRoot));
     }
-    let mut p = Presence::default();
-    let mut entity = None;
-    for (ans, local, value, prefix) in attributes(doc, node) {
-        match (ans, local) {
-            (None, "entity") => entity = Some(trim_ws(value).to_owned()),
-            (None, "version") if root == Root::PidfFull => {}
-            _ => p.attributes.push(other_attribute(ans, local, value, prefix)),
-        }
-    }
-    p.entity = entity.ok_or_else(|| err(doc, node, ErrorKind::MissingAttribute("entity")))?;
+    let entity = doc
+        .attribute(node, None, "entity")
+        .map(|v| trim_ws(v).to_owned())
+        .ok_or_else(|| err(doc, node, ErrorKind::MissingAttribute("entity")))?;
+    // pidf-full's version is the caller's
+    let own: &[&str] = if root == Root::PidfFull { &["entity", "version"] } else { &["entity"] };
+    let mut p =
+        Presence { entity, attributes: rest_attributes(doc, node, own), ..Presence::default() };
     let mut ids: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for c in elements(doc, node)? {
         match name_of(doc, c) {
@@ -208,9 +206,10 @@ fn required_id(doc: &Document, node: NodeId) -> Result<String, Error> {
         .ok_or_else(|| err(doc, node, ErrorKind::MissingAttribute("id")))
 }
 
-fn rest_attributes(doc: &Document, node: NodeId) -> Vec<OtherAttribute> {
+/// The attributes of `node` but the unprefixed ones named in `except`, as read.
+fn rest_attributes(doc: &Document, node: NodeId, except: &[&str]) -> Vec<OtherAttribute> {
     attributes(doc, node)
-        .filter(|(ns, local, _, _)| !(ns.is_none() && *local == "id"))
+        .filter(|(ns, local, _, _)| !(ns.is_none() && except.contains(local)))
         .map(|(ns, local, value, prefix)| other_attribute(ns, local, value, prefix))
         .collect()
 }
@@ -218,7 +217,7 @@ fn rest_attributes(doc: &Document, node: NodeId) -> Vec<OtherAttribute> {
 fn tuple(doc: &Document, node: NodeId) -> Result<Tuple, Error> {
     let mut t = Tuple {
         id: required_id(doc, node)?,
-        attributes: rest_attributes(doc, node),
+        attributes: rest_attributes(doc, node, &["id"]),
         ..Tuple::default()
     };
     let mut status_seen = None;
@@ -271,7 +270,7 @@ fn contact(doc: &Document, node: NodeId) -> Result<Contact, Error> {
 fn person(doc: &Document, node: NodeId) -> Result<Person, Error> {
     let mut p = Person {
         id: required_id(doc, node)?,
-        attributes: rest_attributes(doc, node),
+        attributes: rest_attributes(doc, node, &["id"]),
         ..Person::default()
     };
     for c in elements(doc, node)? {
@@ -289,7 +288,7 @@ fn person(doc: &Document, node: NodeId) -> Result<Person, Error> {
 fn device(doc: &Document, node: NodeId) -> Result<Device, Error> {
     let mut d = Device {
         id: required_id(doc, node)?,
-        attributes: rest_attributes(doc, node),
+        attributes: rest_attributes(doc, node, &["id"]),
         ..Device::default()
     };
     let mut device_id = None;
@@ -584,7 +583,7 @@ fn priorities(doc: &Document, node: NodeId) -> Option<Priorities> {
 }
 
 fn servcaps(doc: &Document, node: NodeId) -> Option<ServCaps> {
-    let mut s = ServCaps { attributes: rest_all(doc, node), ..ServCaps::default() };
+    let mut s = ServCaps { attributes: rest_attributes(doc, node, &[]), ..ServCaps::default() };
     fn once<T>(slot: &mut Option<T>, v: Option<T>) -> Option<()> {
         if slot.is_some() {
             return None;
@@ -635,7 +634,7 @@ fn servcaps(doc: &Document, node: NodeId) -> Option<ServCaps> {
 }
 
 fn devcaps(doc: &Document, node: NodeId) -> Option<DevCaps> {
-    let mut d = DevCaps { attributes: rest_all(doc, node), ..DevCaps::default() };
+    let mut d = DevCaps { attributes: rest_attributes(doc, node, &[]), ..DevCaps::default() };
     for c in elements_only(doc, node)? {
         match name_of(doc, c) {
             (ns::CAPS, _) if !d.other.is_empty() => return None,
@@ -648,10 +647,4 @@ fn devcaps(doc: &Document, node: NodeId) -> Option<DevCaps> {
         }
     }
     Some(d)
-}
-
-fn rest_all(doc: &Document, node: NodeId) -> Vec<OtherAttribute> {
-    attributes(doc, node)
-        .map(|(ns, local, value, prefix)| other_attribute(ns, local, value, prefix))
-        .collect()
 }
