@@ -9,7 +9,7 @@ use core::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use quick_xml::events::Event;
-use simple_pidf::{Basic, PartialNotifier, Presence, compose};
+use simple_pidf::{Basic, PartialNotifier, Presence, PresenceView, compose};
 
 /// RFC 4480 §4's example (rich presence: tuples, a device, a person with nine RPID elements).
 const RPID_EXAMPLE: &str =
@@ -115,6 +115,21 @@ fn bench(c: &mut Criterion) {
                 n
             },
             |mut n| n.notify(black_box(&b)).len(),
+            criterion::BatchSize::LargeInput,
+        );
+    });
+    let mut n = PartialNotifier::new();
+    let full = n.notify(&a);
+    let diff = n.notify(&b);
+    let mut view = PresenceView::new();
+    view.handle_body(&full).expect("full state applies");
+    g.bench_function("view-apply-one-change-large-100", |bch| {
+        bch.iter_batched(
+            || view.clone(),
+            |mut v| {
+                v.handle_body(black_box(&diff)).expect("the diff applies");
+                v
+            },
             criterion::BatchSize::LargeInput,
         );
     });
