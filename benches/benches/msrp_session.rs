@@ -20,9 +20,7 @@ fn pair() -> (Session, Session) {
 }
 
 fn session(seed: u64, local: MsrpUri, remote: MsrpUri) -> Session {
-    let mut config = SessionConfig::default();
-    config.seed = seed;
-    Session::new(config, local, vec![remote])
+    Session::new(SessionConfig::default(), seed, local, vec![remote])
 }
 
 /// Moves bytes both ways until both sessions are quiet; returns the events seen.
@@ -32,12 +30,12 @@ fn drive(alice: &mut Session, bob: &mut Session, now: Instant, buf: &mut Vec<u8>
         buf.clear();
         let a = alice.poll_transmit(now, buf).is_some();
         if a {
-            bob.handle_input(buf, now).expect("valid MSRP");
+            bob.handle_input(buf).expect("valid MSRP");
         }
         buf.clear();
         let b = bob.poll_transmit(now, buf).is_some();
         if b {
-            alice.handle_input(buf, now).expect("valid MSRP");
+            alice.handle_input(buf).expect("valid MSRP");
         }
         while alice.poll_event().is_some() {
             events += 1;
@@ -110,6 +108,10 @@ fn main() {
         println!("  one 4 MiB message      {:9.2} ms ({:5.2} GB/s)", t / 1e6, BIG as f64 / t);
     }
     if let Some(t) = mean_ns(&["msrp_session", "2000-small-messages"]) {
-        println!("  2000 small messages    {:9.2} ms ({:6.2} us per message)", t / 1e6, t / 1e3 / MANY as f64);
+        println!(
+            "  2000 small messages    {:9.2} ms ({:6.2} us per message)",
+            t / 1e6,
+            t / 1e3 / MANY as f64
+        );
     }
 }

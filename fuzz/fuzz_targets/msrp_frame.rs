@@ -29,7 +29,7 @@ fn run(data: &[u8], step: usize) -> (Vec<String>, Option<(simple_msrp::ErrorKind
                     base += used;
                 }
                 Ok(None) => break,
-                Err(e) => return (out, Some((e.kind, base + e.offset))),
+                Err(e) => return (out, Some((e.kind(), base + e.offset()))),
             }
         }
     }

@@ -13,27 +13,36 @@ fuzz_target!(|data: &[u8]| {
     config.max_message_size = 4096;
     config.max_reassembly = 16 << 10;
     config.max_chunk = 100;
+    let bound = (config.max_reassembly as usize) + config.parse.max_head + 64;
     let local = MsrpUri::new("b.example.com", 1, "s1");
-    let mut s = Session::new(config, local, vec![MsrpUri::new("a.example.com", 2, "t1")]);
+    let mut s = Session::new(config, 7, local, vec![MsrpUri::new("a.example.com", 2, "t1")]);
     let id = s.send("text/plain", data.iter().rev().copied().collect::<Vec<u8>>(), SendOptions::default());
     let mut t = now;
     let mut out = Vec::new();
+    let mut outcomes = 0;
+    let mut count = |e: &Event| {
+        if let Event::Sent { message_id } | Event::SendFailed { message_id, .. } = e {
+            outcomes += usize::from(*message_id == id);
+        }
+    };
     for piece in data.chunks(37) {
         out.clear();
         let _ = s.poll_transmit(t, &mut out);
-        if s.handle_input(piece, t).is_err() {
+        let failed = s.handle_input(piece).is_err();
+        assert!(s.buffered() <= bound, "{} bytes held, bound {bound}", s.buffered());
+        if failed {
             break;
         }
         t += Duration::from_secs(7);
         s.handle_timeout(t);
-        while s.poll_event().is_some() {}
-    }
-    s.close();
-    let mut outcome = false;
-    while let Some(e) = s.poll_event() {
-        if let Event::Sent { message_id } | Event::SendFailed { message_id, .. } = &e {
-            outcome |= *message_id == id;
+        while let Some(e) = s.poll_event() {
+            count(&e);
         }
     }
-    let _ = outcome; // it may have completed (Sent) before close; either way no panic
+    s.close();
+    assert_eq!(s.buffered(), 0, "close releases what was held");
+    while let Some(e) = s.poll_event() {
+        count(&e);
+    }
+    assert_eq!(outcomes, 1, "the message sent has exactly one outcome");
 });

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use simple_msrp::{ByteRange, MsrpMedia, MsrpUri, Status};
+use simple_msrp::{ByteRange, MsrpMedia, MsrpUri, ReportStatus};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(s) = core::str::from_utf8(data) else { return };
@@ -14,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(r) = ByteRange::parse(s) {
         assert_eq!(ByteRange::parse(&r.to_string()).expect("written range parses"), r);
     }
-    if let Ok(st) = Status::parse(s) {
+    if let Ok(st) = ReportStatus::parse(s) {
         let _ = st.to_string();
     }
     if let Ok(m) = MsrpMedia::parse(s) {

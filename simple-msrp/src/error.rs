@@ -1,5 +1,5 @@
-//! Errors: what is wrong with MSRP input and the byte offset where the offending construct
-//! starts, plus the status code to answer with.
+//! The crate's one error type: what is wrong with MSRP input, the byte offset where the
+//! offending construct starts, and the status code to answer with.
 
 use core::fmt;
 
@@ -76,17 +76,56 @@ impl fmt::Display for ErrorKind {
     }
 }
 
-/// A parse error: what, and the byte offset of the offending construct in the input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
-#[error("{kind} at byte {offset}")]
-pub struct ParseError {
-    /// What is wrong.
-    pub kind: ErrorKind,
-    /// Byte offset into the input given to the parser.
-    pub offset: usize,
+/// What kind of fault an [`ErrorKind`] is: the peer's bytes are malformed, or well formed but
+/// beyond a limit of the [`ParseConfig`](crate::ParseConfig).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Category {
+    /// The input does not follow RFC 4975's grammar: the peer sent something malformed.
+    Malformed,
+    /// The input is well formed but exceeds a configured limit.
+    Limit,
 }
 
-impl ParseError {
+impl ErrorKind {
+    /// Whether this is malformed input or a limit.
+    pub const fn category(self) -> Category {
+        match self {
+            Self::HeadTooLarge | Self::TooManyHeaders => Category::Limit,
+            // listed one by one so a new kind must choose its category
+            Self::InvalidStartLine
+            | Self::InvalidTransactionId
+            | Self::InvalidMethod
+            | Self::InvalidStatusCode
+            | Self::InvalidHeader
+            | Self::InvalidHeaderValue
+            | Self::MissingPath
+            | Self::MissingHeader(_)
+            | Self::InvalidUri
+            | Self::InvalidByteRange
+            | Self::InvalidStatus
+            | Self::InvalidReportValue
+            | Self::InvalidMessageId
+            | Self::InvalidEndLine
+            | Self::UnexpectedBody
+            | Self::BareLineEnd
+            | Self::InvalidUtf8
+            | Self::InvalidSdp => Category::Malformed,
+        }
+    }
+}
+
+/// The crate's error: what is wrong, and the byte offset of the offending construct in the
+/// input given to the parser (for [`Session::handle_input`](crate::Session::handle_input),
+/// in the bytes not yet consumed plus the ones just given).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[error("{kind} at byte {offset}")]
+pub struct Error {
+    kind: ErrorKind,
+    offset: usize,
+}
+
+impl Error {
     pub(crate) const fn new(kind: ErrorKind, offset: usize) -> Self {
         Self { kind, offset }
     }
@@ -95,13 +134,22 @@ impl ParseError {
         Self { kind: self.kind, offset: self.offset + by }
     }
 
+    /// What is wrong.
+    pub const fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// Where the offending construct starts, in bytes from the start of the input.
+    pub const fn offset(&self) -> usize {
+        self.offset
+    }
+
     /// The MSRP status code to answer a request that failed this way (RFC 4975 §10): 400 for
     /// malformed requests, 413 for oversized ones.
     pub const fn status_code(&self) -> u16 {
-        if matches!(self.kind, ErrorKind::HeadTooLarge | ErrorKind::TooManyHeaders) {
-            413
-        } else {
-            400
+        match self.kind.category() {
+            Category::Limit => 413,
+            Category::Malformed => 400,
         }
     }
 }

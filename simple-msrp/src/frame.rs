@@ -8,13 +8,14 @@
 //! the end of the buffer in case they are the start of it. The decoder remembers how far it
 //! has scanned a partial head, so feeding a byte at a time stays linear.
 
+use alloc::borrow::Cow;
 use core::fmt;
 
 use bytes::BufMut;
 use memchr::memmem;
 
-use crate::error::{ErrorKind, ParseError};
-use crate::headers::{ByteRange, FailureReport, Status, SuccessReport, is_ident};
+use crate::error::{Error, ErrorKind};
+use crate::headers::{ByteRange, FailureReport, ReportStatus, SuccessReport, is_ident};
 use crate::uri::{MsrpUri, write_path};
 
 /// Limits of the decoder.
@@ -64,25 +65,134 @@ impl Flag {
     }
 }
 
-/// The first line of a request or response.
+/// A request method (RFC 4975 §7, RFC 4976 §5). Methods are case-sensitive; anything else
+/// is [`Method::Extension`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method<'a> {
+    /// `SEND`: carries (a chunk of) a message.
+    Send,
+    /// `REPORT`: delivery status of a message.
+    Report,
+    /// `AUTH`: a client authenticating to a relay (RFC 4976).
+    Auth,
+    /// Any other `1*UPALPHA` method.
+    Extension(&'a str),
+}
+
+impl<'a> Method<'a> {
+    /// Classifies a method token.
+    pub fn from_token(s: &'a str) -> Self {
+        match s {
+            "SEND" => Self::Send,
+            "REPORT" => Self::Report,
+            "AUTH" => Self::Auth,
+            other => Self::Extension(other),
+        }
+    }
+
+    /// The method as written on the wire.
+    pub const fn as_str(&self) -> &'a str {
+        match self {
+            Self::Send => "SEND",
+            Self::Report => "REPORT",
+            Self::Auth => "AUTH",
+            Self::Extension(s) => s,
+        }
+    }
+}
+
+impl fmt::Display for Method<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The first line of a request or response: borrowed from the input in a [`Head`], owned
+/// (`StartLine<'static>`, see [`StartLine::into_owned`]) in a [`Message`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum StartLine<'a> {
     /// `MSRP transact-id method`.
     Request {
         /// Transaction identifier.
-        tid: &'a str,
-        /// Method (`SEND`, `REPORT`, or an extension).
-        method: &'a str,
+        tid: Cow<'a, str>,
+        /// Method (`SEND`, `REPORT`, or an extension), as written; see
+        /// [`StartLine::method`].
+        method: Cow<'a, str>,
     },
     /// `MSRP transact-id status-code [comment]`.
     Response {
         /// Transaction identifier.
-        tid: &'a str,
+        tid: Cow<'a, str>,
         /// Status code.
         code: u16,
         /// Comment.
-        comment: Option<&'a str>,
+        comment: Option<Cow<'a, str>>,
     },
+}
+
+impl StartLine<'_> {
+    /// The transaction identifier.
+    pub fn tid(&self) -> &str {
+        match self {
+            Self::Request { tid, .. } | Self::Response { tid, .. } => tid,
+        }
+    }
+
+    /// The method of a request.
+    pub fn method(&self) -> Option<Method<'_>> {
+        match self {
+            Self::Request { method, .. } => Some(Method::from_token(method)),
+            Self::Response { .. } => None,
+        }
+    }
+
+    /// The status code of a response.
+    pub const fn code(&self) -> Option<u16> {
+        match self {
+            Self::Request { .. } => None,
+            Self::Response { code, .. } => Some(*code),
+        }
+    }
+
+    /// The same line, owning its text.
+    pub fn into_owned(self) -> StartLine<'static> {
+        match self {
+            Self::Request { tid, method } => StartLine::Request {
+                tid: Cow::Owned(tid.into_owned()),
+                method: Cow::Owned(method.into_owned()),
+            },
+            Self::Response { tid, code, comment } => StartLine::Response {
+                tid: Cow::Owned(tid.into_owned()),
+                code,
+                comment: comment.map(|c| Cow::Owned(c.into_owned())),
+            },
+        }
+    }
+
+    fn write<B: BufMut>(&self, buf: &mut B) {
+        buf.put_slice(b"MSRP ");
+        buf.put_slice(self.tid().as_bytes());
+        match self {
+            Self::Request { method, .. } => {
+                buf.put_u8(b' ');
+                buf.put_slice(method.as_bytes());
+            }
+            Self::Response { code, comment, .. } => {
+                let code = [
+                    b' ',
+                    b'0' + (code / 100 % 10) as u8,
+                    b'0' + (code / 10 % 10) as u8,
+                    b'0' + (code % 10) as u8,
+                ];
+                buf.put_slice(&code);
+                if let Some(c) = comment {
+                    buf.put_u8(b' ');
+                    buf.put_slice(c.as_bytes());
+                }
+            }
+        }
+        buf.put_slice(b"\r\n");
+    }
 }
 
 /// The start line and headers of a request or response, borrowed from the input, with the
@@ -106,32 +216,40 @@ pub struct Head<'a> {
     /// `Failure-Report` (absent = `yes`).
     pub failure_report: FailureReport,
     /// `Status`.
-    pub status: Option<Status>,
+    pub status: Option<ReportStatus>,
     /// `Content-Type`.
     pub content_type: Option<&'a str>,
     /// Whether a body follows the headers.
     pub has_body: bool,
 }
 
-impl<'a> Head<'a> {
+impl Head<'_> {
     /// The transaction identifier.
-    pub const fn tid(&self) -> &'a str {
-        match self.start {
-            StartLine::Request { tid, .. } | StartLine::Response { tid, .. } => tid,
-        }
+    pub fn tid(&self) -> &str {
+        self.start.tid()
     }
 
     /// The method of a request.
-    pub const fn method(&self) -> Option<&'a str> {
-        match self.start {
-            StartLine::Request { method, .. } => Some(method),
-            StartLine::Response { .. } => None,
-        }
+    pub fn method(&self) -> Option<Method<'_>> {
+        self.start.method()
     }
 
     /// The first header named `name` (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&'a str> {
+    pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
+    }
+}
+
+impl From<&Head<'_>> for Message {
+    /// The head's owned form: its start line and header lines, with an empty body if one
+    /// follows (the body's bytes come in [`Frame::Data`] pieces).
+    fn from(h: &Head<'_>) -> Self {
+        Self {
+            start: h.start.clone().into_owned(),
+            headers: h.headers.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect(),
+            body: h.has_body.then(Vec::new),
+            flag: Flag::End,
+        }
     }
 }
 
@@ -186,7 +304,7 @@ impl Decoder {
     /// Decodes the next frame from the start of `buf`: `Ok(Some((frame, used)))` where `used`
     /// bytes of `buf` are done with, or `Ok(None)` when more bytes are needed. Errors are
     /// fatal for the connection (MSRP framing cannot resynchronize).
-    pub fn decode<'b>(&mut self, buf: &'b [u8]) -> Result<Option<(Frame<'b>, usize)>, ParseError> {
+    pub fn decode<'b>(&mut self, buf: &'b [u8]) -> Result<Option<(Frame<'b>, usize)>, Error> {
         match self.state {
             State::Head => self.decode_head(buf),
             State::Body => Ok(self.decode_body(buf)),
@@ -196,23 +314,23 @@ impl Decoder {
         }
     }
 
-    fn decode_head<'b>(&mut self, buf: &'b [u8]) -> Result<Option<(Frame<'b>, usize)>, ParseError> {
+    fn decode_head<'b>(&mut self, buf: &'b [u8]) -> Result<Option<(Frame<'b>, usize)>, Error> {
         // find the end of the head: a blank line (body follows) or a line of seven dashes
         let mut from = self.scanned;
         let (head_end, body) = loop {
             let Some(i) = memchr::memchr(b'\n', &buf[from.min(buf.len())..]).map(|i| i + from)
             else {
                 if buf.len() > self.config.max_head {
-                    return Err(ParseError::new(ErrorKind::HeadTooLarge, self.config.max_head));
+                    return Err(Error::new(ErrorKind::HeadTooLarge, self.config.max_head));
                 }
                 self.scanned = from;
                 return Ok(None);
             };
             if i == 0 || buf[i - 1] != b'\r' {
-                return Err(ParseError::new(ErrorKind::BareLineEnd, i));
+                return Err(Error::new(ErrorKind::BareLineEnd, i));
             }
             if i + 1 > self.config.max_head {
-                return Err(ParseError::new(ErrorKind::HeadTooLarge, self.config.max_head));
+                return Err(Error::new(ErrorKind::HeadTooLarge, self.config.max_head));
             }
             let next = &buf[i + 1..];
             if next.len() < 2 {
@@ -237,10 +355,9 @@ impl Decoder {
         };
         self.scanned = 0;
         let head = parse_head(&buf[..head_end], &self.config, body)?;
-        let tid = head.tid();
         self.needle.clear();
         self.needle.extend_from_slice(b"\r\n-------");
-        self.needle.extend_from_slice(tid.as_bytes());
+        self.needle.extend_from_slice(head.tid().as_bytes());
         if body {
             self.state = State::Body;
             Ok(Some((Frame::Head(Box::new(head)), head_end + 2)))
@@ -251,16 +368,12 @@ impl Decoder {
     }
 
     /// `"-------" tid flag CRLF` at `buf[at..]`.
-    fn decode_end_line(
-        &mut self,
-        buf: &[u8],
-        at: usize,
-    ) -> Result<Option<(Flag, usize)>, ParseError> {
+    fn decode_end_line(&mut self, buf: &[u8], at: usize) -> Result<Option<(Flag, usize)>, Error> {
         let tail = &self.needle[2..]; // seven dashes and the tid
         let need = tail.len() + 3;
         let rest = &buf[at.min(buf.len())..];
         let have = rest.len().min(need);
-        let bad = || ParseError::new(ErrorKind::InvalidEndLine, at);
+        let bad = || Error::new(ErrorKind::InvalidEndLine, at);
         if rest[..have.min(tail.len())] != tail[..have.min(tail.len())] {
             return Err(bad());
         }
@@ -308,25 +421,23 @@ fn partial_suffix(buf: &[u8], needle: &[u8]) -> usize {
     (1..=max).rev().find(|&k| buf[buf.len() - k..] == needle[..k]).unwrap_or(0)
 }
 
-fn utf8(b: &[u8], at: usize) -> Result<&str, ParseError> {
-    core::str::from_utf8(b)
-        .map_err(|e| ParseError::new(ErrorKind::InvalidUtf8, at + e.valid_up_to()))
+fn utf8(b: &[u8], at: usize) -> Result<&str, Error> {
+    core::str::from_utf8(b).map_err(|e| Error::new(ErrorKind::InvalidUtf8, at + e.valid_up_to()))
 }
 
 /// `utf8text = *(HTAB / %x20-7E / UTF8-NONASCII)`.
-fn check_text(s: &str, at: usize) -> Result<(), ParseError> {
+fn check_text(s: &str, at: usize) -> Result<(), Error> {
     match s.bytes().position(|c| c < 0x20 && c != b'\t' || c == 0x7F) {
-        Some(i) => Err(ParseError::new(ErrorKind::InvalidHeaderValue, at + i)),
+        Some(i) => Err(Error::new(ErrorKind::InvalidHeaderValue, at + i)),
         None => Ok(()),
     }
 }
 
-fn parse_start(line: &str) -> Result<StartLine<'_>, ParseError> {
-    let rest = line.strip_prefix("MSRP ").ok_or(ParseError::new(ErrorKind::InvalidStartLine, 0))?;
-    let (tid, rest) =
-        rest.split_once(' ').ok_or(ParseError::new(ErrorKind::InvalidStartLine, 5))?;
+fn parse_start(line: &str) -> Result<StartLine<'_>, Error> {
+    let rest = line.strip_prefix("MSRP ").ok_or(Error::new(ErrorKind::InvalidStartLine, 0))?;
+    let (tid, rest) = rest.split_once(' ').ok_or(Error::new(ErrorKind::InvalidStartLine, 5))?;
     if !is_ident(tid) {
-        return Err(ParseError::new(ErrorKind::InvalidTransactionId, 5));
+        return Err(Error::new(ErrorKind::InvalidTransactionId, 5));
     }
     let at = 6 + tid.len();
     if rest.len() >= 3 && rest.as_bytes()[..3].iter().all(u8::is_ascii_digit) {
@@ -335,18 +446,19 @@ fn parse_start(line: &str) -> Result<StartLine<'_>, ParseError> {
             None => (rest, None),
         };
         if code.len() != 3 {
-            return Err(ParseError::new(ErrorKind::InvalidStatusCode, at));
+            return Err(Error::new(ErrorKind::InvalidStatusCode, at));
         }
         if let Some(c) = comment {
             check_text(c, at + 4)?;
         }
-        let code = code.parse().map_err(|_| ParseError::new(ErrorKind::InvalidStatusCode, at))?;
+        let code = code.parse().map_err(|_| Error::new(ErrorKind::InvalidStatusCode, at))?;
+        let (tid, comment) = (Cow::Borrowed(tid), comment.map(Cow::Borrowed));
         return Ok(StartLine::Response { tid, code, comment });
     }
     if rest.is_empty() || !rest.bytes().all(|c| c.is_ascii_uppercase()) {
-        return Err(ParseError::new(ErrorKind::InvalidMethod, at));
+        return Err(Error::new(ErrorKind::InvalidMethod, at));
     }
-    Ok(StartLine::Request { tid, method: rest })
+    Ok(StartLine::Request { tid: Cow::Borrowed(tid), method: Cow::Borrowed(rest) })
 }
 
 /// Parses the start line and header lines (`head` ends with the last header's CRLF).
@@ -354,7 +466,7 @@ pub(crate) fn parse_head<'b>(
     head: &'b [u8],
     config: &ParseConfig,
     has_body: bool,
-) -> Result<Head<'b>, ParseError> {
+) -> Result<Head<'b>, Error> {
     let mut lines = head.split(|&b| b == b'\n');
     let first = lines.next().unwrap_or_default();
     let first = first.strip_suffix(b"\r").unwrap_or(first);
@@ -376,11 +488,10 @@ pub(crate) fn parse_head<'b>(
     for line in lines {
         let Some(line) = line.strip_suffix(b"\r") else { break }; // the empty piece after the last LF
         if h.headers.len() >= config.max_headers {
-            return Err(ParseError::new(ErrorKind::TooManyHeaders, at));
+            return Err(Error::new(ErrorKind::TooManyHeaders, at));
         }
         let line = utf8(line, at)?;
-        let (name, value) =
-            line.split_once(':').ok_or(ParseError::new(ErrorKind::InvalidHeader, at))?;
+        let (name, value) = line.split_once(':').ok_or(Error::new(ErrorKind::InvalidHeader, at))?;
         if name.is_empty()
             || !name.as_bytes()[0].is_ascii_alphabetic()
             || !name.bytes().all(|c| {
@@ -391,28 +502,28 @@ pub(crate) fn parse_head<'b>(
                     )
             })
         {
-            return Err(ParseError::new(ErrorKind::InvalidHeader, at));
+            return Err(Error::new(ErrorKind::InvalidHeader, at));
         }
         let vat = at + name.len() + 1 + (value.len() - value.trim_start_matches([' ', '\t']).len());
         let value = value.trim_matches([' ', '\t']);
         check_text(value, vat)?;
-        let field = |kind| move |e: ParseError| ParseError::new(kind, vat + e.offset);
+        let field = |kind| move |e: Error| Error::new(kind, vat + e.offset());
         let idx = h.headers.len();
         if name.eq_ignore_ascii_case("To-Path") {
             if idx != 0 {
-                return Err(ParseError::new(ErrorKind::MissingPath, at));
+                return Err(Error::new(ErrorKind::MissingPath, at));
             }
             h.to_path = MsrpUri::parse_list(value).map_err(field(ErrorKind::InvalidUri))?;
         } else if name.eq_ignore_ascii_case("From-Path") {
             if idx != 1 {
-                return Err(ParseError::new(ErrorKind::MissingPath, at));
+                return Err(Error::new(ErrorKind::MissingPath, at));
             }
             h.from_path = MsrpUri::parse_list(value).map_err(field(ErrorKind::InvalidUri))?;
         } else if idx < 2 {
-            return Err(ParseError::new(ErrorKind::MissingPath, at));
+            return Err(Error::new(ErrorKind::MissingPath, at));
         } else if name.eq_ignore_ascii_case("Message-ID") {
             if !is_ident(value) {
-                return Err(ParseError::new(ErrorKind::InvalidMessageId, vat));
+                return Err(Error::new(ErrorKind::InvalidMessageId, vat));
             }
             h.message_id = Some(value);
         } else if name.eq_ignore_ascii_case("Byte-Range") {
@@ -425,10 +536,10 @@ pub(crate) fn parse_head<'b>(
             h.failure_report =
                 FailureReport::parse(value).map_err(field(ErrorKind::InvalidReportValue))?;
         } else if name.eq_ignore_ascii_case("Status") {
-            h.status = Some(Status::parse(value).map_err(field(ErrorKind::InvalidStatus))?);
+            h.status = Some(ReportStatus::parse(value).map_err(field(ErrorKind::InvalidStatus))?);
         } else if name.eq_ignore_ascii_case("Content-Type") {
             if value.is_empty() {
-                return Err(ParseError::new(ErrorKind::InvalidHeaderValue, vat));
+                return Err(Error::new(ErrorKind::InvalidHeaderValue, vat));
             }
             h.content_type = Some(value);
         }
@@ -436,39 +547,18 @@ pub(crate) fn parse_head<'b>(
         at += line.len() + 2;
     }
     if h.headers.len() < 2 {
-        return Err(ParseError::new(ErrorKind::MissingPath, at));
+        return Err(Error::new(ErrorKind::MissingPath, at));
     }
     match h.start {
         StartLine::Response { .. } if has_body => {
-            return Err(ParseError::new(ErrorKind::UnexpectedBody, at));
+            return Err(Error::new(ErrorKind::UnexpectedBody, at));
         }
         StartLine::Request { .. } if has_body && h.content_type.is_none() => {
-            return Err(ParseError::new(ErrorKind::MissingHeader("Content-Type"), at));
+            return Err(Error::new(ErrorKind::MissingHeader("Content-Type"), at));
         }
         StartLine::Request { .. } | StartLine::Response { .. } => {}
     }
     Ok(h)
-}
-
-/// The start line of an owned [`Message`].
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Start {
-    /// A request.
-    Request {
-        /// Transaction identifier.
-        tid: String,
-        /// Method.
-        method: String,
-    },
-    /// A response.
-    Response {
-        /// Transaction identifier.
-        tid: String,
-        /// Status code.
-        code: u16,
-        /// Comment.
-        comment: Option<String>,
-    },
 }
 
 /// A whole request or response, owned: what [`Message::parse`] returns and what
@@ -476,7 +566,7 @@ pub enum Start {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Message {
     /// The start line.
-    pub start: Start,
+    pub start: StartLine<'static>,
     /// Header lines (name, value), in order.
     pub headers: Vec<(String, String)>,
     /// The body, if any (requests only; `Some(empty)` differs from `None`, §7.1).
@@ -487,36 +577,17 @@ pub struct Message {
 
 impl Message {
     /// Parses exactly one complete message.
-    pub fn parse(bytes: &[u8]) -> Result<Self, ParseError> {
+    pub fn parse(bytes: &[u8]) -> Result<Self, Error> {
         let mut d = Decoder::default();
         let mut at = 0;
         let mut msg: Option<Self> = None;
         loop {
             let Some((frame, used)) = d.decode(&bytes[at..]).map_err(|e| e.shifted(at))? else {
-                return Err(ParseError::new(ErrorKind::InvalidEndLine, bytes.len()));
+                return Err(Error::new(ErrorKind::InvalidEndLine, bytes.len()));
             };
             at += used;
             match frame {
-                Frame::Head(h) => {
-                    let start = match h.start {
-                        StartLine::Request { tid, method } => {
-                            Start::Request { tid: tid.to_owned(), method: method.to_owned() }
-                        }
-                        StartLine::Response { tid, code, comment } => Start::Response {
-                            tid: tid.to_owned(),
-                            code,
-                            comment: comment.map(str::to_owned),
-                        },
-                    };
-                    let headers =
-                        h.headers.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect();
-                    msg = Some(Self {
-                        start,
-                        headers,
-                        body: h.has_body.then(Vec::new),
-                        flag: Flag::End,
-                    });
-                }
+                Frame::Head(h) => msg = Some(Self::from(&*h)),
                 Frame::Data(d) => {
                     if let Some(b) = msg.as_mut().and_then(|m| m.body.as_mut()) {
                         b.extend_from_slice(d);
@@ -524,11 +595,11 @@ impl Message {
                 }
                 Frame::End(flag) => {
                     let Some(mut m) = msg else {
-                        return Err(ParseError::new(ErrorKind::InvalidStartLine, 0));
+                        return Err(Error::new(ErrorKind::InvalidStartLine, 0));
                     };
                     m.flag = flag;
                     if at != bytes.len() {
-                        return Err(ParseError::new(ErrorKind::InvalidEndLine, at));
+                        return Err(Error::new(ErrorKind::InvalidEndLine, at));
                     }
                     return Ok(m);
                 }
@@ -538,38 +609,13 @@ impl Message {
 
     /// The transaction identifier.
     pub fn tid(&self) -> &str {
-        match &self.start {
-            Start::Request { tid, .. } | Start::Response { tid, .. } => tid,
-        }
+        self.start.tid()
     }
 
     /// Writes the message. The caller must have chosen a transaction identifier whose
     /// end-line does not occur in the body ([`end_line_in_body`]).
     pub fn write<B: BufMut>(&self, buf: &mut B) {
-        match &self.start {
-            Start::Request { tid, method } => {
-                buf.put_slice(b"MSRP ");
-                buf.put_slice(tid.as_bytes());
-                buf.put_u8(b' ');
-                buf.put_slice(method.as_bytes());
-            }
-            Start::Response { tid, code, comment } => {
-                buf.put_slice(b"MSRP ");
-                buf.put_slice(tid.as_bytes());
-                buf.put_slice(format!(" {code:03}").as_bytes());
-                if let Some(c) = comment {
-                    buf.put_u8(b' ');
-                    buf.put_slice(c.as_bytes());
-                }
-            }
-        }
-        buf.put_slice(b"\r\n");
-        for (n, v) in &self.headers {
-            buf.put_slice(n.as_bytes());
-            buf.put_slice(b": ");
-            buf.put_slice(v.as_bytes());
-            buf.put_slice(b"\r\n");
-        }
+        self.write_head(buf);
         if let Some(body) = &self.body {
             buf.put_slice(b"\r\n");
             buf.put_slice(body);
@@ -579,6 +625,18 @@ impl Message {
         buf.put_slice(self.tid().as_bytes());
         buf.put_u8(self.flag.as_byte());
         buf.put_slice(b"\r\n");
+    }
+
+    /// Writes the start line and the header lines, each ended by CRLF: what precedes the
+    /// blank line of a body or the end-line.
+    pub fn write_head<B: BufMut>(&self, buf: &mut B) {
+        self.start.write(buf);
+        for (n, v) in &self.headers {
+            buf.put_slice(n.as_bytes());
+            buf.put_slice(b": ");
+            buf.put_slice(v.as_bytes());
+            buf.put_slice(b"\r\n");
+        }
     }
 
     /// The message as bytes.
@@ -591,7 +649,10 @@ impl Message {
     /// A request with the two path headers set.
     pub fn request(tid: &str, method: &str, to: &[MsrpUri], from: &[MsrpUri]) -> Self {
         Self {
-            start: Start::Request { tid: tid.to_owned(), method: method.to_owned() },
+            start: StartLine::Request {
+                tid: Cow::Owned(tid.to_owned()),
+                method: Cow::Owned(method.to_owned()),
+            },
             headers: vec![
                 ("To-Path".to_owned(), write_path(to)),
                 ("From-Path".to_owned(), write_path(from)),
@@ -610,10 +671,10 @@ impl Message {
         from: &[MsrpUri],
     ) -> Self {
         Self {
-            start: Start::Response {
-                tid: tid.to_owned(),
+            start: StartLine::Response {
+                tid: Cow::Owned(tid.to_owned()),
                 code,
-                comment: comment.map(str::to_owned),
+                comment: comment.map(|c| Cow::Owned(c.to_owned())),
             },
             headers: vec![
                 ("To-Path".to_owned(), write_path(to)),

@@ -3,7 +3,7 @@
 
 use core::fmt;
 
-use crate::error::{ErrorKind, ParseError};
+use crate::error::{Error, ErrorKind};
 
 /// `ident = ALPHANUM 3*31ident-char`, `ident-char = ALPHANUM / "." / "-" / "+" / "%" / "="`.
 pub fn is_ident(s: &str) -> bool {
@@ -15,11 +15,11 @@ pub fn is_ident(s: &str) -> bool {
             .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'+' | b'%' | b'='))
 }
 
-fn number(s: &str, at: usize) -> Result<u64, ParseError> {
+fn number(s: &str, at: usize) -> Result<u64, Error> {
     if s.is_empty() || s.len() > 19 || !s.bytes().all(|c| c.is_ascii_digit()) {
-        return Err(ParseError::new(ErrorKind::InvalidByteRange, at));
+        return Err(Error::new(ErrorKind::InvalidByteRange, at));
     }
-    s.parse().map_err(|_| ParseError::new(ErrorKind::InvalidByteRange, at))
+    s.parse().map_err(|_| Error::new(ErrorKind::InvalidByteRange, at))
 }
 
 /// `Byte-Range: range-start "-" range-end "/" total`, positions 1-based and inclusive;
@@ -41,8 +41,8 @@ impl ByteRange {
     }
 
     /// Parses a header value.
-    pub fn parse(s: &str) -> Result<Self, ParseError> {
-        let bad = |at| ParseError::new(ErrorKind::InvalidByteRange, at);
+    pub fn parse(s: &str) -> Result<Self, Error> {
+        let bad = |at| Error::new(ErrorKind::InvalidByteRange, at);
         let (start, rest) = s.split_once('-').ok_or(bad(0))?;
         let (end, total) = rest.split_once('/').ok_or(bad(start.len() + 1))?;
         let start_n = number(start, 0)?;
@@ -85,7 +85,7 @@ impl fmt::Display for ByteRange {
 
 /// `Status: namespace SP status-code [SP comment]` of REPORT requests.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Status {
+pub struct ReportStatus {
     /// The namespace, `000` for codes of RFC 4975.
     pub namespace: u16,
     /// The status code, read like a transaction response code.
@@ -98,15 +98,15 @@ fn three_digits(s: &str) -> Option<u16> {
     (s.len() == 3 && s.bytes().all(|c| c.is_ascii_digit())).then(|| s.parse().ok()).flatten()
 }
 
-impl Status {
+impl ReportStatus {
     /// A status in namespace 000.
     pub fn new(code: u16, comment: Option<&str>) -> Self {
         Self { namespace: 0, code, comment: comment.map(str::to_owned) }
     }
 
     /// Parses a header value.
-    pub fn parse(s: &str) -> Result<Self, ParseError> {
-        let bad = |at| ParseError::new(ErrorKind::InvalidStatus, at);
+    pub fn parse(s: &str) -> Result<Self, Error> {
+        let bad = |at| Error::new(ErrorKind::InvalidStatus, at);
         let mut it = s.splitn(3, ' ');
         let ns = it.next().and_then(three_digits).ok_or(bad(0))?;
         let code = it.next().and_then(three_digits).ok_or(bad(4))?;
@@ -115,7 +115,7 @@ impl Status {
     }
 }
 
-impl fmt::Display for Status {
+impl fmt::Display for ReportStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:03} {:03}", self.namespace, self.code)?;
         if let Some(c) = &self.comment {
@@ -149,11 +149,11 @@ pub enum FailureReport {
 
 impl SuccessReport {
     /// Parses a header value.
-    pub fn parse(s: &str) -> Result<Self, ParseError> {
+    pub fn parse(s: &str) -> Result<Self, Error> {
         match s {
             "yes" => Ok(Self::Yes),
             "no" => Ok(Self::No),
-            _ => Err(ParseError::new(ErrorKind::InvalidReportValue, 0)),
+            _ => Err(Error::new(ErrorKind::InvalidReportValue, 0)),
         }
     }
 
@@ -168,12 +168,12 @@ impl SuccessReport {
 
 impl FailureReport {
     /// Parses a header value.
-    pub fn parse(s: &str) -> Result<Self, ParseError> {
+    pub fn parse(s: &str) -> Result<Self, Error> {
         match s {
             "yes" => Ok(Self::Yes),
             "no" => Ok(Self::No),
             "partial" => Ok(Self::Partial),
-            _ => Err(ParseError::new(ErrorKind::InvalidReportValue, 0)),
+            _ => Err(Error::new(ErrorKind::InvalidReportValue, 0)),
         }
     }
 

@@ -8,7 +8,7 @@
 //!   (a large chunk is never held whole), input may be split at any byte, the end-line is
 //!   found with a SIMD substring search.
 //! - [`Message`]: an owned request or response, parsed whole or written into a `BufMut`.
-//! - [`MsrpUri`], [`ByteRange`], [`Status`], [`SuccessReport`], [`FailureReport`]: typed
+//! - [`MsrpUri`], [`ByteRange`], [`ReportStatus`], [`SuccessReport`], [`FailureReport`]: typed
 //!   header values; [`MsrpMedia`]: the SDP attributes (`path`, `accept-types`,
 //!   `accept-wrapped-types`, `max-size`).
 //! - [`Session`]: one endpoint of a session: chunking with interruption, reassembly in any
@@ -24,8 +24,11 @@
 //! let alice_uri = MsrpUri::parse("msrp://alicepc.example.com:7777/iau39soe2843z;tcp")?;
 //! let bob_uri = MsrpUri::parse("msrp://bob.example.com:8888/9di4eae923wzd;tcp")?;
 //! // each side learns the other's URI from the SDP a=path attribute
-//! let mut alice = Session::new(SessionConfig::default(), alice_uri.clone(), vec![bob_uri.clone()]);
-//! let mut bob = Session::new(SessionConfig::default(), bob_uri, vec![alice_uri]);
+//! // each session gets its own seed for its identifiers, from a real random source
+//! let (alice_seed, bob_seed) = (0x1d5c_2f0a_77e3_9b41, 0x8a0b_6e21_c4f7_5d93);
+//! let mut alice =
+//!     Session::new(SessionConfig::default(), alice_seed, alice_uri.clone(), vec![bob_uri.clone()]);
+//! let mut bob = Session::new(SessionConfig::default(), bob_seed, bob_uri, vec![alice_uri]);
 //!
 //! let opts = SendOptions { success_report: SuccessReport::Yes, ..SendOptions::default() };
 //! let id = alice.send("text/plain", b"Hi, I'm Alice!".to_vec(), opts);
@@ -37,8 +40,8 @@
 //!     let a = alice.poll_transmit(now, &mut to_bob);
 //!     let b = bob.poll_transmit(now, &mut to_alice);
 //!     if a.is_none() && b.is_none() { break }
-//!     bob.handle_input(&to_bob, now)?;   // (written to and read from sockets in real life)
-//!     alice.handle_input(&to_alice, now)?;
+//!     bob.handle_input(&to_bob)?;   // (written to and read from sockets in real life)
+//!     alice.handle_input(&to_alice)?;
 //!     to_bob.clear();
 //!     to_alice.clear();
 //! }
@@ -77,7 +80,7 @@
 //!     }
 //! }
 //! assert_eq!(body, b"Hey Bob, are you there?");
-//! # Ok::<(), simple_msrp::ParseError>(())
+//! # Ok::<(), simple_msrp::Error>(())
 //! ```
 //!
 //! ## Panics and limits
@@ -89,6 +92,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+extern crate alloc;
+
 mod error;
 mod frame;
 mod headers;
@@ -96,11 +101,11 @@ mod sdp;
 mod session;
 mod uri;
 
-pub use error::{ErrorKind, ParseError};
+pub use error::{Category, Error, ErrorKind};
 pub use frame::{
-    Decoder, Flag, Frame, Head, Message, ParseConfig, Start, StartLine, end_line_in_body,
+    Decoder, Flag, Frame, Head, Message, Method, ParseConfig, StartLine, end_line_in_body,
 };
-pub use headers::{ByteRange, FailureReport, Status, SuccessReport, is_ident};
+pub use headers::{ByteRange, FailureReport, ReportStatus, SuccessReport, is_ident};
 pub use sdp::MsrpMedia;
-pub use session::{ConnectionError, Event, FailureReason, SendOptions, Session, SessionConfig};
+pub use session::{Event, FailureReason, SendOptions, Session, SessionConfig, Timer};
 pub use uri::MsrpUri;

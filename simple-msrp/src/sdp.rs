@@ -4,7 +4,7 @@
 
 use core::fmt::Write as _;
 
-use crate::error::{ErrorKind, ParseError};
+use crate::error::{Error, ErrorKind};
 use crate::uri::{MsrpUri, write_path};
 
 /// The MSRP media section of an SDP offer or answer.
@@ -44,7 +44,7 @@ impl MsrpMedia {
 
     /// Finds the first `m=message` section of an SDP body (or fragment) and reads it.
     /// Offsets in errors are bytes into `sdp`.
-    pub fn parse(sdp: &str) -> Result<Self, ParseError> {
+    pub fn parse(sdp: &str) -> Result<Self, Error> {
         let mut media: Option<Self> = None;
         let mut at = 0;
         for raw in sdp.split_inclusive('\n') {
@@ -54,7 +54,7 @@ impl MsrpMedia {
             if line.is_empty() {
                 continue;
             }
-            let bad = |off: usize| ParseError::new(ErrorKind::InvalidSdp, here + off);
+            let bad = |off: usize| Error::new(ErrorKind::InvalidSdp, here + off);
             let b = line.as_bytes();
             if b.len() < 2 || b[1] != b'=' || !b[0].is_ascii_lowercase() {
                 return Err(bad(0));
@@ -104,12 +104,12 @@ impl MsrpMedia {
                 m.other.push(line.to_owned());
             }
         }
-        let m = media.ok_or(ParseError::new(ErrorKind::InvalidSdp, sdp.len()))?;
+        let m = media.ok_or(Error::new(ErrorKind::InvalidSdp, sdp.len()))?;
         if m.path.is_empty() {
-            return Err(ParseError::new(ErrorKind::MissingHeader("a=path"), sdp.len()));
+            return Err(Error::new(ErrorKind::MissingHeader("a=path"), sdp.len()));
         }
         if m.accept_types.is_empty() {
-            return Err(ParseError::new(ErrorKind::MissingHeader("a=accept-types"), sdp.len()));
+            return Err(Error::new(ErrorKind::MissingHeader("a=accept-types"), sdp.len()));
         }
         Ok(m)
     }

@@ -2,21 +2,33 @@
 //! chunks, receiving and reassembling them (in any order, within memory limits), responses,
 //! success and failure REPORTs, and the 30-second transaction timer.
 //!
-//! The session owns no socket and no clock. Feed it what you read with
-//! [`Session::handle_input`], write out what [`Session::poll_transmit`] puts in your buffer, show the user
-//! what [`Session::poll_event`] returns, and call [`Session::handle_timeout`] at
-//! [`Session::poll_timeout`]. Every message you send ends in exactly one of
-//! [`Event::Sent`]/[`Event::Delivered`] (or both) or [`Event::SendFailed`]; every message that
-//! starts arriving ends in [`Event::Received`], [`Event::ReceiveAborted`] or
-//! [`Event::ReceiveFailed`] — nothing is dropped silently.
+//! The session owns no socket, no clock and no random source. Drive it like this, in this
+//! order, whenever something happens (bytes arrive, the application sends, a deadline
+//! passes):
+//!
+//! 1. **in**: [`Session::handle_input`] with what the connection read, [`Session::send`] /
+//!    [`Session::abort`] / [`Session::close`] for the application, and
+//!    [`Session::handle_timeout`] once the deadline from step 4 has passed;
+//! 2. [`Session::poll_transmit`] until `None`, writing the bytes to the connection;
+//! 3. [`Session::poll_event`] until `None`, telling the application;
+//! 4. [`Session::poll_timeout`]: when to call [`Session::handle_timeout`] next and which
+//!    [`Timer`] that is. It moves when a chunk that expects a response is written (a
+//!    transaction starts), and when a response or a timeout ends the earliest one.
+//!
+//! Every message you send ends in exactly one of [`Event::Sent`]/[`Event::Delivered`] (or
+//! both) or [`Event::SendFailed`]; every message that starts arriving ends in
+//! [`Event::Received`], [`Event::ReceiveAborted`] or [`Event::ReceiveFailed`] — nothing is
+//! dropped silently. Time must not go backwards from one call to the next.
 
 use core::time::Duration;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Instant;
 
-use crate::error::ParseError;
-use crate::frame::{Decoder, Flag, Frame, Head, Message, ParseConfig, StartLine, end_line_in_body};
-use crate::headers::{ByteRange, FailureReport, Status, SuccessReport};
+use memchr::memmem::Finder;
+
+use crate::error::Error;
+use crate::frame::{Decoder, Flag, Frame, Head, Message, Method, ParseConfig, end_line_in_body};
+use crate::headers::{ByteRange, FailureReport, ReportStatus, SuccessReport};
 use crate::sdp::{MsrpMedia, type_matches};
 use crate::uri::MsrpUri;
 
@@ -24,9 +36,6 @@ use crate::uri::MsrpUri;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SessionConfig {
-    /// Seed of the generator of transaction and message identifiers (64 bits of it go into
-    /// each identifier); take it from a real random source.
-    pub seed: u64,
     /// Most body bytes in one chunk before it is ended with `+` and the message continues in a
     /// new one (default 64 KiB). Chunks are interrupted earlier whenever responses or REPORTs
     /// are waiting (§7.1.1).
@@ -51,7 +60,6 @@ pub struct SessionConfig {
 impl Default for SessionConfig {
     fn default() -> Self {
         Self {
-            seed: 0x5EED,
             max_chunk: 64 << 10,
             max_transmit: 16 << 10,
             transaction_timeout: Duration::from_secs(30),
@@ -60,6 +68,43 @@ impl Default for SessionConfig {
             accept_types: vec!["*".to_owned()],
             parse: ParseConfig::default(),
         }
+    }
+}
+
+/// The timers of a [`Session`]: which one [`Session::poll_timeout`] says is due next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Timer {
+    /// The earliest transaction (a chunk sent with `Failure-Report: yes` or `partial`) whose
+    /// response has not come within [`SessionConfig::transaction_timeout`] (§7.1.1).
+    Transaction,
+}
+
+impl Timer {
+    const COUNT: usize = 1;
+
+    const fn index(self) -> usize {
+        match self {
+            Self::Transaction => 0,
+        }
+    }
+
+    const ALL: [Self; Self::COUNT] = [Self::Transaction];
+}
+
+/// One deadline per [`Timer`]; the next one due is the earliest (quinn-proto's `TimerTable`).
+#[derive(Debug, Clone, Default)]
+struct TimerTable {
+    at: [Option<Instant>; Timer::COUNT],
+}
+
+impl TimerTable {
+    const fn set(&mut self, timer: Timer, at: Option<Instant>) {
+        self.at[timer.index()] = at;
+    }
+
+    fn next(&self) -> Option<(Instant, Timer)> {
+        Timer::ALL.iter().filter_map(|&t| Some((self.at[t.index()]?, t))).min_by_key(|(at, _)| *at)
     }
 }
 
@@ -74,20 +119,30 @@ pub struct SendOptions {
 
 /// Why a sent message failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum FailureReason {
-    /// A transaction response with this non-200 code.
-    Response,
+    /// A transaction response with this non-200 code (408 is [`FailureReason::Timeout`]).
+    Response {
+        /// The status code.
+        code: u16,
+    },
     /// A failure REPORT.
-    Report,
-    /// No response within the transaction timeout (or a 408).
+    Report {
+        /// The status code of its `Status` header (`None` if it had none).
+        code: Option<u16>,
+    },
+    /// No response within the transaction timeout, or a 408 response.
     Timeout,
     /// The application aborted it.
     Aborted,
-    /// The session closed before it was confirmed.
+    /// The session closed before it was confirmed (or was closed when it was sent).
     Closed,
     /// Not sent at all: the peer's SDP does not accept its media type (415, §8.6) or it is
     /// larger than the peer's `a=max-size` (413).
-    Refused,
+    Refused {
+        /// The status code the peer would have answered with.
+        code: u16,
+    },
 }
 
 /// What happened.
@@ -132,8 +187,6 @@ pub enum Event {
     SendFailed {
         /// Its Message-ID.
         message_id: String,
-        /// The status code (408 for timeouts, 0 for local reasons).
-        code: u16,
         /// Why.
         reason: FailureReason,
     },
@@ -150,15 +203,8 @@ pub enum Event {
     },
 }
 
-/// The session hit a protocol error on its connection: the framing cannot recover, so the
-/// connection must be closed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("MSRP protocol error: {0}")]
-pub struct ConnectionError(#[from] pub ParseError);
-
 #[derive(Debug)]
 struct Outgoing {
-    message_id: String,
     content_type: String,
     body: Vec<u8>,
     options: SendOptions,
@@ -174,13 +220,21 @@ struct Outgoing {
     delivered: u64,
 }
 
+impl Outgoing {
+    /// Whether the message can produce no more events.
+    const fn is_done(&self) -> bool {
+        self.failed || (self.written && self.unacked == 0 && !self.awaiting_report)
+    }
+}
+
 #[derive(Debug)]
 struct Chunk {
     tid: String,
     message_id: String,
     /// Body bytes written in this chunk so far.
     written: usize,
-    needle: Vec<u8>,
+    /// Finds `"-------" tid`, the end-line this chunk's body must not carry.
+    dashed: Finder<'static>,
     /// Sent with a definite range end: written in one go, never interrupted.
     definite: bool,
 }
@@ -188,7 +242,6 @@ struct Chunk {
 #[derive(Debug)]
 struct Transaction {
     message_id: String,
-    deadline: Option<Instant>,
     /// `Failure-Report: partial`: expiry is not a failure.
     silent: bool,
 }
@@ -204,6 +257,20 @@ struct Reassembly {
     reply_to: Vec<MsrpUri>,
 }
 
+/// What is done with the chunk being received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Disposition {
+    /// Its bytes go into the message's reassembly.
+    Deliver,
+    /// A chunk of a message already finished, or a bodiless SEND: acknowledged, otherwise
+    /// ignored.
+    Acknowledge,
+    /// Refused: body bytes are skipped; answered with this code.
+    Refuse(u16),
+    /// A REPORT: never answered (§7.1.2).
+    Unanswered,
+}
+
 /// The chunk being received.
 #[derive(Debug)]
 struct Receiving {
@@ -214,12 +281,8 @@ struct Receiving {
     start: u64,
     failure_report: FailureReport,
     reply_to: Option<MsrpUri>,
-    /// Refused: body bytes are skipped; the code to answer with.
-    refused: Option<u16>,
+    disposition: Disposition,
     is_send: bool,
-    /// A chunk of a message already finished, or a bodiless SEND: acknowledged, otherwise
-    /// ignored.
-    duplicate: bool,
 }
 
 /// One MSRP session on one connection. See the module docs for the run loop.
@@ -238,9 +301,18 @@ pub struct Session {
     held: u64,
     /// Responses and REPORTs, written before (or between) chunks.
     priority: VecDeque<Vec<u8>>,
-    outgoing: Vec<Outgoing>,
+    /// Messages that can still produce events, by Message-ID.
+    outgoing: HashMap<String, Outgoing>,
+    /// Message-IDs with bytes left to write, in the order they were sent (entries of
+    /// messages that failed meanwhile are skipped when they come up).
+    queue: VecDeque<String>,
     chunk: Option<Chunk>,
+    /// Open transactions by transaction id.
     transactions: HashMap<String, Transaction>,
+    /// Transaction deadlines in the order they were set, which is their time order (the
+    /// timeout is fixed and time does not go backwards); the front is always open.
+    deadlines: VecDeque<(Instant, String)>,
+    timers: TimerTable,
     events: VecDeque<Event>,
     closed: bool,
     /// What the peer's SDP said it accepts, if known.
@@ -249,15 +321,16 @@ pub struct Session {
 
 impl Session {
     /// A session identified by `local` (our `a=path` URI, used in From-Path) talking to
-    /// `remote` (the peer's `a=path`, used as To-Path).
-    pub fn new(config: SessionConfig, local: MsrpUri, remote: Vec<MsrpUri>) -> Self {
-        let rng = config.seed;
+    /// `remote` (the peer's `a=path`, used as To-Path). `seed` seeds the generator of
+    /// transaction and message identifiers (64 bits of it go into each): take it from a real
+    /// random source, a different one for every session.
+    pub fn new(config: SessionConfig, seed: u64, local: MsrpUri, remote: Vec<MsrpUri>) -> Self {
         let decoder = Decoder::new(config.parse.clone());
         Self {
             config,
             local,
             remote,
-            rng,
+            rng: seed,
             decoder,
             rx: Vec::new(),
             receiving: None,
@@ -266,9 +339,12 @@ impl Session {
             finished_order: VecDeque::new(),
             held: 0,
             priority: VecDeque::new(),
-            outgoing: Vec::new(),
+            outgoing: HashMap::new(),
+            queue: VecDeque::new(),
             chunk: None,
             transactions: HashMap::new(),
+            deadlines: VecDeque::new(),
+            timers: TimerTable::default(),
             events: VecDeque::new(),
             closed: false,
             peer: None,
@@ -278,6 +354,13 @@ impl Session {
     /// Our URI.
     pub const fn local(&self) -> &MsrpUri {
         &self.local
+    }
+
+    /// Bytes held for incoming data: input not yet consumed (at most a partial head, within
+    /// [`ParseConfig::max_head`], and the start of a possible end-line) plus the messages
+    /// being reassembled (within [`SessionConfig::max_reassembly`]).
+    pub fn buffered(&self) -> usize {
+        self.rx.len() + usize::try_from(self.held).expect("held is within max_reassembly, a usize")
     }
 
     fn next_id(&mut self) -> String {
@@ -302,8 +385,9 @@ impl Session {
         self.peer = Some(media);
     }
 
-    /// Queues a message; returns its Message-ID. A message the peer's SDP rules out is not
-    /// queued: [`Event::SendFailed`] with [`FailureReason::Refused`] follows instead.
+    /// Queues a message; returns its Message-ID. A message that cannot go out is not queued,
+    /// and [`Event::SendFailed`] follows instead: [`FailureReason::Refused`] when the peer's
+    /// SDP rules it out, [`FailureReason::Closed`] after [`Session::close`].
     pub fn send(
         &mut self,
         content_type: &str,
@@ -312,25 +396,24 @@ impl Session {
     ) -> String {
         let message_id = self.next_id();
         let body = body.into();
-        if let Some(peer) = &self.peer {
-            let code = if !peer.accepts(content_type) {
-                Some(415)
+        let refused = if self.closed {
+            Some(FailureReason::Closed)
+        } else if let Some(peer) = &self.peer {
+            if !peer.accepts(content_type) {
+                Some(FailureReason::Refused { code: 415 })
             } else if peer.max_size.is_some_and(|m| body.len() as u64 > m) {
-                Some(413)
+                Some(FailureReason::Refused { code: 413 })
             } else {
                 None
-            };
-            if let Some(code) = code {
-                self.events.push_back(Event::SendFailed {
-                    message_id: message_id.clone(),
-                    code,
-                    reason: FailureReason::Refused,
-                });
-                return message_id;
             }
+        } else {
+            None
+        };
+        if let Some(reason) = refused {
+            self.events.push_back(Event::SendFailed { message_id: message_id.clone(), reason });
+            return message_id;
         }
-        self.outgoing.push(Outgoing {
-            message_id: message_id.clone(),
+        let o = Outgoing {
             content_type: content_type.to_owned(),
             body,
             options,
@@ -340,100 +423,116 @@ impl Session {
             written: false,
             awaiting_report: options.success_report == SuccessReport::Yes,
             delivered: 0,
-        });
+        };
+        self.outgoing.insert(message_id.clone(), o);
+        self.queue.push_back(message_id.clone());
         message_id
     }
 
     /// Stops sending a message: a chunk in progress ends with `#`; [`Event::SendFailed`] with
-    /// [`FailureReason::Aborted`] follows.
-    pub fn abort(&mut self, message_id: &str) {
-        if let Some(i) = self.outgoing.iter().position(|o| o.message_id == message_id && !o.failed)
-        {
-            self.fail(i, 0, FailureReason::Aborted);
+    /// [`FailureReason::Aborted`] follows. Returns false (and does nothing) if the message
+    /// is unknown or can produce no more events.
+    pub fn abort(&mut self, message_id: &str) -> bool {
+        let known = self.outgoing.get(message_id).is_some_and(|o| !o.failed);
+        if known {
+            self.fail(message_id, FailureReason::Aborted);
         }
+        known
     }
 
-    fn fail(&mut self, i: usize, code: u16, reason: FailureReason) {
-        let o = &mut self.outgoing[i];
+    /// Marks a message failed and reports it (once).
+    fn fail(&mut self, message_id: &str, reason: FailureReason) {
+        let Some(o) = self.outgoing.get_mut(message_id) else { return };
         if o.failed {
             return;
         }
         o.failed = true;
         o.awaiting_report = false;
-        self.events.push_back(Event::SendFailed { message_id: o.message_id.clone(), code, reason });
+        self.events.push_back(Event::SendFailed { message_id: message_id.to_owned(), reason });
+        self.settle(message_id);
+    }
+
+    /// Forgets a message once it can produce no more events (unless a chunk of it is being
+    /// written: [`Session::transmit`] ends that chunk first).
+    fn settle(&mut self, message_id: &str) {
+        if self.chunk.as_ref().is_some_and(|c| c.message_id == message_id) {
+            return;
+        }
+        if self.outgoing.get(message_id).is_some_and(Outgoing::is_done) {
+            self.outgoing.remove(message_id);
+        }
     }
 
     /// Closes the session: messages not yet confirmed fail with [`FailureReason::Closed`],
-    /// and those still awaiting a success report are reported [`Event::Unconfirmed`].
+    /// and those still awaiting a success report are reported [`Event::Unconfirmed`]; later
+    /// sends fail the same way. Nothing more is transmitted.
     pub fn close(&mut self) {
         self.closed = true;
-        for i in 0..self.outgoing.len() {
-            let o = &self.outgoing[i];
+        self.chunk = None;
+        self.rx = Vec::new();
+        self.receiving = None;
+        // report in the order the messages were sent
+        let mut ids: Vec<String> = self.outgoing.keys().cloned().collect();
+        ids.sort_by_key(|id| self.queue.iter().position(|q| q == id).unwrap_or(usize::MAX));
+        for id in ids {
+            let Some(o) = self.outgoing.remove(&id) else { continue };
             if o.failed {
                 continue;
             }
             if !o.written || o.unacked > 0 {
-                self.fail(i, 0, FailureReason::Closed);
+                let reason = FailureReason::Closed;
+                self.events.push_back(Event::SendFailed { message_id: id, reason });
             } else if o.awaiting_report {
-                let message_id = o.message_id.clone();
-                self.outgoing[i].awaiting_report = false;
-                self.events.push_back(Event::Unconfirmed { message_id });
+                self.events.push_back(Event::Unconfirmed { message_id: id });
             }
         }
+        self.queue.clear();
         for (message_id, _) in self.incoming.drain() {
             self.events.push_back(Event::ReceiveAborted { message_id });
         }
-        self.chunk = None;
+        self.held = 0;
         self.transactions.clear();
+        self.deadlines.clear();
+        self.timers.set(Timer::Transaction, None);
     }
 
     /// The next event.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<Event> {
-        let e = self.events.pop_front();
-        self.collect();
-        e
+        self.events.pop_front()
     }
 
-    /// Forgets outgoing messages that can produce no more events.
-    fn collect(&mut self) {
-        let current = self.chunk.as_ref().map(|c| c.message_id.clone());
-        self.outgoing.retain(|o| {
-            Some(&o.message_id) == current.as_ref()
-                || !(o.failed || (o.written && o.unacked == 0 && !o.awaiting_report))
-        });
-    }
-
-    fn chunk_message(&self) -> Option<usize> {
-        let id = &self.chunk.as_ref()?.message_id;
-        self.outgoing.iter().position(|o| &o.message_id == id)
-    }
-
-    /// When [`Session::handle_timeout`] wants to be called.
+    /// When [`Session::handle_timeout`] wants to be called, and which timer that is.
     #[must_use]
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        self.transactions.values().filter_map(|t| t.deadline).min()
+    pub fn poll_timeout(&self) -> Option<(Instant, Timer)> {
+        self.timers.next()
     }
 
-    /// Fires expired transaction timers.
+    /// Fires the timers due at `now`: transactions without a response fail their message
+    /// with [`FailureReason::Timeout`] (with `Failure-Report: partial` they end quietly).
     pub fn handle_timeout(&mut self, now: Instant) {
-        let expired: Vec<String> = self
-            .transactions
-            .iter()
-            .filter(|(_, t)| t.deadline.is_some_and(|d| d <= now))
-            .map(|(k, _)| k.clone())
-            .collect();
-        for tid in expired {
-            if let Some(t) = self.transactions.remove(&tid) {
-                if t.silent {
-                    continue;
+        while let Some((at, _)) = self.deadlines.front() {
+            if *at > now {
+                break;
+            }
+            let Some((_, tid)) = self.deadlines.pop_front() else { break };
+            let Some(t) = self.transactions.remove(&tid) else { continue };
+            if !t.silent {
+                if let Some(o) = self.outgoing.get_mut(&t.message_id) {
+                    o.unacked = o.unacked.saturating_sub(1);
                 }
-                if let Some(i) = self.outgoing.iter().position(|o| o.message_id == t.message_id) {
-                    self.outgoing[i].unacked = self.outgoing[i].unacked.saturating_sub(1);
-                    self.fail(i, 408, FailureReason::Timeout);
-                }
+                self.fail(&t.message_id, FailureReason::Timeout);
             }
         }
+        self.update_timer();
+    }
+
+    /// Drops deadlines of transactions that ended, so the front is open, and sets the timer.
+    fn update_timer(&mut self) {
+        while self.deadlines.front().is_some_and(|(_, tid)| !self.transactions.contains_key(tid)) {
+            self.deadlines.pop_front();
+        }
+        self.timers.set(Timer::Transaction, self.deadlines.front().map(|(at, _)| *at));
     }
 
     // ---- sending -----------------------------------------------------------------------
@@ -463,16 +562,12 @@ impl Session {
             if self.chunk.is_none() && !self.start_chunk(out) {
                 return;
             }
-            let Some(i) = self.chunk_message() else {
-                self.chunk = None;
-                continue;
-            };
-            let Some(chunk) = &self.chunk else { return };
-            if self.outgoing[i].failed {
+            let chunk = self.chunk.as_ref().expect("a chunk is in progress: started above");
+            let o = self.outgoing.get(&chunk.message_id).expect("a chunk's message is kept");
+            if o.failed {
                 self.end_chunk(out, Flag::Abort, now);
                 continue;
             }
-            let o = &self.outgoing[i];
             // a chunk with a definite range must not be interrupted: it goes out whole
             let room = if chunk.definite {
                 usize::MAX
@@ -480,20 +575,17 @@ impl Session {
                 self.config.max_transmit.saturating_sub(out.len() - base).max(1)
             };
             let left_in_chunk = self.config.max_chunk.saturating_sub(chunk.written);
-            let n = (o.body.len() - o.pos).min(room).min(left_in_chunk);
-            let piece = &o.body[o.pos..o.pos + n];
-            let want = piece.len();
+            let want = (o.body.len() - o.pos).min(room).min(left_in_chunk);
+            let piece = &o.body[o.pos..o.pos + want];
             // never let the body carry this chunk's end-line: stop right before it
-            let n = clean_prefix(piece, &chunk.needle, &o.body[..o.pos]);
-            out.extend_from_slice(&o.body[o.pos..o.pos + n]);
-            let o = &mut self.outgoing[i];
+            let n = clean_prefix(piece, &chunk.dashed, &o.body[..o.pos]);
+            out.extend_from_slice(&piece[..n]);
+            let chunk = self.chunk.as_mut().expect("a chunk is in progress: started above");
+            chunk.written += n;
+            let written = chunk.written;
+            let o = self.outgoing.get_mut(&chunk.message_id).expect("a chunk's message is kept");
             o.pos += n;
-            if let Some(c) = &mut self.chunk {
-                c.written += n;
-            }
-            let done = o.pos == o.body.len();
-            let written = self.chunk.as_ref().map_or(0, |c| c.written);
-            if done {
+            if o.pos == o.body.len() {
                 self.end_chunk(out, Flag::End, now);
             } else if written >= self.config.max_chunk || n < want || n == 0 {
                 self.end_chunk(out, Flag::More, now);
@@ -508,10 +600,16 @@ impl Session {
 
     /// Writes the head of the next chunk of the first message with bytes left.
     fn start_chunk(&mut self, out: &mut Vec<u8>) -> bool {
-        let Some(i) = self.outgoing.iter().position(|o| !o.failed && !o.written) else {
-            return false;
+        let message_id = loop {
+            let Some(front) = self.queue.front() else { return false };
+            match self.outgoing.get(front) {
+                Some(o) if !o.failed && !o.written => break front.clone(),
+                Some(_) | None => {
+                    self.queue.pop_front();
+                }
+            }
         };
-        let o = &self.outgoing[i];
+        let o = &self.outgoing[&message_id];
         let total = o.body.len() as u64;
         let start = o.pos as u64 + 1;
         let rest = o.body.len() - o.pos;
@@ -522,15 +620,15 @@ impl Session {
         // a definite one cannot be cut, so its id must not occur in what it carries
         let tid = loop {
             let tid = self.next_id();
-            let o = &self.outgoing[i];
+            let o = &self.outgoing[&message_id];
             if !definite || !end_line_in_body(&o.body[o.pos..], &tid) {
                 break tid;
             }
         };
-        let o = &self.outgoing[i];
+        let o = &self.outgoing[&message_id];
         let mut m =
             Message::request(&tid, "SEND", &self.remote, core::slice::from_ref(&self.local))
-                .with_header("Message-ID", &o.message_id)
+                .with_header("Message-ID", &message_id)
                 .with_header("Byte-Range", ByteRange { start, end, total: Some(total) });
         if o.options.success_report == SuccessReport::Yes {
             m = m.with_header("Success-Report", "yes");
@@ -539,63 +637,58 @@ impl Session {
             m = m.with_header("Failure-Report", o.options.failure_report.as_str());
         }
         m = m.with_header("Content-Type", &o.content_type);
-        m.body = Some(Vec::new());
-        let mut head = m.to_vec();
-        // drop the empty body's CRLF and end-line: the body follows
-        let tail = 2 + 7 + tid.len() + 3;
-        head.truncate(head.len() - tail);
-        out.extend_from_slice(&head);
-        let mut needle = b"\r\n-------".to_vec();
-        needle.extend_from_slice(tid.as_bytes());
-        let message_id = o.message_id.clone();
-        self.chunk = Some(Chunk { tid, message_id, written: 0, needle, definite });
+        m.write_head(out);
+        out.extend_from_slice(b"\r\n"); // the blank line: the body follows
+        let mut dashed = b"-------".to_vec();
+        dashed.extend_from_slice(tid.as_bytes());
+        let dashed = Finder::new(&dashed).into_owned();
+        self.chunk = Some(Chunk { tid, message_id, written: 0, dashed, definite });
         true
     }
 
     /// Ends the chunk in progress, if any, with `flag`.
     fn end_chunk(&mut self, out: &mut Vec<u8>, flag: Flag, now: Instant) {
-        let Some(i) = self.chunk_message() else {
-            self.chunk = None;
-            return;
-        };
         let Some(c) = self.chunk.take() else { return };
         out.extend_from_slice(b"\r\n-------");
         out.extend_from_slice(c.tid.as_bytes());
         out.push(flag.as_byte());
         out.extend_from_slice(b"\r\n");
-        let o = &mut self.outgoing[i];
+        let o = self.outgoing.get_mut(&c.message_id).expect("a chunk's message is kept");
         if flag == Flag::End {
             o.written = true;
         }
-        if flag == Flag::Abort {
-            return;
+        let silent = match o.options.failure_report {
+            _ if flag == Flag::Abort => None,
+            FailureReport::Yes => Some(false),
+            // only error responses come back; forget the transaction quietly after the timeout
+            FailureReport::Partial => Some(true),
+            FailureReport::No => None,
+        };
+        if silent == Some(false) {
+            o.unacked += 1;
         }
-        match o.options.failure_report {
-            FailureReport::Yes => {
-                o.unacked += 1;
-                let deadline = Some(now + self.config.transaction_timeout);
-                let t = Transaction { message_id: o.message_id.clone(), deadline, silent: false };
-                self.transactions.insert(c.tid, t);
+        let sent = flag != Flag::Abort && o.written && o.unacked == 0 && !o.failed;
+        if let Some(silent) = silent {
+            let t = Transaction { message_id: c.message_id.clone(), silent };
+            self.transactions.insert(c.tid.clone(), t);
+            self.deadlines.push_back((now + self.config.transaction_timeout, c.tid));
+            if self.deadlines.len() == 1 {
+                self.update_timer();
             }
-            FailureReport::Partial => {
-                // only error responses come back; forget the transaction quietly after the timeout
-                let deadline = Some(now + self.config.transaction_timeout);
-                let t = Transaction { message_id: o.message_id.clone(), deadline, silent: true };
-                self.transactions.insert(c.tid, t);
-            }
-            FailureReport::No => {}
         }
-        if o.written && o.unacked == 0 && !o.failed {
-            self.events.push_back(Event::Sent { message_id: o.message_id.clone() });
+        if sent {
+            self.events.push_back(Event::Sent { message_id: c.message_id.clone() });
         }
+        self.settle(&c.message_id);
     }
 
     // ---- receiving ---------------------------------------------------------------------
 
     /// Feeds bytes read from the connection. A protocol error means the connection must be
-    /// closed (the session is closed too, and its pending work reported). Reception starts no
-    /// timer; `_now` keeps the inputs uniform for callers.
-    pub fn handle_input(&mut self, data: &[u8], _now: Instant) -> Result<(), ConnectionError> {
+    /// closed (the session is closed too, and its pending work reported); the error's offset
+    /// counts from the first byte not yet consumed. Bytes after [`Session::close`] are
+    /// ignored.
+    pub fn handle_input(&mut self, data: &[u8]) -> Result<(), Error> {
         if self.closed {
             return Ok(());
         }
@@ -609,7 +702,7 @@ impl Session {
                     self.on_frame(frame);
                 }
                 Ok(None) => break Ok(()),
-                Err(e) => break Err(ConnectionError(e.shifted(at))),
+                Err(e) => break Err(e.shifted(at)),
             }
         };
         rx.drain(..at);
@@ -622,67 +715,57 @@ impl Session {
 
     fn on_frame(&mut self, frame: Frame<'_>) {
         match frame {
-            Frame::Head(h) => self.on_head(&own_head(*h)),
+            Frame::Head(h) => self.on_head(&h),
             Frame::Data(d) => self.on_data(d),
             Frame::End(flag) => self.on_end(flag),
         }
     }
 
-    fn on_head(&mut self, h: &OwnedHead) {
-        if let Some(code) = h.code {
-            self.on_response(&h.tid, code);
+    fn on_head(&mut self, h: &Head<'_>) {
+        let Some(method) = h.method() else {
             // a response has no body; the end-line follows
+            if let Some(code) = h.start.code() {
+                self.on_response(h.tid(), code);
+            }
             self.receiving = None;
             return;
-        }
-        let is_send = h.method == "SEND";
-        let mut r = Receiving {
-            tid: h.tid.clone(),
-            message_id: h.message_id.clone().unwrap_or_default(),
-            next: h.byte_range.map_or(1, |b| b.start),
-            start: h.byte_range.map_or(1, |b| b.start),
-            failure_report: h.failure_report,
-            reply_to: h.from_path.first().cloned(),
-            refused: None,
-            is_send,
-            duplicate: false,
         };
+        let is_send = method == Method::Send;
+        let message_id = h.message_id.unwrap_or_default();
         // §7.3: exactly one To-Path URI, ours
         let ours = h.to_path.len() == 1 && h.to_path[0].matches(&self.local);
-        if h.method == "REPORT" {
+        let mut disposition = if method == Method::Report {
             if ours {
                 self.on_report(h);
             }
-            r.refused = Some(0); // REPORTs are never answered (§7.1.2)
+            Disposition::Unanswered
         } else if !ours {
-            r.refused = Some(481);
+            Disposition::Refuse(481)
         } else if !is_send {
-            r.refused = Some(501);
+            Disposition::Refuse(501)
         } else if !h.has_body {
             // a bodiless SEND is traffic, not content (§7.1): acknowledged, nothing to deliver
-            r.duplicate = true;
+            Disposition::Acknowledge
         } else if h.message_id.is_none() {
-            r.refused = Some(400);
-        } else if h.has_body
-            && !type_matches(
-                &self.config.accept_types,
-                h.content_type.as_deref().unwrap_or_default(),
-            )
-        {
-            r.refused = Some(415);
+            Disposition::Refuse(400)
+        } else if !type_matches(&self.config.accept_types, h.content_type.unwrap_or_default()) {
+            Disposition::Refuse(415)
         } else if h
             .byte_range
             .and_then(|b| b.total)
             .is_some_and(|t| t > self.config.max_message_size)
         {
-            r.refused = Some(413);
+            Disposition::Refuse(413)
+        } else {
+            Disposition::Deliver
+        };
+        if disposition == Disposition::Deliver && self.finished.contains(message_id) {
+            disposition = Disposition::Acknowledge; // a copy of a chunk of a message delivered
         }
-        if r.refused.is_none() && is_send && self.finished.contains(&r.message_id) {
-            r.duplicate = true; // a copy of a chunk of a message already delivered
-        }
-        if r.refused.is_none() && is_send && !r.duplicate {
-            let entry = self.incoming.entry(r.message_id.clone()).or_insert_with(|| Reassembly {
-                content_type: h.content_type.clone().unwrap_or_default(),
+        if disposition == Disposition::Deliver {
+            let content_type = h.content_type.unwrap_or_default();
+            let entry = self.incoming.entry(message_id.to_owned()).or_insert_with(|| Reassembly {
+                content_type: content_type.to_owned(),
                 data: Vec::new(),
                 ranges: Vec::new(),
                 total: None,
@@ -690,81 +773,89 @@ impl Session {
                 reply_to: h.from_path.clone(),
             });
             if entry.content_type.is_empty() {
-                entry.content_type = h.content_type.clone().unwrap_or_default();
+                content_type.clone_into(&mut entry.content_type);
             }
             if let Some(t) = h.byte_range.and_then(|b| b.total) {
                 entry.total.get_or_insert(t);
             }
             entry.success_report = h.success_report;
         }
-        self.receiving = Some(r);
+        let start = h.byte_range.map_or(1, |b| b.start);
+        self.receiving = Some(Receiving {
+            tid: h.tid().to_owned(),
+            message_id: message_id.to_owned(),
+            next: start,
+            start,
+            failure_report: h.failure_report,
+            reply_to: h.from_path.first().cloned(),
+            disposition,
+            is_send,
+        });
     }
 
     fn on_data(&mut self, d: &[u8]) {
         let Some(r) = &mut self.receiving else { return };
-        if r.refused.is_some() || !r.is_send || r.duplicate {
+        if r.disposition != Disposition::Deliver {
             return;
         }
         let pos = r.next;
         r.next += d.len() as u64;
         let end = r.next - 1;
-        let id = r.message_id.clone();
         let too_big = end > self.config.max_message_size;
-        let Some(m) = self.incoming.get_mut(&id) else { return };
+        let Some(m) = self.incoming.get_mut(&r.message_id) else { return };
         let need = usize::try_from(end).unwrap_or(usize::MAX);
         let grow = need.saturating_sub(m.data.len()) as u64;
         if too_big || self.held + grow > self.config.max_reassembly {
-            if let Some(r) = &mut self.receiving {
-                r.refused = Some(413);
-            }
-            if let Some(m) = self.incoming.remove(&id) {
-                self.held -= m.data.len() as u64;
-            }
+            r.disposition = Disposition::Refuse(413);
+            let id = r.message_id.clone();
+            self.drop_incoming(&id);
             return;
         }
         if m.data.len() < need {
             m.data.resize(need, 0);
         }
-        let from = usize::try_from(pos - 1).unwrap_or(0);
+        let from = usize::try_from(pos - 1).expect("positions start at 1 and fit: need does");
         m.data[from..need].copy_from_slice(d);
         self.held += grow;
     }
 
+    /// Forgets a message being reassembled and the memory it held.
+    fn drop_incoming(&mut self, id: &str) {
+        if let Some(m) = self.incoming.remove(id) {
+            self.held -= m.data.len() as u64;
+        }
+    }
+
     fn on_end(&mut self, flag: Flag) {
         let Some(r) = self.receiving.take() else { return };
-        match r.refused {
-            Some(0) => return, // REPORT: no response
-            Some(code) => {
+        match r.disposition {
+            Disposition::Unanswered => return,
+            Disposition::Refuse(code) => {
                 if r.failure_report != FailureReport::No {
                     self.respond(&r, code);
                 }
                 if r.is_send {
-                    if let Some(m) = self.incoming.remove(&r.message_id) {
-                        self.held -= m.data.len() as u64;
-                    }
-                    self.events
-                        .push_back(Event::ReceiveFailed { message_id: r.message_id.clone(), code });
+                    self.drop_incoming(&r.message_id);
+                    self.events.push_back(Event::ReceiveFailed { message_id: r.message_id, code });
                 }
                 return;
             }
-            None => {}
+            Disposition::Acknowledge | Disposition::Deliver => {}
         }
         if r.failure_report == FailureReport::Yes {
             self.respond(&r, 200);
         }
-        if r.duplicate {
+        if r.disposition == Disposition::Acknowledge {
             return;
         }
-        let id = r.message_id.clone();
+        let id = r.message_id;
         let Some(m) = self.incoming.get_mut(&id) else { return };
         if r.next > r.start {
             insert_range(&mut m.ranges, r.start, r.next - 1);
         }
         match flag {
             Flag::Abort => {
-                if let Some(m) = self.incoming.remove(&id) {
-                    self.held -= m.data.len() as u64;
-                }
+                self.drop_incoming(&id);
                 self.remember(&id);
                 self.events.push_back(Event::ReceiveAborted { message_id: id });
                 return;
@@ -776,31 +867,28 @@ impl Session {
             Flag::More => {}
         }
         let complete = m.total.is_some_and(|t| t == 0 || m.ranges == [(1, t)]);
-        if complete {
-            let Some(mut m) = self.incoming.remove(&id) else { return };
-            self.held -= m.data.len() as u64;
-            let total = m.total.unwrap_or(0);
-            m.data.truncate(usize::try_from(total).unwrap_or(usize::MAX));
-            if m.success_report == SuccessReport::Yes {
-                let tid = self.next_id();
-                let report = Message::request(
-                    &tid,
-                    "REPORT",
-                    &m.reply_to,
-                    core::slice::from_ref(&self.local),
-                )
-                .with_header("Message-ID", &id)
-                .with_header("Byte-Range", ByteRange::whole(total))
-                .with_header("Status", Status::new(200, Some("OK")));
-                self.priority.push_back(report.to_vec());
-            }
-            self.remember(&id);
-            self.events.push_back(Event::Received {
-                message_id: id,
-                content_type: m.content_type,
-                body: m.data,
-            });
+        if !complete {
+            return;
         }
+        let mut m = self.incoming.remove(&id).expect("looked up above");
+        self.held -= m.data.len() as u64;
+        let total = m.total.expect("complete messages have a length");
+        m.data.truncate(usize::try_from(total).expect("the data holds total bytes"));
+        if m.success_report == SuccessReport::Yes {
+            let tid = self.next_id();
+            let report =
+                Message::request(&tid, "REPORT", &m.reply_to, core::slice::from_ref(&self.local))
+                    .with_header("Message-ID", &id)
+                    .with_header("Byte-Range", ByteRange::whole(total))
+                    .with_header("Status", ReportStatus::new(200, Some("OK")));
+            self.priority.push_back(report.to_vec());
+        }
+        self.remember(&id);
+        self.events.push_back(Event::Received {
+            message_id: id,
+            content_type: m.content_type,
+            body: m.data,
+        });
     }
 
     /// Remembers a finished incoming message (the last 1024) so late duplicates of its chunks
@@ -839,56 +927,64 @@ impl Session {
 
     fn on_response(&mut self, tid: &str, code: u16) {
         let Some(t) = self.transactions.remove(tid) else { return };
-        let Some(i) = self.outgoing.iter().position(|o| o.message_id == t.message_id) else {
-            return;
-        };
-        let o = &mut self.outgoing[i];
+        self.update_timer();
+        let Some(o) = self.outgoing.get_mut(&t.message_id) else { return };
         o.unacked = o.unacked.saturating_sub(1);
-        if code == 200 {
-            if o.written && o.unacked == 0 && !o.failed {
-                self.events.push_back(Event::Sent { message_id: o.message_id.clone() });
+        match code {
+            200 => {
+                if o.written && o.unacked == 0 && !o.failed {
+                    self.events.push_back(Event::Sent { message_id: t.message_id.clone() });
+                }
+                self.settle(&t.message_id);
             }
-        } else if code == 408 {
-            self.fail(i, code, FailureReason::Timeout);
-        } else {
-            self.fail(i, code, FailureReason::Response);
+            408 => self.fail(&t.message_id, FailureReason::Timeout),
+            code => self.fail(&t.message_id, FailureReason::Response { code }),
         }
     }
 
-    fn on_report(&mut self, h: &OwnedHead) {
-        let id = h.message_id.clone().unwrap_or_default();
-        let Some(i) = self.outgoing.iter().position(|o| o.message_id == id) else {
-            self.events.push_back(Event::UnknownReport { message_id: id });
+    fn on_report(&mut self, h: &Head<'_>) {
+        let id = h.message_id.unwrap_or_default();
+        let Some(o) = self.outgoing.get_mut(id) else {
+            self.events.push_back(Event::UnknownReport { message_id: id.to_owned() });
             return;
         };
-        let code = h.status.as_ref().map_or(0, |s| s.code);
-        if h.status.as_ref().is_some_and(|s| s.namespace == 0 && s.code == 200) {
-            let total = self.outgoing[i].body.len() as u64;
-            let range = h.byte_range.unwrap_or(ByteRange::whole(total));
-            let o = &mut self.outgoing[i];
-            o.delivered = o.delivered.max(range.end.unwrap_or(total));
-            if o.delivered >= total {
-                o.awaiting_report = false;
+        match &h.status {
+            Some(s) if s.namespace == 0 && s.code == 200 => {
+                let total = o.body.len() as u64;
+                let range = h.byte_range.unwrap_or(ByteRange::whole(total));
+                o.delivered = o.delivered.max(range.end.unwrap_or(total));
+                if o.delivered >= total {
+                    o.awaiting_report = false;
+                }
+                self.events.push_back(Event::Delivered { message_id: id.to_owned(), range });
+                self.settle(id);
             }
-            self.events.push_back(Event::Delivered { message_id: id, range });
-        } else {
-            self.fail(i, code, FailureReason::Report);
+            status => {
+                self.fail(id, FailureReason::Report { code: status.as_ref().map(|s| s.code) })
+            }
         }
     }
 }
 
-/// How much of `piece` can be written without the chunk's end-line appearing in the body
-/// (checking across the boundary with what was written before).
-fn clean_prefix(piece: &[u8], needle: &[u8], before: &[u8]) -> usize {
-    let dashed = &needle[2..];
-    let keep = dashed.len().min(before.len());
-    let mut window = Vec::with_capacity(keep + piece.len());
-    window.extend_from_slice(&before[before.len() - keep..]);
-    window.extend_from_slice(piece);
-    match memchr::memmem::find(&window, dashed) {
-        Some(i) if i + dashed.len() > keep => i.saturating_sub(keep),
-        _ => piece.len(),
+/// The longest `"-------" tid` this crate checks for (a tid has at most 32 characters).
+const MAX_DASHED: usize = 7 + 32;
+
+/// How much of `piece` can be written without the chunk's end-line appearing in the body,
+/// checking across the boundary with what was written `before` it. Copies at most two
+/// end-lines' worth of bytes, however large the piece.
+fn clean_prefix(piece: &[u8], dashed: &Finder<'_>, before: &[u8]) -> usize {
+    let d = dashed.needle().len();
+    debug_assert!(d <= MAX_DASHED, "transaction ids are ours: 11 characters");
+    // a match across the boundary starts in the last d - 1 bytes written and ends in `piece`
+    let keep = (d - 1).min(before.len());
+    let head = (d - 1).min(piece.len());
+    let mut window = [0u8; 2 * MAX_DASHED];
+    window[..keep].copy_from_slice(&before[before.len() - keep..]);
+    window[keep..keep + head].copy_from_slice(&piece[..head]);
+    if let Some(i) = dashed.find(&window[..keep + head]) {
+        return i.saturating_sub(keep);
     }
+    dashed.find(piece).unwrap_or(piece.len())
 }
 
 /// Adds `[a, b]` to sorted, merged ranges.
@@ -903,41 +999,4 @@ fn insert_range(ranges: &mut Vec<(u64, u64)>, a: u64, b: u64) {
         }
     }
     *ranges = merged;
-}
-
-#[derive(Debug)]
-struct OwnedHead {
-    tid: String,
-    method: String,
-    code: Option<u16>,
-    to_path: Vec<MsrpUri>,
-    from_path: Vec<MsrpUri>,
-    message_id: Option<String>,
-    byte_range: Option<ByteRange>,
-    success_report: SuccessReport,
-    failure_report: FailureReport,
-    status: Option<Status>,
-    content_type: Option<String>,
-    has_body: bool,
-}
-
-fn own_head(h: Head<'_>) -> OwnedHead {
-    let (method, code) = match h.start {
-        StartLine::Request { method, .. } => (method.to_owned(), None),
-        StartLine::Response { code, .. } => (String::new(), Some(code)),
-    };
-    OwnedHead {
-        tid: h.tid().to_owned(),
-        method,
-        code,
-        to_path: h.to_path,
-        from_path: h.from_path,
-        message_id: h.message_id.map(str::to_owned),
-        byte_range: h.byte_range,
-        success_report: h.success_report,
-        failure_report: h.failure_report,
-        status: h.status,
-        content_type: h.content_type.map(str::to_owned),
-        has_body: h.has_body,
-    }
 }

@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use crate::error::{ErrorKind, ParseError};
+use crate::error::{Error, ErrorKind};
 
 /// An MSRP or MSRPS URI.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -46,8 +46,8 @@ impl MsrpUri {
     }
 
     /// Parses an MSRP URI.
-    pub fn parse(s: &str) -> Result<Self, ParseError> {
-        let bad = |at: usize| ParseError::new(ErrorKind::InvalidUri, at);
+    pub fn parse(s: &str) -> Result<Self, Error> {
+        let bad = |at: usize| Error::new(ErrorKind::InvalidUri, at);
         let lower = s.get(..8).map(str::to_ascii_lowercase).unwrap_or_default();
         let (secure, mut at) = if lower.starts_with("msrps://") {
             (true, 8)
@@ -171,12 +171,12 @@ impl MsrpUri {
     }
 
     /// Parses a space-separated list of URIs (To-Path, From-Path, SDP `a=path`).
-    pub fn parse_list(s: &str) -> Result<Vec<Self>, ParseError> {
+    pub fn parse_list(s: &str) -> Result<Vec<Self>, Error> {
         let mut out = Vec::new();
         let mut off = 0;
         for part in s.split(' ') {
             if part.is_empty() {
-                return Err(ParseError::new(ErrorKind::InvalidUri, off));
+                return Err(Error::new(ErrorKind::InvalidUri, off));
             }
             out.push(Self::parse(part).map_err(|e| e.shifted(off))?);
             off += part.len() + 1;

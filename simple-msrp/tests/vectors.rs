@@ -5,7 +5,9 @@
 use std::fs;
 use std::path::Path;
 
-use simple_msrp::{ByteRange, Decoder, ErrorKind, Flag, Frame, Message, MsrpMedia, Start, Status};
+use simple_msrp::{
+    ByteRange, Decoder, ErrorKind, Flag, Frame, Message, MsrpMedia, ReportStatus, StartLine,
+};
 
 fn dir() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors"))
@@ -71,7 +73,7 @@ fn msrp_examples() {
             // RFC text error not in the manifest notes: the §5.1 snippet leaves out To-Path and
             // From-Path, which the ABNF requires first (§9); refused at the first header
             let e = Message::parse(&bytes).unwrap_err();
-            assert_eq!((e.kind, e.offset), (ErrorKind::MissingPath, 20), "{file}");
+            assert_eq!((e.kind(), e.offset()), (ErrorKind::MissingPath, 20), "{file}");
             let with_paths = String::from_utf8(bytes.clone()).unwrap().replacen(
                 "\r\n",
                 "\r\nTo-Path: msrp://b.example.com:7654/s1;tcp\r\nFrom-Path: msrp://a.example.com:7654/s2;tcp\r\n",
@@ -118,7 +120,7 @@ fn typed_values_of_examples() {
     let read = |f: &str| Message::parse(&fs::read(dir().join("rfc4975").join(f)).unwrap()).unwrap();
     let report = read("rfc4975-sec11.6-REPORT.msrp");
     let status = &report.headers.iter().find(|(k, _)| k == "Status").unwrap().1;
-    assert_eq!(Status::parse(status).unwrap(), Status::new(200, Some("OK")));
+    assert_eq!(ReportStatus::parse(status).unwrap(), ReportStatus::new(200, Some("OK")));
     let first = read("rfc4975-sec11.4-SEND.msrp");
     assert_eq!(first.flag, Flag::More);
     assert_eq!(
@@ -127,7 +129,9 @@ fn typed_values_of_examples() {
     );
     assert!(first.body.as_deref().unwrap().starts_with(b"To: Bob"));
     let ok = read("rfc4975-sec4-200-OK.msrp");
-    assert!(matches!(&ok.start, Start::Response { code: 200, comment: Some(c), .. } if c == "OK"));
+    assert!(
+        matches!(&ok.start, StartLine::Response { code: 200, comment: Some(c), .. } if c == "OK")
+    );
     assert_eq!(ok.body, None);
     let second = read("rfc4975-sec11.4-SEND-2.msrp");
     assert_eq!(second.flag, Flag::End);
@@ -146,7 +150,7 @@ fn sdp_examples() {
         if kind == "sdp-fragment" {
             // §14.4 folds a=fingerprint over two lines for print: the raw text is not SDP
             let e = MsrpMedia::parse(&text).unwrap_err();
-            assert_eq!(e.kind, ErrorKind::InvalidSdp, "{file}");
+            assert_eq!(e.kind(), ErrorKind::InvalidSdp, "{file}");
             let unfolded = text.replace("\\\r\n      ", "");
             let m = MsrpMedia::parse(&unfolded).unwrap();
             assert!(m.tls && m.path[0].secure);
