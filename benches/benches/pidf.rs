@@ -9,7 +9,7 @@ use core::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use quick_xml::events::Event;
-use simple_pidf::{Basic, PartialNotifier, Presence, PresenceView, compose};
+use simple_pidf::{Basic, PartialNotifier, Presence, PresenceView, Update, compose};
 
 /// RFC 4480 §4's example (rich presence: tuples, a device, a person with nine RPID elements).
 const RPID_EXAMPLE: &str =
@@ -122,12 +122,14 @@ fn bench(c: &mut Criterion) {
     let full = n.notify(&a);
     let diff = n.notify(&b);
     let mut view = PresenceView::new();
-    view.handle_body(&full).expect("full state applies");
+    let update = view.handle_body(&full).expect("full state applies");
+    assert!(matches!(update, Update::Replaced | Update::Patched));
     g.bench_function("view-apply-one-change-large-100", |bch| {
         bch.iter_batched(
             || view.clone(),
             |mut v| {
-                v.handle_body(black_box(&diff)).expect("the diff applies");
+                let update = v.handle_body(black_box(&diff)).expect("the diff applies");
+                assert!(matches!(update, Update::Replaced | Update::Patched));
                 v
             },
             criterion::BatchSize::LargeInput,

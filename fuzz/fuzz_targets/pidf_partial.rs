@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use simple_pidf::{PartialNotifier, Presence, PresenceView};
+use simple_pidf::{PartialNotifier, Presence, PresenceView, Update};
 
 fuzz_target!(|data: &[u8]| {
     let mut raw_view = PresenceView::new();
@@ -18,7 +18,8 @@ fuzz_target!(|data: &[u8]| {
         }
         if let Ok(p) = Presence::parse(part) {
             let body = notifier.notify(&p);
-            view.handle_body(&body).expect("our own notifications apply");
+            let update = view.handle_body(&body).expect("our own notifications apply");
+            assert!(matches!(update, Update::Replaced | Update::Patched));
             assert_eq!(view.presence(), Some(&p));
         }
     }

@@ -100,14 +100,47 @@ class UA:
     def final(self, call_id):
         return self.recv(lambda m: m.status and m.status >= 200 and m.h("Call-ID") == call_id)
 
-    def notify(self, call_id):
-        n = self.recv(lambda m: m.first.startswith("NOTIFY") and m.h("Call-ID") == call_id)
-        if n:  # answer it
-            to = n.h("To")
-            lines = ["SIP/2.0 200 OK", *[f"Via: {v}" for v in n.all("Via")], f"From: {n.h('From')}",
-                     f"To: {to}", f"Call-ID: {n.h('Call-ID')}", f"CSeq: {n.h('CSeq')}", "Content-Length: 0"]
-            self.sock.sendto(("\r\n".join(lines) + "\r\n\r\n").encode(), n.addr)
-        return n
+    def notify(self, call_id, after=0, timeout=4.0):
+        """The next NOTIFY of the dialog with a CSeq above `after` (retransmissions and
+        earlier NOTIFYs are answered and skipped), answered with 200."""
+        end = time.time() + timeout
+        while True:
+            n = self.recv(lambda m: m.first.startswith("NOTIFY") and m.h("Call-ID") == call_id,
+                          max(0.0, end - time.time()))
+            if n is None:
+                return None
+            self.answer(n)
+            if (cseq(n) or 0) > after:
+                return n
+
+    def answer(self, n):
+        """Sends 200 for a NOTIFY."""
+        lines = ["SIP/2.0 200 OK", *[f"Via: {v}" for v in n.all("Via")], f"From: {n.h('From')}",
+                 f"To: {n.h('To')}", f"Call-ID: {n.h('Call-ID')}", f"CSeq: {n.h('CSeq')}",
+                 "Content-Length: 0"]
+        self.sock.sendto(("\r\n".join(lines) + "\r\n\r\n").encode(), n.addr)
+
+    def notify_until(self, call_id, ok, after=0, timeout=8.0):
+        """NOTIFYs of the dialog, in CSeq order, until one whose body `ok` accepts; returns
+        it, or the last one seen (None if none came) when the time is up. Waits on messages:
+        the state a notifier sends after a change may come in a later NOTIFY than the next."""
+        end, last = time.time() + timeout, None
+        while time.time() < end:
+            n = self.notify(call_id, after, end - time.time())
+            if n is None:
+                break
+            last, after = n, cseq(n)
+            if ok(n):
+                return n
+        return last
+
+
+def cseq(m):
+    v = m.h("CSeq")
+    try:
+        return int(v.split()[0]) if v else None
+    except ValueError:
+        return None
 
 
 def publish(ua, body, etag=None):
@@ -164,11 +197,16 @@ def composition():
     check("every device and note published is in Kamailio's view",
           sorted(d["deviceID"] for d in kam["devices"]) == sorted(d["deviceID"] for d in ours["devices"])
           and sorted(kam["notes"]) == sorted(ours["notes"]))
-    # A modification of the laptop's publication reaches the watcher.
+    # A modification of the laptop's publication reaches the watcher: the NOTIFYs after the
+    # one read above, until one carries the change.
     laptop = open(files[1]).read().replace("<basic>closed</basic>", "<basic>open</basic>")
     r = publish(alice, laptop.encode(), etags[1])
     check("PUBLISH modify (SIP-If-Match) -> 200", bool(r and r.status == 200), r.first if r else "no answer")
-    n = bob.notify(cid)
+
+    def changed(m):
+        s, _ = summary(m.body) if m.body else (None, None)
+        return bool(s and ("laptop-im", "open") in services(s))
+    n = bob.notify_until(cid, changed, after=cseq(n))
     kam2, err = summary(n.body) if n and n.body else (None, "no NOTIFY")
     check("the NOTIFY after the change reads, laptop-im now open",
           bool(kam2 and ("laptop-im", "open") in services(kam2)), err or str(kam2 and services(kam2)))
@@ -202,14 +240,18 @@ def pjsip(python):
     """PJSIP publishes through Kamailio and we read it; we publish and PJSIP reads us."""
     here = os.path.dirname(os.path.abspath(__file__))
     ua = [python, os.path.join(here, "pjsip_ua.py")]
-    # PJSIP's own PIDF+RPID document, as Kamailio notifies it to our watcher.
+    # PJSIP's own PIDF+RPID document, as Kamailio notifies it to our watcher: we subscribe
+    # first, then start PJSIP, and wait for the NOTIFY that carries its publication.
     pj_aor = f"sip:pj{rid(4)}@{HOST}"
-    proc = subprocess.Popen([*ua, "--port", "5171", "--aor", f"{pj_aor}:{PORT}", "--publish",
-                             "--note", "in a meeting", "--busy", "--duration", "3"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    time.sleep(1.5)
     watcher = UA("w" + rid(4))
-    _, r, n = subscribe(watcher, pj_aor)
+    cid, r, n = subscribe(watcher, pj_aor)
+    proc = subprocess.Popen([*ua, "--port", "5171", "--aor", f"{pj_aor}:{PORT}", "--publish",
+                             "--note", "in a meeting", "--busy", "--duration", "15"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    if not (n and n.body):
+        n = watcher.notify_until(cid, lambda m: bool(m.body), after=cseq(n) if n else 0,
+                                 timeout=15)
+    proc.terminate()
     proc.wait(timeout=10)
     got, err = summary(n.body) if n and n.body else (None, "no NOTIFY body")
     check("simple-pidf reads the PIDF+RPID document PJSIP published", got is not None,
@@ -235,11 +277,19 @@ def pjsip(python):
     rc, ours, err = tool("write", stdin=doc.encode())
     r = publish(carol, ours.encode())
     check("PUBLISH of our document for PJSIP to watch -> 200", bool(r and r.status == 200))
-    out = subprocess.run([*ua, "--port", "5172", "--aor", f"sip:pjw@{HOST}:{PORT}",
-                          "--watch", f"{carol.aor}:{PORT}", "--duration", "3"],
-                         capture_output=True, timeout=20).stdout.decode()
-    states = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
-    states = [s for s in states if s.get("event") == "buddy_state" and s["sub_state"] == "ACTIVE"]
+    # PJSIP prints each buddy state it reads; we stop it at the first active one.
+    proc = subprocess.Popen([*ua, "--port", "5172", "--aor", f"sip:pjw@{HOST}:{PORT}",
+                             "--watch", f"{carol.aor}:{PORT}", "--duration", "15"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    states = []
+    for line in proc.stdout:
+        s = json.loads(line) if line.startswith("{") else {}
+        if s.get("event") == "buddy_state" and s["sub_state"] == "ACTIVE":
+            states.append(s)
+            if s["note"]:
+                break
+    proc.terminate()
+    proc.wait(timeout=10)
     print("   PJSIP's view of our document:", json.dumps(states[-1]) if states else None)
     # PJSUA_BUDDY_STATUS_ONLINE = 1, PJRPID_ACTIVITY_BUSY = 2
     check("PJSIP reads our document: online, our note, activity busy",

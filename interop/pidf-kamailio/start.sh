@@ -4,19 +4,20 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 RUN="$HERE/run"
-if ! command -v kamailio >/dev/null || [ ! -e /usr/lib/x86_64-linux-gnu/kamailio/modules/presence_xml.so ]; then
+if ! command -v kamailio >/dev/null || ! "$HERE/../kamailio-modules.sh" >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   # keep the package's init script from starting a daemon on every interface
   policy=0; [ -e /usr/sbin/policy-rc.d ] || { printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; policy=1; }
   apt-get update -qq && apt-get install -y -qq --no-install-recommends kamailio kamailio-presence-modules >/dev/null
   if [ "$policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
 fi
+MODULES="$("$HERE/../kamailio-modules.sh")"
 "$HERE/stop.sh" >/dev/null 2>&1 || true
 rm -rf "$RUN"; mkdir -p "$RUN/dbtext"
 for t in version presentity active_watchers watchers xcap; do
   cp /usr/share/kamailio/dbtext/kamailio/$t "$RUN/dbtext/$t"
 done
-nohup kamailio -DD -E -f "$HERE/kamailio.cfg" -Y "$RUN" -A "DBURL=\"text://$RUN/dbtext\"" \
+nohup kamailio -DD -E -f "$HERE/kamailio.cfg" -Y "$RUN" -A "DBURL=\"text://$RUN/dbtext\"" -A "MPATH=\"$MODULES/\"" \
   > "$RUN/kamailio.log" 2>&1 < /dev/null &
 echo $! > "$RUN/kamailio.pid"
 for _ in $(seq 1 50); do

@@ -46,7 +46,7 @@ pub fn diff(a: &Document, b: &Document) -> Patch {
 pub fn diff_with(a: &Document, b: &Document, config: &DiffConfig) -> Patch {
     let mut out = Document::with_root(QName::new("diff"));
     out.declaration = Some(r#" version="1.0" encoding="UTF-8""#.to_owned());
-    let root = out.root_element().unwrap_or(Document::ROOT);
+    let root = out.root_element().expect("with_root made the root element");
     let mut used: Vec<String> = Vec::new();
     let mut by_uri: HashMap<String, Vec<String>> = HashMap::new();
     for doc in [a, b] {
@@ -626,7 +626,8 @@ impl Gen<'_> {
                 return;
             }
             // the document level holds only a few comments and PIs around the root
-            let script = myers(&ha, &hb, usize::MAX).unwrap_or_default();
+            let script = myers(&ha, &hb, usize::MAX)
+                .expect("with no bound on the edit distance there is always a script");
             return self.run_script(&script, (&an, &ag), (y, &bn, &bg), path, doc_level);
         };
         self.run_script(&script, (&an, &ag), (y, &bn, &bg), path, doc_level);

@@ -99,6 +99,6 @@ pub use select::{
 };
 pub use tree::{
     Attribute, Children, Descendants, Document, Element, NodeId, NodeKind, QName, XML_NS, XMLNS_NS,
-    is_ncname,
+    is_ncname, is_xml_ws,
 };
 pub use write::{escape_attr, escape_text};

@@ -144,16 +144,27 @@ impl Patch {
 
     /// Applies every operation in order. All or nothing: on error `target` is unchanged and
     /// the error names the failing operation.
+    ///
+    /// The patched tree replaces `target`'s: a [`NodeId`](crate::NodeId) taken from `target`
+    /// before the call may name another node, or none, after it (removed nodes' slots are
+    /// reused, and the arena is compacted when more than half of it is garbage). Look nodes up
+    /// again after patching.
     pub fn apply(&self, target: &mut Document) -> Result<(), PatchError> {
-        let mut work = target.clone();
+        *target = self.apply_to_copy(target)?;
+        Ok(())
+    }
+
+    /// Applies every operation to a copy of `source` and returns it: [`Patch::apply`] for a
+    /// caller that keeps the original either way (one copy instead of two).
+    pub fn apply_to_copy(&self, source: &Document) -> Result<Document, PatchError> {
+        let mut work = source.clone();
         for i in 0..self.ops.len() {
             self.apply_op(i, &mut work).map_err(|e| e.at(i))?;
         }
         if work.garbage() > work.capacity() / 2 {
             work.compact();
         }
-        *target = work;
-        Ok(())
+        Ok(work)
     }
 
     /// An RFC 5261 §5.1 `<patch-ops-error>` document for `err`, holding a copy of the failing
@@ -161,7 +172,7 @@ impl Patch {
     pub fn error_document(&self, err: &PatchError) -> Document {
         let mut out = Document::with_root(QName::new("patch-ops-error"));
         out.declaration = Some(r#" version="1.0" encoding="UTF-8""#.to_owned());
-        let root = out.root_element().unwrap_or(Document::ROOT);
+        let root = out.root_element().expect("with_root made the root element");
         out.set_attribute(root, QName::new("xmlns"), PATCH_OPS_ERROR_NS);
         let cond = out.create_element(QName::new(err.kind.element_name()));
         out.set_attribute(cond, QName::new("phrase"), err.reason);

@@ -89,7 +89,7 @@ impl fmt::Display for QName {
 }
 
 /// Whether `s` is XML white space only (space, tab, CR, LF); true for the empty string.
-pub(crate) fn is_xml_ws(s: &str) -> bool {
+pub fn is_xml_ws(s: &str) -> bool {
     s.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
 }
 

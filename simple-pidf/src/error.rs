@@ -4,7 +4,7 @@
 use core::fmt;
 
 /// What is wrong with a presence document.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ErrorKind {
     /// The input is not well-formed namespace-aware XML (the offset is in the error).
@@ -25,18 +25,10 @@ pub enum ErrorKind {
     InvalidValue(&'static str),
     /// Two tuples, persons or devices share an `id`.
     DuplicateId,
-    /// A pidf-diff patch operation failed (RFC 5261 error condition).
+    /// A pidf-diff body is not a valid RFC 5261 patch (the error condition). A well-formed
+    /// patch that does not apply is an outcome, not an error:
+    /// [`Resync::PatchFailed`](crate::partial::Resync::PatchFailed).
     Patch(simple_patch::PatchErrorKind),
-    /// A partial notification's version does not follow the last one applied (RFC 5262 §4.4):
-    /// the watcher must fetch full state.
-    VersionGap {
-        /// The version that was expected.
-        expected: u32,
-        /// The version that arrived.
-        got: u32,
-    },
-    /// A pidf-diff arrived before any full state.
-    NoFullState,
 }
 
 impl fmt::Display for ErrorKind {
@@ -51,28 +43,32 @@ impl fmt::Display for ErrorKind {
             Self::InvalidValue(what) => write!(f, "invalid {what}"),
             Self::DuplicateId => f.write_str("duplicate id"),
             Self::Patch(k) => write!(f, "patch failed: {}", k.element_name()),
-            Self::VersionGap { expected, got } => {
-                write!(f, "version {got} where {expected} was expected")
-            }
-            Self::NoFullState => f.write_str("partial state without full state"),
         }
     }
 }
 
-/// A presence document error: what is wrong and where.
+/// The crate's error: what is wrong with a presence document and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{kind} at {path}")]
 pub struct Error {
-    /// What is wrong.
-    pub kind: ErrorKind,
-    /// Where: the XML path of the element at fault, like `/presence/tuple[2]/status`
-    /// (`/` for the document itself; see the byte offset of [`ErrorKind::Xml`]).
-    pub path: String,
+    kind: ErrorKind,
+    path: String,
 }
 
 impl Error {
     pub(crate) fn new(kind: ErrorKind, path: impl Into<String>) -> Self {
         Self { kind, path: path.into() }
+    }
+
+    /// What is wrong.
+    pub const fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// Where: the XML path of the element at fault, like `/presence/tuple[2]/status`
+    /// (`/` for the document itself; see the byte offset of [`ErrorKind::Xml`]).
+    pub fn path(&self) -> &str {
+        &self.path
     }
 }
 

@@ -73,7 +73,7 @@ pub use model::{
     Basic, Component, Contact, Device, Extension, Note, OtherAttribute, Person, Presence, QValue,
     Raw, Status, Tuple,
 };
-pub use partial::{PartialNotifier, PresenceView};
+pub use partial::{PartialNotifier, PresenceView, Resync, Update};
 pub use simple_patch::ParseConfig;
 
 /// Namespace URIs of the documents this crate reads and writes.

@@ -534,7 +534,7 @@ impl Raw {
 
     /// The element's node in [`Raw::document`].
     pub fn element(&self) -> NodeId {
-        self.doc.root_element().unwrap_or(Document::ROOT)
+        self.doc.root_element().expect("a Raw holds its element as the root")
     }
 
     /// The element's namespace URI.

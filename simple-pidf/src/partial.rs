@@ -8,7 +8,7 @@
 //! subscription or hand it to another node.
 //!
 //! ```
-//! use simple_pidf::{Basic, PartialNotifier, Presence, PresenceView, Tuple};
+//! use simple_pidf::{Basic, PartialNotifier, Presence, PresenceView, Tuple, Update};
 //!
 //! let mut pres = Presence::new("pres:someone@example.com");
 //! for id in ["im", "voice", "video"] {
@@ -18,12 +18,13 @@
 //! let mut notifier = PartialNotifier::new();
 //! let mut view = PresenceView::new();
 //! let full = notifier.notify(&pres); // version 1: <pidf-full>
-//! view.handle_body(&full)?;
+//! assert_eq!(view.handle_body(&full)?, Update::Replaced);
 //!
 //! pres.tuples[0].status.basic = Some(Basic::Closed);
 //! let diff = notifier.notify(&pres); // version 2: <pidf-diff> with one <replace>
 //! assert!(diff.len() < full.len());
-//! view.handle_body(&diff)?;
+//! // Update::Resync(_) here would mean: refresh the subscription to get full state
+//! assert_eq!(view.handle_body(&diff)?, Update::Patched);
 //! assert_eq!(view.presence(), Some(&pres));
 //! assert_eq!(view.version(), Some(2));
 //! # Ok::<(), simple_pidf::Error>(())
@@ -70,14 +71,14 @@ impl PartialBody {
         let mut doc = Document::parse(input)?;
         let root = doc
             .root_element()
-            .ok_or_else(|| Error::new(ErrorKind::MissingElement("pidf-full"), "/"))?;
+            .expect("a parsed document has a root element (MissingRoot otherwise)");
         let version = match doc.attribute(root, None, "version") {
             None => None,
             Some(v) => Some(v.trim().parse::<u32>().map_err(|_| {
                 Error::new(ErrorKind::InvalidValue("version"), read::path(&doc, root))
             })?),
         };
-        let local = doc.name(root).map(|q| q.local.clone()).unwrap_or_default();
+        let local = doc.name(root).expect("root_element is an element").local.clone();
         if doc.namespace(root) != Some(ns::PIDF_DIFF) {
             return Err(Error::new(ErrorKind::UnexpectedRoot, read::path(&doc, root)));
         }
@@ -131,9 +132,11 @@ fn to_presence_root(doc: &mut Document, root: NodeId) {
     }
 }
 
-/// What a body did to a [`PresenceView`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a body did to a [`PresenceView`]: the answer of [`PresenceView::handle_body`], to act
+/// on.
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
+#[must_use = "a Resync answer means the subscription must be refreshed"]
 pub enum Update {
     /// Full state replaced the local copy.
     Replaced,
@@ -142,6 +145,34 @@ pub enum Update {
     /// The document's version was not above the local one: a notifier fault, ignored
     /// (RFC 5263 §4.5).
     Stale,
+    /// The body cannot be applied to the local copy, which is unchanged: notifications were
+    /// lost or the notifier and the watcher disagree. Refresh the subscription to get full
+    /// state (RFC 5263 §4.5).
+    Resync(Resync),
+}
+
+/// Why a [`PresenceView`] needs full state again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Resync {
+    /// A diff's version does not follow the last one applied (RFC 5262 §4.4).
+    VersionGap {
+        /// The version that was expected.
+        expected: u32,
+        /// The version that arrived.
+        got: u32,
+    },
+    /// A diff arrived before any full state.
+    NoFullState,
+    /// A diff's operation does not apply to the local copy.
+    PatchFailed {
+        /// The RFC 5261 §5.1 condition.
+        kind: simple_patch::PatchErrorKind,
+        /// The failing operation (0-based), if one is to blame.
+        operation: Option<usize>,
+    },
+    /// The patched document would not be a valid presence document.
+    Invalid(Error),
 }
 
 /// The watcher's side (RFC 5263 §4.5): the local copy of a presentity's document and the
@@ -159,12 +190,9 @@ impl PresenceView {
         Self::default()
     }
 
-    /// Takes an `application/pidf-diff+xml` body.
-    ///
-    /// On an error the local copy is unchanged: [`ErrorKind::VersionGap`] and
-    /// [`ErrorKind::NoFullState`] mean notifications were lost (refresh the subscription to get
-    /// full state); [`ErrorKind::Patch`] means the diff does not apply (RFC 5261 §5.1 — renew
-    /// the subscription); other kinds mean the body is malformed.
+    /// Takes an `application/pidf-diff+xml` body: the answer says what it did, and
+    /// [`Update::Resync`] that notifications were lost or did not apply (the local copy is
+    /// unchanged; refresh the subscription). An error means the body itself is malformed.
     pub fn handle_body(&mut self, body: &[u8]) -> Result<Update, Error> {
         match PartialBody::parse(body)? {
             PartialBody::Full { version, document, presence } => {
@@ -182,7 +210,7 @@ impl PresenceView {
             }
             PartialBody::Diff { version, patch, .. } => {
                 let Some(doc) = &self.doc else {
-                    return Err(Error::new(ErrorKind::NoFullState, "/pidf-diff"));
+                    return Ok(Update::Resync(Resync::NoFullState));
                 };
                 if let (Some(v), Some(local)) = (version, self.version) {
                     if v <= local {
@@ -190,15 +218,21 @@ impl PresenceView {
                     }
                     let expected = local.saturating_add(1);
                     if v != expected {
-                        return Err(Error::new(
-                            ErrorKind::VersionGap { expected, got: v },
-                            "/pidf-diff",
-                        ));
+                        return Ok(Update::Resync(Resync::VersionGap { expected, got: v }));
                     }
                 }
-                let mut next = doc.clone();
-                patch.apply(&mut next).map_err(patch_error)?;
-                let presence = Presence::from_document(&next)?;
+                // the one copy: the local one stays as it is should anything fail
+                let next = match patch.apply_to_copy(doc) {
+                    Ok(next) => next,
+                    Err(e) => {
+                        let failed = Resync::PatchFailed { kind: e.kind, operation: e.op };
+                        return Ok(Update::Resync(failed));
+                    }
+                };
+                let presence = match Presence::from_document(&next) {
+                    Ok(p) => p,
+                    Err(e) => return Ok(Update::Resync(Resync::Invalid(e))),
+                };
                 self.doc = Some(next);
                 self.presence = Some(presence);
                 if version.is_some() {
@@ -314,11 +348,9 @@ impl PartialNotifier {
 
 /// The tree a watcher holds after reading a `<pidf-full>` body we wrote.
 fn watcher_copy(full: &[u8]) -> Document {
-    // What we write always parses; an empty tree stands in should that ever fail.
-    let mut doc = Document::parse(full).unwrap_or_default();
-    if let Some(root) = doc.root_element() {
-        to_presence_root(&mut doc, root);
-    }
+    let mut doc = Document::parse(full).expect("what full_body writes parses");
+    let root = doc.root_element().expect("full_body writes a <pidf-full> root");
+    to_presence_root(&mut doc, root);
     doc
 }
 

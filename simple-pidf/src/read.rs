@@ -4,7 +4,7 @@
 //! checked and their faults reported with the element's path. Extension elements are read
 //! into their typed form when it represents them exactly and kept verbatim otherwise.
 
-use simple_patch::{Document, NodeId, NodeKind};
+use simple_patch::{Document, NodeId, NodeKind, XML_NS, is_xml_ws};
 
 use crate::caps::{DevCaps, Priorities, PriorityRange, ServCaps, Support, SupportStyle};
 use crate::datetime::DateTime;
@@ -19,8 +19,6 @@ use crate::rpid::{
 };
 use crate::timed::TimedStatus;
 use crate::{ns, trim_ws};
-
-const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
 
 /// The path of `node` for error messages: local names from the root, with a 1-based index
 /// where siblings share the name (`/presence/tuple[2]/status`).
@@ -51,10 +49,6 @@ fn err(doc: &Document, node: NodeId, kind: ErrorKind) -> Error {
     Error::new(kind, path(doc, node))
 }
 
-fn is_ws(s: &str) -> bool {
-    s.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
-}
-
 /// The element children of `node`; character data other than white space is an error.
 fn elements(doc: &Document, node: NodeId) -> Result<impl Iterator<Item = NodeId> + '_, Error> {
     elements_only(doc, node).ok_or_else(|| err(doc, node, ErrorKind::UnexpectedText))
@@ -62,7 +56,8 @@ fn elements(doc: &Document, node: NodeId) -> Result<impl Iterator<Item = NodeId>
 
 /// The element children of `node`, or `None` if it holds character data.
 fn elements_only(doc: &Document, node: NodeId) -> Option<impl Iterator<Item = NodeId> + '_> {
-    let text = doc.children(node).any(|c| matches!(doc.kind(c), NodeKind::Text(t) if !is_ws(t)));
+    let text =
+        doc.children(node).any(|c| matches!(doc.kind(c), NodeKind::Text(t) if !is_xml_ws(t)));
     (!text).then(|| doc.children(node).filter(|&c| doc.is_element(c)))
 }
 
@@ -83,7 +78,7 @@ fn text(doc: &Document, node: NodeId) -> Option<String> {
 fn is_empty_element(doc: &Document, node: NodeId) -> bool {
     doc.element(node).is_some_and(|e| e.plain_attributes().next().is_none())
         && doc.children(node).all(|c| match doc.kind(c) {
-            NodeKind::Text(t) => is_ws(t),
+            NodeKind::Text(t) => is_xml_ws(t),
             NodeKind::Comment(_) | NodeKind::ProcessingInstruction { .. } => true,
             NodeKind::Element(_) | NodeKind::Document => false,
         })
@@ -552,7 +547,7 @@ fn support(doc: &Document, node: NodeId, style: SupportStyle) -> Option<Support>
 
 fn priorities(doc: &Document, node: NodeId) -> Option<Priorities> {
     let (supported, not_supported) = supported_pair(doc, node, |v| {
-        if !doc.children(v).all(|c| matches!(doc.kind(c), NodeKind::Text(t) if is_ws(t))) {
+        if !doc.children(v).all(|c| matches!(doc.kind(c), NodeKind::Text(t) if is_xml_ws(t))) {
             return None;
         }
         let mut min = None;

@@ -6,7 +6,7 @@ mod common;
 
 use common::{strategy, validate, xmllint};
 use proptest::prelude::*;
-use simple_pidf::partial::{PartialBody, Update};
+use simple_pidf::partial::{PartialBody, Resync, Update};
 use simple_pidf::{Basic, ErrorKind, Note, PartialNotifier, Presence, PresenceView, Tuple};
 
 fn base() -> Presence {
@@ -62,11 +62,14 @@ fn loss_is_detected_and_resync_recovers() {
     let st = states();
     let mut n = PartialNotifier::new();
     let mut v = PresenceView::new();
-    v.handle_body(&n.notify(&st[0])).unwrap();
+    assert!(matches!(
+        v.handle_body(&n.notify(&st[0])).unwrap(),
+        Update::Replaced | Update::Patched
+    ));
     let _lost = n.notify(&st[1]);
-    let e = v.handle_body(&n.notify(&st[2])).unwrap_err();
-    assert_eq!(e.kind, ErrorKind::VersionGap { expected: 2, got: 3 });
-    assert_eq!(v.presence(), Some(&st[0]), "unchanged after the error");
+    let gap = v.handle_body(&n.notify(&st[2])).unwrap();
+    assert_eq!(gap, Update::Resync(Resync::VersionGap { expected: 2, got: 3 }));
+    assert_eq!(v.presence(), Some(&st[0]), "unchanged after the gap");
     // The watcher refreshes its subscription; the notifier sends full state.
     n.resync();
     let body = n.notify(&st[3]);
@@ -86,17 +89,17 @@ fn duplicates_are_stale_and_reordering_recovers() {
     let mut n = PartialNotifier::new();
     let mut v = PresenceView::new();
     let bodies: Vec<Vec<u8>> = st.iter().map(|s| n.notify(s)).collect();
-    v.handle_body(&bodies[0]).unwrap();
-    v.handle_body(&bodies[1]).unwrap();
+    assert!(matches!(v.handle_body(&bodies[0]).unwrap(), Update::Replaced | Update::Patched));
+    assert!(matches!(v.handle_body(&bodies[1]).unwrap(), Update::Replaced | Update::Patched));
     // A retransmission of the same NOTIFY.
     assert_eq!(v.handle_body(&bodies[1]).unwrap(), Update::Stale);
     assert_eq!(v.handle_body(&bodies[0]).unwrap(), Update::Stale);
     assert_eq!(v.presence(), Some(&st[1]));
     // 4 before 3: a gap; 3 then 4 again apply.
-    assert!(matches!(
-        v.handle_body(&bodies[3]).unwrap_err().kind,
-        ErrorKind::VersionGap { expected: 3, got: 4 }
-    ));
+    assert_eq!(
+        v.handle_body(&bodies[3]).unwrap(),
+        Update::Resync(Resync::VersionGap { expected: 3, got: 4 })
+    );
     assert_eq!(v.handle_body(&bodies[2]).unwrap(), Update::Patched);
     assert_eq!(v.handle_body(&bodies[3]).unwrap(), Update::Patched);
     assert_eq!(v.handle_body(&bodies[4]).unwrap(), Update::Patched);
@@ -107,23 +110,29 @@ fn duplicates_are_stale_and_reordering_recovers() {
 fn a_diff_that_does_not_apply_leaves_the_copy_alone() {
     let mut v = PresenceView::new();
     let mut n = PartialNotifier::new();
-    v.handle_body(&n.notify(&base())).unwrap();
+    assert!(matches!(
+        v.handle_body(&n.notify(&base())).unwrap(),
+        Update::Replaced | Update::Patched
+    ));
     let bad = br#"<p:pidf-diff xmlns="urn:ietf:params:xml:ns:pidf"
         xmlns:p="urn:ietf:params:xml:ns:pidf-diff" version="2">
       <p:replace sel="*/tuple[@id='im']/status/basic/text()">closed</p:replace>
       <p:remove sel="*/tuple[@id='nonexistent']"/>
     </p:pidf-diff>"#;
-    let e = v.handle_body(bad).unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Patch(simple_patch::PatchErrorKind::UnlocatedNode));
-    assert_eq!(e.path, "/pidf-diff/operation[2]");
+    let failed = Resync::PatchFailed {
+        kind: simple_patch::PatchErrorKind::UnlocatedNode,
+        operation: Some(1), // the second: the first applied to the copy that is dropped
+    };
+    assert_eq!(v.handle_body(bad).unwrap(), Update::Resync(failed));
     assert_eq!(v.presence(), Some(&base()));
     // A diff that leaves an invalid document (a tuple without status) is refused too.
     let bad = br#"<p:pidf-diff xmlns="urn:ietf:params:xml:ns:pidf"
         xmlns:p="urn:ietf:params:xml:ns:pidf-diff" version="2">
       <p:remove sel="*/tuple[@id='im']/status"/>
     </p:pidf-diff>"#;
-    let e = v.handle_body(bad).unwrap_err();
-    assert_eq!(e.kind, ErrorKind::MissingElement("status"));
+    let Update::Resync(Resync::Invalid(e)) = v.handle_body(bad).unwrap() else { panic!() };
+    assert_eq!(e.kind(), ErrorKind::MissingElement("status"));
+    assert_eq!(e.path(), "/presence/tuple[1]");
     assert_eq!(v.presence(), Some(&base()));
     assert_eq!(v.version(), Some(1));
     // A plain PIDF body replaces the copy and keeps the counter (RFC 5263 §4.5).
@@ -158,7 +167,7 @@ proptest! {
         let mut v = PresenceView::new();
         for d in &docs {
             let body = n.notify(d);
-            v.handle_body(&body).unwrap();
+            assert!(matches!(v.handle_body(&body).unwrap(), Update::Replaced | Update::Patched));
             prop_assert_eq!(v.presence(), Some(d), "{}", String::from_utf8_lossy(&body));
             prop_assert!(!n.has_changes(d));
         }
@@ -198,7 +207,7 @@ proptest! {
         let mut n = PartialNotifier::new();
         let mut v = PresenceView::new();
         let mut cur = start;
-        v.handle_body(&n.notify(&cur)).unwrap();
+        assert!(matches!(v.handle_body(&n.notify(&cur)).unwrap(), Update::Replaced | Update::Patched));
         let mut diffs = 0;
         for (op, at) in edits {
             edit(&mut cur, op, at);
@@ -224,8 +233,14 @@ fn state_survives_serialization() {
     let st = states();
     let mut n = PartialNotifier::new();
     let mut v = PresenceView::new();
-    v.handle_body(&n.notify(&st[0])).unwrap();
-    v.handle_body(&n.notify(&st[1])).unwrap();
+    assert!(matches!(
+        v.handle_body(&n.notify(&st[0])).unwrap(),
+        Update::Replaced | Update::Patched
+    ));
+    assert!(matches!(
+        v.handle_body(&n.notify(&st[1])).unwrap(),
+        Update::Replaced | Update::Patched
+    ));
     let n_json = serde_json::to_string(&n).unwrap();
     let v_json = serde_json::to_string(&v).unwrap();
     let mut n: PartialNotifier = serde_json::from_str(&n_json).unwrap();
