@@ -17,7 +17,7 @@ use std::hint::black_box;
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group};
 use simple_sip::headers::{
-    CSeq, CallId, ContentType, Event, FromHeader, SubscriptionState, ToHeader, Via,
+    CSeq, CallId, ContentType, EventHeader, FromHeader, SubscriptionState, ToHeader, Via,
 };
 use simple_sip::{Header, Message, Uri};
 
@@ -44,7 +44,7 @@ fn ours_typed(bytes: &[u8]) -> usize {
     n += msg.require::<CallId>().expect("call-id").0.len();
     n += msg.require::<CSeq>().expect("cseq").seq as usize;
     n += msg.require::<ContentType>().expect("content-type").subtype.len();
-    if let Some(e) = msg.typed::<Event>().expect("event") {
+    if let Some(e) = msg.typed::<EventHeader>().expect("event") {
         n += e.event_type.len();
     }
     if let Some(s) = msg.typed::<SubscriptionState>().expect("subscription-state") {

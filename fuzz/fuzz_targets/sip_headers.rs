@@ -25,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
         2 => check!(Contact<'_>, value),
         3 => check!(CSeq<'_>, value),
         4 => check!(CallId<'_>, value),
-        5 => check!(Event<'_>, value),
+        5 => check!(EventHeader<'_>, value),
         6 => check!(SubscriptionState<'_>, value),
         7 => check!(ContentType<'_>, value),
         8 => check!(Accept<'_>, value),

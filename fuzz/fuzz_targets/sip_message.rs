@@ -35,7 +35,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = msg.typed::<ToHeader<'_>>();
     let _ = msg.typed::<CSeq<'_>>();
     let _ = msg.typed::<CallId<'_>>();
-    let _ = msg.typed::<Event<'_>>();
+    let _ = msg.typed::<EventHeader<'_>>();
     let _ = msg.typed::<SubscriptionState<'_>>();
     let _ = msg.typed::<ContentType<'_>>();
     let _ = msg.typed::<WwwAuthenticate<'_>>();

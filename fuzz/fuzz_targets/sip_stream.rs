@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use simple_sip::{Frame, Status, StreamDecoder};
+use simple_sip::{Frame, Progress, StreamDecoder};
 
 fn frames(data: &[u8], step: usize) -> (Vec<Frame>, bool) {
     let mut d = StreamDecoder::default();
@@ -13,7 +13,7 @@ fn frames(data: &[u8], step: usize) -> (Vec<Frame>, bool) {
         rx.extend_from_slice(piece);
         loop {
             match d.decode(&rx) {
-                Ok(Status::Complete(f)) => {
+                Ok(Progress::Complete(f)) => {
                     let len = match f {
                         Frame::Message { len } | Frame::KeepAlive { len, .. } => len,
                     };
@@ -21,7 +21,7 @@ fn frames(data: &[u8], step: usize) -> (Vec<Frame>, bool) {
                     rx.drain(..len);
                     out.push(f);
                 }
-                Ok(Status::Partial) => break,
+                Ok(Progress::Partial) => break,
                 Err(_) => return (out, true),
             }
         }

@@ -51,8 +51,7 @@ fn main() {
     fields.push(("method", opt(msg.method().map(|m| m.as_str()))));
     fields.push(("uri", opt(msg.request().map(|r| r.uri))));
     fields.push(("status", msg.status_code().map_or("null".into(), |c| c.to_string())));
-    let typed_err =
-        |e: simple_sip::ParseError| format!("{{\"error\":{}}}", json_str(&e.to_string()));
+    let typed_err = |e: simple_sip::Error| format!("{{\"error\":{}}}", json_str(&e.to_string()));
     fields.push((
         "call_id",
         match msg.typed::<CallId<'_>>() {
@@ -62,7 +61,7 @@ fn main() {
     ));
     // a header that does not parse puts its error in every field it would have filled
     let mut pair =
-        |keys: [&'static str; 2], v: Result<Option<[String; 2]>, simple_sip::ParseError>| match v {
+        |keys: [&'static str; 2], v: Result<Option<[String; 2]>, simple_sip::Error>| match v {
             Ok(Some(vals)) => keys.into_iter().zip(vals).for_each(|(k, v)| fields.push((k, v))),
             Ok(None) => {}
             Err(e) => keys.into_iter().for_each(|k| fields.push((k, typed_err(e)))),

@@ -106,19 +106,19 @@ impl fmt::Display for ErrorKind {
     }
 }
 
-/// A parse failure: its kind and the byte offset where the offending construct starts.
+/// The crate's error: its kind and the byte offset where the offending construct starts.
 ///
 /// Offsets are relative to the input given to the parser: the whole message for
 /// [`Message::parse`](crate::Message::parse), the header value for a typed header parsed on its
 /// own. [`Message::typed`](crate::Message::typed) rebases header offsets onto the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 #[error("{kind} at byte {offset}")]
-pub struct ParseError {
+pub struct Error {
     kind: ErrorKind,
     offset: usize,
 }
 
-impl ParseError {
+impl Error {
     /// A new error of `kind` at `offset`.
     pub const fn new(kind: ErrorKind, offset: usize) -> Self {
         Self { kind, offset }
@@ -176,13 +176,4 @@ impl ParseError {
             | ErrorKind::InvalidUtf8 => 400,
         }
     }
-}
-
-/// The crate's error: every failure an operation of simple-sip can report.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// Bytes from the peer did not parse.
-    #[error(transparent)]
-    Parse(#[from] ParseError),
 }

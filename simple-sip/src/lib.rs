@@ -11,7 +11,7 @@
 //!
 //! ```
 //! use simple_sip::{Header, Message, Method};
-//! use simple_sip::headers::{CSeq, Event, FromHeader, SubscriptionState, Via};
+//! use simple_sip::headers::{CSeq, EventHeader, FromHeader, SubscriptionState, Via};
 //!
 //! let bytes = b"NOTIFY sip:alice@pc33.atlanta.com SIP/2.0\r\n\
 //! Via: SIP/2.0/UDP pres.example.com;branch=z9hG4bK1\r\n\
@@ -34,12 +34,12 @@
 //! assert_eq!(vias[1].branch(), Some("z9hG4bK2"));
 //! assert_eq!(msg.require::<CSeq>()?.seq, 7);
 //! assert_eq!(msg.require::<FromHeader>()?.tag(), Some("ffd2"));
-//! assert_eq!(msg.require::<Event>()?.package(), "presence");
+//! assert_eq!(msg.require::<EventHeader>()?.package(), "presence");
 //! assert_eq!(msg.require::<SubscriptionState>()?.expires(), Some(599));
 //!
 //! // writing is lossless for what was parsed
 //! assert_eq!(Message::parse(&msg.to_vec(), &mut [Header::EMPTY; 32])?, msg);
-//! # Ok::<(), simple_sip::ParseError>(())
+//! # Ok::<(), simple_sip::Error>(())
 //! ```
 //!
 //! ## Streams
@@ -49,7 +49,7 @@
 //! are split. Then parse the frame with [`Message::parse`].
 //!
 //! ```
-//! use simple_sip::{Frame, Header, Message, Status, StreamDecoder};
+//! use simple_sip::{Frame, Header, Message, Progress, StreamDecoder};
 //!
 //! let mut decoder = StreamDecoder::default();
 //! let mut rx: Vec<u8> = Vec::new();
@@ -57,7 +57,7 @@
 //! let mut frames = 0;
 //! for piece in wire.chunks(7) {
 //!     rx.extend_from_slice(piece); // what your socket read
-//!     while let Status::Complete(frame) = decoder.decode(&rx)? {
+//!     while let Progress::Complete(frame) = decoder.decode(&rx)? {
 //!         let used = match frame {
 //!             Frame::Message { len } => {
 //!                 let mut headers = [Header::EMPTY; 16];
@@ -72,13 +72,13 @@
 //!     }
 //! }
 //! assert_eq!(frames, 2);
-//! # Ok::<(), simple_sip::ParseError>(())
+//! # Ok::<(), simple_sip::Error>(())
 //! ```
 //!
 //! ## Errors and panics
 //!
-//! Every parser returns [`ParseError`]: a [`ErrorKind`], the byte offset where the offending
-//! construct starts, and [`ParseError::status_code`] for the response a server should send.
+//! Every parser returns [`Error`]: a [`ErrorKind`], the byte offset where the offending
+//! construct starts, and [`Error::status_code`] for the response a server should send.
 //! Limits ([`ParseConfig`]) bound the head, the body and the header count. No input makes the
 //! crate panic; a panic is a bug.
 
@@ -96,10 +96,10 @@ mod params;
 mod scan;
 mod uri;
 
-pub use error::{Error, ErrorKind, ParseError};
+pub use error::{Error, ErrorKind};
 pub use message::{
-    Frame, Header, HeaderName, Message, MessageWriter, Method, ParseConfig, RequestLine, StartLine,
-    Status, StatusLine, StreamDecoder, TypedIter,
+    Frame, Header, HeaderName, KeepAlive, Message, MessageWriter, Method, ParseConfig, Progress,
+    RequestLine, StartLine, StatusLine, StreamDecoder, TypedIter,
 };
 pub use params::{Param, ParamIter, Params};
 pub use scan::{unquote, write_quoted};

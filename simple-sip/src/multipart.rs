@@ -20,9 +20,9 @@
 
 use bytes::BufMut;
 
-use crate::error::{ErrorKind, ParseError};
+use crate::error::{Error, ErrorKind};
 use crate::headers::{ContentType, TypedHeader};
-use crate::message::{Header, HeaderName, Status};
+use crate::message::{Header, HeaderName, Progress};
 
 /// A validated multipart body: the parts between `--boundary` delimiters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,12 +44,12 @@ pub struct Part<'a> {
 impl<'a> Multipart<'a> {
     /// Parses `body` with the boundary from the Content-Type's `boundary` parameter; every part
     /// is checked here, so iteration cannot fail. A preamble and an epilogue are ignored.
-    pub fn parse(body: &'a [u8], boundary: &'a str) -> Result<Self, ParseError> {
+    pub fn parse(body: &'a [u8], boundary: &'a str) -> Result<Self, Error> {
         if boundary.is_empty() || boundary.len() > 70 {
-            return Err(ParseError::new(ErrorKind::InvalidMultipart, 0));
+            return Err(Error::new(ErrorKind::InvalidMultipart, 0));
         }
         let first = find_delimiter(body, boundary, 0, true)
-            .ok_or(ParseError::new(ErrorKind::InvalidMultipart, 0))?;
+            .ok_or(Error::new(ErrorKind::InvalidMultipart, 0))?;
         let mut count = 0;
         let mut cursor = PartCursor { body, boundary, pos: first };
         let start = first;
@@ -69,9 +69,8 @@ impl<'a> Multipart<'a> {
     }
 
     /// Parses a multipart body given its Content-Type, which must carry `boundary`.
-    pub fn from_content_type(body: &'a [u8], ct: &ContentType<'a>) -> Result<Self, ParseError> {
-        let raw =
-            ct.params.get("boundary").ok_or(ParseError::new(ErrorKind::InvalidMultipart, 0))?;
+    pub fn from_content_type(body: &'a [u8], ct: &ContentType<'a>) -> Result<Self, Error> {
+        let raw = ct.params.get("boundary").ok_or(Error::new(ErrorKind::InvalidMultipart, 0))?;
         let boundary = raw.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or(raw);
         Self::parse(body, boundary)
     }
@@ -110,11 +109,11 @@ impl<'a> Part<'a> {
         let head = self.head;
         let mut pos = 0;
         core::iter::from_fn(move || match crate::message::parse_header_line(head, pos) {
-            Ok(Status::Complete(Some((h, next)))) => {
+            Ok(Progress::Complete(Some((h, next)))) => {
                 pos = next;
                 Some(h)
             }
-            Ok(Status::Complete(None) | Status::Partial) | Err(_) => None,
+            Ok(Progress::Complete(None) | Progress::Partial) | Err(_) => None,
         })
     }
 
@@ -124,7 +123,7 @@ impl<'a> Part<'a> {
     }
 
     /// The part's Content-Type (RFC 2046 default `text/plain` applies when absent: `Ok(None)`).
-    pub fn content_type(&self) -> Result<Option<ContentType<'a>>, ParseError> {
+    pub fn content_type(&self) -> Result<Option<ContentType<'a>>, Error> {
         self.headers()
             .find(|h| h.kind() == HeaderName::ContentType)
             .map(|h| ContentType::parse(h.value()))
@@ -139,13 +138,13 @@ impl<'a> Part<'a> {
     }
 
     /// Checks the header block parses.
-    fn check(&self) -> Result<(), ParseError> {
+    fn check(&self) -> Result<(), Error> {
         let mut pos = 0;
         loop {
             match crate::message::parse_header_line(self.head, pos)? {
-                Status::Complete(Some((_, next))) => pos = next,
-                Status::Complete(None) => return Ok(()),
-                Status::Partial => return Err(ParseError::new(ErrorKind::InvalidMultipart, pos)),
+                Progress::Complete(Some((_, next))) => pos = next,
+                Progress::Complete(None) => return Ok(()),
+                Progress::Partial => return Err(Error::new(ErrorKind::InvalidMultipart, pos)),
             }
         }
     }
@@ -160,7 +159,7 @@ struct PartCursor<'a> {
 
 impl<'a> PartCursor<'a> {
     /// Reads the part after the delimiter at `pos`; `None` at the close delimiter.
-    fn next_part(&mut self) -> Result<Option<Part<'a>>, ParseError> {
+    fn next_part(&mut self) -> Result<Option<Part<'a>>, Error> {
         let b = self.body;
         let after = self.pos + 2 + self.boundary.len();
         if b.get(after..after + 2) == Some(b"--") || after >= b.len() {
@@ -174,11 +173,11 @@ impl<'a> PartCursor<'a> {
         match b.get(i..) {
             Some([b'\r', b'\n', ..]) => i += 2,
             Some([b'\n', ..]) => i += 1,
-            _ => return Err(ParseError::new(ErrorKind::InvalidMultipart, i)),
+            _ => return Err(Error::new(ErrorKind::InvalidMultipart, i)),
         }
         let content_start = i;
         let next = find_delimiter(b, self.boundary, content_start, false)
-            .ok_or(ParseError::new(ErrorKind::InvalidMultipart, content_start))?;
+            .ok_or(Error::new(ErrorKind::InvalidMultipart, content_start))?;
         // the CRLF before the delimiter belongs to the delimiter
         let mut content_end = next;
         if content_end > content_start && b.get(content_end - 1) == Some(&b'\n') {

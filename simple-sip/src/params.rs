@@ -3,7 +3,7 @@
 
 use core::fmt;
 
-use crate::error::ParseError;
+use crate::error::Error;
 use crate::scan::{Cursor, PARAMCHAR, TOKEN};
 
 /// Which grammar a parameter list follows.
@@ -73,7 +73,7 @@ impl<'a> Params<'a> {
     }
 
     /// Consumes `*( SEMI param )` at the cursor, checking the grammar of `kind`.
-    pub(crate) fn scan(c: &mut Cursor<'_>, kind: ParamKind) -> Result<(), ParseError> {
+    pub(crate) fn scan(c: &mut Cursor<'_>, kind: ParamKind) -> Result<(), Error> {
         loop {
             let sep = match kind {
                 ParamKind::Uri => c.eat(b';'),

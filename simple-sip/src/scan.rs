@@ -1,6 +1,6 @@
 //! Byte classes of RFC 3261 §25.1 as compile-time tables, and a cursor over a header value.
 
-use crate::error::{ErrorKind, ParseError};
+use crate::error::{Error, ErrorKind};
 
 const fn table(extra: &[u8], alnum: bool) -> [bool; 256] {
     let mut t = [false; 256];
@@ -90,9 +90,9 @@ pub(crate) fn trim_lws(mut s: &[u8]) -> &[u8] {
 
 /// Turns a byte slice that the scanner proved ASCII (or checked UTF-8) into a `&str`.
 #[inline]
-pub(crate) fn utf8(s: &[u8], offset: usize) -> Result<&str, ParseError> {
+pub(crate) fn utf8(s: &[u8], offset: usize) -> Result<&str, Error> {
     core::str::from_utf8(s)
-        .map_err(|e| ParseError::new(ErrorKind::InvalidUtf8, offset + e.valid_up_to()))
+        .map_err(|e| Error::new(ErrorKind::InvalidUtf8, offset + e.valid_up_to()))
 }
 
 /// A cursor over one header value (or part of one). Offsets in its errors are relative to the
@@ -149,12 +149,12 @@ impl<'a> Cursor<'a> {
         self.s.get(from..to).unwrap_or_default()
     }
 
-    pub(crate) fn err(&self, kind: ErrorKind) -> ParseError {
-        ParseError::new(kind, self.offset())
+    pub(crate) fn err(&self, kind: ErrorKind) -> Error {
+        Error::new(kind, self.offset())
     }
 
-    pub(crate) fn err_at(&self, kind: ErrorKind, pos: usize) -> ParseError {
-        ParseError::new(kind, self.base + pos)
+    pub(crate) fn err_at(&self, kind: ErrorKind, pos: usize) -> Error {
+        Error::new(kind, self.base + pos)
     }
 
     #[inline]
@@ -174,7 +174,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Consumes `b` or fails with `Expected(what)`.
-    pub(crate) fn expect(&mut self, b: u8, what: &'static str) -> Result<(), ParseError> {
+    pub(crate) fn expect(&mut self, b: u8, what: &'static str) -> Result<(), Error> {
         if self.eat(b) { Ok(()) } else { Err(self.err(ErrorKind::Expected(what))) }
     }
 
@@ -222,7 +222,7 @@ impl<'a> Cursor<'a> {
         &mut self,
         class: &[bool; 256],
         what: &'static str,
-    ) -> Result<&'a str, ParseError> {
+    ) -> Result<&'a str, Error> {
         let start = self.pos;
         let s = self.take_while(class);
         if s.is_empty() {
@@ -232,12 +232,12 @@ impl<'a> Cursor<'a> {
     }
 
     /// `token`
-    pub(crate) fn token(&mut self) -> Result<&'a str, ParseError> {
+    pub(crate) fn token(&mut self) -> Result<&'a str, Error> {
         self.take1(&TOKEN, "token")
     }
 
     /// `quoted-string = SWS DQUOTE *(qdtext / quoted-pair ) DQUOTE`, returned with its quotes.
-    pub(crate) fn quoted(&mut self) -> Result<&'a str, ParseError> {
+    pub(crate) fn quoted(&mut self) -> Result<&'a str, Error> {
         let start = self.pos;
         self.expect(b'"', "'\"'")?;
         loop {
@@ -263,14 +263,14 @@ impl<'a> Cursor<'a> {
     }
 
     /// A decimal number of at most `u32`.
-    pub(crate) fn u32(&mut self) -> Result<u32, ParseError> {
+    pub(crate) fn u32(&mut self) -> Result<u32, Error> {
         let start = self.pos;
         let digits = self.take_while(&DIGIT);
         parse_u32(digits).ok_or_else(|| self.err_at(ErrorKind::InvalidNumber, start))
     }
 
     /// Fails unless only whitespace remains.
-    pub(crate) fn finish(&mut self) -> Result<(), ParseError> {
+    pub(crate) fn finish(&mut self) -> Result<(), Error> {
         self.skip_lws();
         if self.is_empty() { Ok(()) } else { Err(self.err(ErrorKind::TrailingData)) }
     }

@@ -6,7 +6,7 @@ use core::net::{Ipv4Addr, Ipv6Addr};
 
 use bytes::BufMut;
 
-use crate::error::{ErrorKind, ParseError};
+use crate::error::{Error, ErrorKind};
 use crate::params::{ParamKind, Params};
 use crate::scan::{Cursor, HNVCHAR, HOSTCHAR, PASSWORD, URIC, USER, write_decimal};
 
@@ -80,19 +80,19 @@ pub struct AbsoluteUri<'a> {
 
 impl<'a> Uri<'a> {
     /// Parses a whole URI.
-    pub fn parse(s: &'a str) -> Result<Self, ParseError> {
+    pub fn parse(s: &'a str) -> Result<Self, Error> {
         Self::parse_at(s, 0)
     }
 
-    pub(crate) fn parse_at(s: &'a str, base: usize) -> Result<Self, ParseError> {
+    pub(crate) fn parse_at(s: &'a str, base: usize) -> Result<Self, Error> {
         let b = s.as_bytes();
-        let colon = memchr::memchr(b':', b)
-            .ok_or(ParseError::new(ErrorKind::Expected("URI scheme"), base))?;
+        let colon =
+            memchr::memchr(b':', b).ok_or(Error::new(ErrorKind::Expected("URI scheme"), base))?;
         let scheme = &s[..colon];
         let valid_scheme = scheme.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
             && scheme.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'));
         if !valid_scheme {
-            return Err(ParseError::new(ErrorKind::InvalidUri, base));
+            return Err(Error::new(ErrorKind::InvalidUri, base));
         }
         if scheme.eq_ignore_ascii_case("sip") {
             SipUri::parse_rest(Scheme::Sip, s, colon + 1, base).map(Self::Sip)
@@ -146,14 +146,14 @@ impl fmt::Display for Uri<'_> {
 }
 
 /// Checks that every `%` in `s` starts a `%HH` escape.
-fn check_escapes(s: &[u8], base: usize) -> Result<(), ParseError> {
+fn check_escapes(s: &[u8], base: usize) -> Result<(), Error> {
     let mut i = 0;
     while let Some(rel) = memchr::memchr(b'%', s.get(i..).unwrap_or_default()) {
         let p = i + rel;
         let ok = s.get(p + 1).is_some_and(u8::is_ascii_hexdigit)
             && s.get(p + 2).is_some_and(u8::is_ascii_hexdigit);
         if !ok {
-            return Err(ParseError::new(ErrorKind::InvalidEscape, base + p));
+            return Err(Error::new(ErrorKind::InvalidEscape, base + p));
         }
         i = p + 3;
     }
@@ -191,21 +191,16 @@ pub fn unescape(s: &str) -> alloc::borrow::Cow<'_, str> {
 
 impl<'a> SipUri<'a> {
     /// Parses a `sip:` or `sips:` URI.
-    pub fn parse(s: &'a str) -> Result<Self, ParseError> {
+    pub fn parse(s: &'a str) -> Result<Self, Error> {
         match Uri::parse(s)? {
             Uri::Sip(u) => Ok(u),
             Uri::Tel(_) | Uri::Other(_) => {
-                Err(ParseError::new(ErrorKind::Expected("sip: or sips: URI"), 0))
+                Err(Error::new(ErrorKind::Expected("sip: or sips: URI"), 0))
             }
         }
     }
 
-    fn parse_rest(
-        scheme: Scheme,
-        s: &'a str,
-        from: usize,
-        base: usize,
-    ) -> Result<Self, ParseError> {
+    fn parse_rest(scheme: Scheme, s: &'a str, from: usize, base: usize) -> Result<Self, Error> {
         let b = s.as_bytes();
         let mut pos = from;
         let (mut user, mut password) = (None, None);
@@ -218,13 +213,13 @@ impl<'a> SipUri<'a> {
                 None => (info, None),
             };
             if u.is_empty() || !u.iter().all(|&c| USER[c as usize]) {
-                return Err(ParseError::new(ErrorKind::InvalidUri, base + from));
+                return Err(Error::new(ErrorKind::InvalidUri, base + from));
             }
             check_escapes(u, base + from)?;
             user = Some(&s[from..from + u.len()]);
             if let Some((p, p_at)) = p {
                 if !p.iter().all(|&c| PASSWORD[c as usize]) {
-                    return Err(ParseError::new(ErrorKind::InvalidUri, base + p_at));
+                    return Err(Error::new(ErrorKind::InvalidUri, base + p_at));
                 }
                 check_escapes(p, base + p_at)?;
                 password = Some(&s[p_at..at]);
@@ -292,7 +287,7 @@ static HNV_OR_SEP: [bool; 256] = {
 };
 
 /// Parses `host` at the cursor; `s` is the text the cursor walks.
-pub(crate) fn parse_host<'a>(c: &mut Cursor<'_>, s: &'a str) -> Result<Host<'a>, ParseError> {
+pub(crate) fn parse_host<'a>(c: &mut Cursor<'_>, s: &'a str) -> Result<Host<'a>, Error> {
     let start = c.pos();
     if c.eat(b'[') {
         let inner = c.take_while(&IPV6CHAR);
@@ -318,7 +313,7 @@ pub(crate) fn parse_host<'a>(c: &mut Cursor<'_>, s: &'a str) -> Result<Host<'a>,
 }
 
 /// `[ ":" port ]`
-pub(crate) fn parse_port(c: &mut Cursor<'_>) -> Result<Option<u16>, ParseError> {
+pub(crate) fn parse_port(c: &mut Cursor<'_>) -> Result<Option<u16>, Error> {
     if !c.eat(b':') {
         return Ok(None);
     }
@@ -371,7 +366,7 @@ impl fmt::Display for Host<'_> {
 }
 
 impl<'a> TelUri<'a> {
-    fn parse_rest(s: &'a str, from: usize, base: usize) -> Result<Self, ParseError> {
+    fn parse_rest(s: &'a str, from: usize, base: usize) -> Result<Self, Error> {
         let b = s.as_bytes();
         let mut c = Cursor::with_base(b, base);
         c.advance(from);

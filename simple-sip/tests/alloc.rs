@@ -9,9 +9,9 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use simple_sip::headers::{
-    CSeq, CallId, Contact, ContentType, Event, FromHeader, SubscriptionState, ToHeader, Via,
+    CSeq, CallId, Contact, ContentType, EventHeader, FromHeader, SubscriptionState, ToHeader, Via,
 };
-use simple_sip::{Frame, Header, Message, Status, StreamDecoder, Uri};
+use simple_sip::{Frame, Header, Message, Progress, StreamDecoder, Uri};
 
 struct Counting;
 
@@ -48,7 +48,7 @@ fn parse_and_read(bytes: &[u8]) -> usize {
     n += msg.require::<CallId>().unwrap().0.len();
     n += msg.require::<CSeq>().unwrap().seq as usize;
     n += msg.require::<ContentType>().unwrap().subtype.len();
-    if let Some(e) = msg.typed::<Event>().unwrap() {
+    if let Some(e) = msg.typed::<EventHeader>().unwrap() {
         n += e.package().len();
     }
     if let Some(s) = msg.typed::<SubscriptionState>().unwrap() {
@@ -72,6 +72,6 @@ fn parsing_allocates_nothing() {
     let framed = decoder.decode(NOTIFY).unwrap();
     let after = ALLOCS.load(Ordering::SeqCst);
     assert_eq!(got, expected);
-    assert_eq!(framed, Status::Complete(Frame::Message { len: NOTIFY.len() }));
+    assert_eq!(framed, Progress::Complete(Frame::Message { len: NOTIFY.len() }));
     assert_eq!(after - before, 0, "heap allocations during borrowed parsing");
 }

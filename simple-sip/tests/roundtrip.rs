@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use simple_sip::headers::*;
 use simple_sip::multipart::{Multipart, MultipartWriter};
 use simple_sip::{
-    Frame, Header, Host, Message, MessageWriter, Method, Params, ParseConfig, Status,
+    Frame, Header, Host, KeepAlive, Message, MessageWriter, Method, Params, ParseConfig, Progress,
     StreamDecoder, Uri,
 };
 
@@ -146,7 +146,7 @@ fn build_and_check(spec: &Spec) -> Result<Vec<u8>, TestCaseError> {
     let method = Method::from_token(&spec.method);
     let cseq = CSeq { seq: spec.cseq, method };
     let call_id = CallId(&spec.call_id);
-    let event = Event::new(&spec.event);
+    let event = EventHeader::new(&spec.event);
     let sub_params = format!(";expires={}", spec.expires);
     let state = SubscriptionState {
         state: match spec.state {
@@ -185,7 +185,7 @@ fn build_and_check(spec: &Spec) -> Result<Vec<u8>, TestCaseError> {
     prop_assert_eq!(msg.require::<CallId>().unwrap(), call_id);
     prop_assert_eq!(msg.require::<CSeq>().unwrap(), cseq);
     prop_assert_eq!(msg.require::<Expires>().unwrap(), Expires(spec.expires));
-    prop_assert_eq!(msg.require::<Event>().unwrap(), event);
+    prop_assert_eq!(msg.require::<EventHeader>().unwrap(), event);
     prop_assert_eq!(msg.require::<SubscriptionState>().unwrap(), state);
     prop_assert_eq!(msg.require::<Contact>().unwrap(), contact);
     prop_assert_eq!(msg.require::<ContentType>().unwrap(), ct);
@@ -223,21 +223,21 @@ proptest! {
         for p in points {
             rx.extend_from_slice(&wire[fed..p]);
             fed = p;
-            while let Status::Complete(frame) = decoder.decode(&rx).unwrap() {
+            while let Progress::Complete(frame) = decoder.decode(&rx).unwrap() {
                 let used = match frame {
                     Frame::Message { len } => {
                         prop_assert_eq!(&rx[..len], &one[..]);
                         // parse_stream agrees on the length
                         let mut h = [Header::EMPTY; 32];
-                        let Status::Complete((_, n)) = Message::parse_stream(&rx, &mut h, &ParseConfig::default()).unwrap() else {
+                        let Progress::Complete((_, n)) = Message::parse_stream(&rx, &mut h, &ParseConfig::default()).unwrap() else {
                             return Err(TestCaseError::fail("parse_stream partial on a whole frame"));
                         };
                         prop_assert_eq!(n, len);
                         messages += 1;
                         len
                     }
-                    Frame::KeepAlive { ping, len } => {
-                        prop_assert!(ping);
+                    Frame::KeepAlive { kind, len } => {
+                        prop_assert_eq!(kind, KeepAlive::Ping);
                         pings += 1;
                         len
                     }

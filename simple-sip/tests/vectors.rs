@@ -11,7 +11,7 @@ use std::path::Path;
 use simple_sip::headers::*;
 use simple_sip::multipart::Multipart;
 use simple_sip::{
-    ErrorKind, Frame, Header, HeaderName, Message, ParseError, Status, StreamDecoder, Uri,
+    Error, ErrorKind, Frame, Header, HeaderName, Message, Progress, StreamDecoder, Uri,
 };
 
 struct Vector {
@@ -135,10 +135,8 @@ fn body_start(bytes: &[u8]) -> usize {
 }
 
 /// Parses every header the crate models; returns how many typed values were read.
-fn type_all_headers(msg: &Message<'_, '_>) -> Result<usize, (HeaderName, ParseError)> {
-    fn all<'b, T: TypedHeader<'b>>(
-        msg: &Message<'_, 'b>,
-    ) -> Result<usize, (HeaderName, ParseError)> {
+fn type_all_headers(msg: &Message<'_, '_>) -> Result<usize, (HeaderName, Error)> {
+    fn all<'b, T: TypedHeader<'b>>(msg: &Message<'_, 'b>) -> Result<usize, (HeaderName, Error)> {
         let mut n = 0;
         for v in msg.typed_all::<T>() {
             v.map_err(|e| (T::NAME, e))?;
@@ -157,7 +155,7 @@ fn type_all_headers(msg: &Message<'_, '_>) -> Result<usize, (HeaderName, ParseEr
         + all::<MaxForwards>(msg)?
         + all::<Expires>(msg)?
         + all::<MinExpires>(msg)?
-        + all::<Event>(msg)?
+        + all::<EventHeader>(msg)?
         + all::<AllowEvents>(msg)?
         + all::<SubscriptionState>(msg)?
         + all::<SipETag>(msg)?
@@ -184,7 +182,7 @@ fn stream_frames(bytes: &[u8], step: usize) -> Vec<usize> {
     let mut lens = Vec::new();
     for piece in wire.chunks(step) {
         rx.extend_from_slice(piece);
-        while let Status::Complete(f) = d.decode(&rx).unwrap() {
+        while let Progress::Complete(f) = d.decode(&rx).unwrap() {
             let Frame::Message { len } = f else { panic!("keep-alive in a vector") };
             rx.drain(..len);
             lens.push(len);

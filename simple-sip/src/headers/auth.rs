@@ -4,7 +4,7 @@
 use bytes::BufMut;
 
 use super::{ListSplit, TypedHeader, parse_all};
-use crate::error::{ErrorKind, ParseError};
+use crate::error::{Error, ErrorKind};
 use crate::message::HeaderName;
 use crate::params::GENVALUE;
 use crate::scan::Cursor;
@@ -38,7 +38,7 @@ impl<'a> AuthValue<'a> {
             .map(|(_, v)| crate::scan::unquote(v))
     }
 
-    fn parse_value(value: &'a [u8]) -> Result<Self, ParseError> {
+    fn parse_value(value: &'a [u8]) -> Result<Self, Error> {
         parse_all(value, |c, s| {
             let scheme = c.token()?;
             c.skip_lws();
@@ -67,7 +67,7 @@ impl<'a> AuthValue<'a> {
 }
 
 /// `auth-param = auth-param-name EQUAL ( token / quoted-string )`
-fn auth_param(c: &mut Cursor<'_>) -> Result<(), ParseError> {
+fn auth_param(c: &mut Cursor<'_>) -> Result<(), Error> {
     c.token()?;
     if !c.eat_sep(b'=') {
         return Err(c.err(ErrorKind::Expected("'='")));
@@ -90,7 +90,7 @@ macro_rules! auth_header {
         impl<'a> TypedHeader<'a> for $name<'a> {
             const NAME: HeaderName = HeaderName::$hname;
 
-            fn parse(value: &'a [u8]) -> Result<Self, ParseError> {
+            fn parse(value: &'a [u8]) -> Result<Self, Error> {
                 AuthValue::parse_value(value).map(Self)
             }
 

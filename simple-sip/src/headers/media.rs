@@ -3,7 +3,7 @@
 use bytes::BufMut;
 
 use super::{TypedHeader, header_params, parse_all};
-use crate::error::{ErrorKind, ParseError};
+use crate::error::{Error, ErrorKind};
 use crate::message::HeaderName;
 use crate::params::Params;
 use crate::scan::Cursor;
@@ -36,7 +36,7 @@ impl<'a> MediaType<'a> {
         self.params.get(name).map(crate::scan::unquote)
     }
 
-    pub(crate) fn parse_at(c: &mut Cursor<'a>, s: &'a str) -> Result<Self, ParseError> {
+    pub(crate) fn parse_at(c: &mut Cursor<'a>, s: &'a str) -> Result<Self, Error> {
         let type_ = c.token()?;
         if !c.eat_sep(b'/') {
             return Err(c.err(ErrorKind::Expected("'/'")));
@@ -76,7 +76,7 @@ impl<'a> core::ops::Deref for ContentType<'a> {
 impl<'a> TypedHeader<'a> for ContentType<'a> {
     const NAME: HeaderName = HeaderName::ContentType;
 
-    fn parse(value: &'a [u8]) -> Result<Self, ParseError> {
+    fn parse(value: &'a [u8]) -> Result<Self, Error> {
         parse_all(value, |c, s| MediaType::parse_at(c, s).map(Self))
     }
 
@@ -101,7 +101,7 @@ impl<'a> TypedHeader<'a> for Accept<'a> {
     const NAME: HeaderName = HeaderName::Accept;
     const LIST: bool = true;
 
-    fn parse(value: &'a [u8]) -> Result<Self, ParseError> {
+    fn parse(value: &'a [u8]) -> Result<Self, Error> {
         parse_all(value, |c, s| MediaType::parse_at(c, s).map(Self))
     }
 

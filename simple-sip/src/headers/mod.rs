@@ -11,14 +11,14 @@ mod name_addr;
 mod via;
 
 pub use auth::{AuthValue, Authorization, ProxyAuthenticate, ProxyAuthorization, WwwAuthenticate};
-pub use event::{AllowEvents, Event, SipETag, SipIfMatch, SubState, SubscriptionState};
+pub use event::{AllowEvents, EventHeader, SubState, SubscriptionState};
 pub use media::{Accept, ContentType, MediaType};
 pub use name_addr::{Contact, FromHeader, NameAddr, RecordRoute, Route, ToHeader};
 pub use via::Via;
 
 use bytes::BufMut;
 
-use crate::error::{ErrorKind, ParseError};
+use crate::error::{Error, ErrorKind};
 use crate::message::{HeaderName, Method};
 use crate::params::Params;
 use crate::scan::{Cursor, WORD, is_lws, trim_lws, write_decimal};
@@ -31,13 +31,13 @@ pub trait TypedHeader<'a>: Sized {
     const LIST: bool = false;
 
     /// Parses one value (for list headers: one element). Offsets are relative to `value`.
-    fn parse(value: &'a [u8]) -> Result<Self, ParseError>;
+    fn parse(value: &'a [u8]) -> Result<Self, Error>;
 
     /// Writes the value (without name or line end).
     fn write_value<B: BufMut>(&self, buf: &mut B);
 
     /// Parses a value given as text.
-    fn parse_str(value: &'a str) -> Result<Self, ParseError> {
+    fn parse_str(value: &'a str) -> Result<Self, Error> {
         Self::parse(value.as_bytes())
     }
 
@@ -66,7 +66,7 @@ impl<'a> ListSplit<'a> {
 
 impl<'a> Iterator for ListSplit<'a> {
     /// An element (trimmed) and its offset in the value.
-    type Item = Result<(&'a [u8], usize), ParseError>;
+    type Item = Result<(&'a [u8], usize), Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
@@ -95,7 +95,7 @@ impl<'a> Iterator for ListSplit<'a> {
                         Some(rel) => i += rel,
                         None => {
                             self.pos = s.len();
-                            return Some(Err(ParseError::new(ErrorKind::UnterminatedAngle, i)));
+                            return Some(Err(Error::new(ErrorKind::UnterminatedAngle, i)));
                         }
                     },
                     b',' => break,
@@ -121,8 +121,8 @@ fn trim_lws_start(s: &[u8]) -> &[u8] {
 /// Parses the whole value as text with a cursor and checks nothing is left over.
 pub(crate) fn parse_all<'a, T>(
     value: &'a [u8],
-    f: impl FnOnce(&mut Cursor<'a>, &'a str) -> Result<T, ParseError>,
-) -> Result<T, ParseError> {
+    f: impl FnOnce(&mut Cursor<'a>, &'a str) -> Result<T, Error>,
+) -> Result<T, Error> {
     let s = crate::scan::utf8(value, 0)?;
     let mut c = Cursor::new(value);
     c.skip_lws();
@@ -145,7 +145,7 @@ impl<'a> CallId<'a> {
 impl<'a> TypedHeader<'a> for CallId<'a> {
     const NAME: HeaderName = HeaderName::CallId;
 
-    fn parse(value: &'a [u8]) -> Result<Self, ParseError> {
+    fn parse(value: &'a [u8]) -> Result<Self, Error> {
         parse_all(value, |c, s| {
             let start = c.pos();
             c.take1(&WORD, "word")?;
@@ -173,7 +173,7 @@ pub struct CSeq<'a> {
 impl<'a> TypedHeader<'a> for CSeq<'a> {
     const NAME: HeaderName = HeaderName::CSeq;
 
-    fn parse(value: &'a [u8]) -> Result<Self, ParseError> {
+    fn parse(value: &'a [u8]) -> Result<Self, Error> {
         parse_all(value, |c, _| {
             let seq = c.u32()?;
             let at = c.pos();
@@ -202,17 +202,17 @@ macro_rules! number_header {
         impl<'a> TypedHeader<'a> for $name {
             const NAME: HeaderName = HeaderName::$hname;
 
-            fn parse(value: &'a [u8]) -> Result<Self, ParseError> {
+            fn parse(value: &'a [u8]) -> Result<Self, Error> {
                 let digits = trim_lws(value);
+                let at = value.len() - trim_lws_start(value).len();
                 if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-                    let at = value.len() - trim_lws_start(value).len();
-                    return Err(ParseError::new(ErrorKind::InvalidNumber, at));
+                    return Err(Error::new(ErrorKind::InvalidNumber, at));
                 }
                 let n = digits.iter().try_fold(0u64, |n, &d| n.checked_mul(10)?.checked_add(u64::from(d - b'0')));
                 match n.and_then(|n| <$ty>::try_from(n).ok()) {
                     Some(n) => Ok(Self(n)),
                     None if $saturate => Ok(Self(<$ty>::MAX)),
-                    None => Err(ParseError::new(ErrorKind::InvalidNumber, 0)),
+                    None => Err(Error::new(ErrorKind::InvalidNumber, at)),
                 }
             }
 
@@ -241,17 +241,17 @@ number_header!(
     ContentLength, ContentLength, u64, false
 );
 
-macro_rules! token_list_header {
-    ($(#[$doc:meta])* $name:ident, $hname:ident) => {
+macro_rules! token_header {
+    ($(#[$doc:meta])* $name:ident, $hname:ident, list: $list:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub struct $name<'a>(pub &'a str);
 
         impl<'a> TypedHeader<'a> for $name<'a> {
             const NAME: HeaderName = HeaderName::$hname;
-            const LIST: bool = true;
+            const LIST: bool = $list;
 
-            fn parse(value: &'a [u8]) -> Result<Self, ParseError> {
+            fn parse(value: &'a [u8]) -> Result<Self, Error> {
                 parse_all(value, |c, _| c.token().map(Self))
             }
 
@@ -262,21 +262,21 @@ macro_rules! token_list_header {
     };
 }
 
-token_list_header!(
+token_header!(
     /// One option-tag of `Require = "Require" HCOLON option-tag *(COMMA option-tag)`.
-    Require, Require
+    Require, Require, list: true
 );
-token_list_header!(
+token_header!(
     /// One option-tag of `Supported` (the header may be empty: no elements).
-    Supported, Supported
+    Supported, Supported, list: true
 );
-token_list_header!(
+token_header!(
     /// One option-tag of `Proxy-Require`.
-    ProxyRequire, ProxyRequire
+    ProxyRequire, ProxyRequire, list: true
 );
-token_list_header!(
+token_header!(
     /// One option-tag of `Unsupported`.
-    Unsupported, Unsupported
+    Unsupported, Unsupported, list: true
 );
 
 /// One method of `Allow = "Allow" HCOLON [Method *(COMMA Method)]`.
@@ -287,7 +287,7 @@ impl<'a> TypedHeader<'a> for Allow<'a> {
     const NAME: HeaderName = HeaderName::Allow;
     const LIST: bool = true;
 
-    fn parse(value: &'a [u8]) -> Result<Self, ParseError> {
+    fn parse(value: &'a [u8]) -> Result<Self, Error> {
         parse_all(value, |c, _| c.token().map(|t| Self(Method::from_token(t))))
     }
 
@@ -310,7 +310,7 @@ pub struct RetryAfter<'a> {
 impl<'a> TypedHeader<'a> for RetryAfter<'a> {
     const NAME: HeaderName = HeaderName::RetryAfter;
 
-    fn parse(value: &'a [u8]) -> Result<Self, ParseError> {
+    fn parse(value: &'a [u8]) -> Result<Self, Error> {
         parse_all(value, |c, s| {
             let seconds = c.u32()?;
             c.skip_lws();
@@ -331,7 +331,7 @@ impl<'a> TypedHeader<'a> for RetryAfter<'a> {
 }
 
 /// `comment = LPAREN *(ctext / quoted-pair / comment) RPAREN`, returned with its parentheses.
-fn comment<'a>(c: &mut Cursor<'a>, s: &'a str) -> Result<&'a str, ParseError> {
+fn comment<'a>(c: &mut Cursor<'a>, s: &'a str) -> Result<&'a str, Error> {
     let start = c.pos();
     let mut depth = 0usize;
     loop {
@@ -353,11 +353,20 @@ fn comment<'a>(c: &mut Cursor<'a>, s: &'a str) -> Result<&'a str, ParseError> {
 }
 
 /// Reads `*( SEMI generic-param )` at the cursor and returns it as [`Params`].
-pub(crate) fn header_params<'a>(c: &mut Cursor<'a>, s: &'a str) -> Result<Params<'a>, ParseError> {
+pub(crate) fn header_params<'a>(c: &mut Cursor<'a>, s: &'a str) -> Result<Params<'a>, Error> {
     let start = c.pos();
     Params::scan(c, crate::params::ParamKind::Header)?;
     Ok(Params::new(s.get(start..c.pos()).unwrap_or_default()))
 }
+
+token_header!(
+    /// `SIP-ETag = "SIP-ETag" HCOLON entity-tag`, `entity-tag = token` (RFC 3903 §11.3.1)
+    SipETag, SipETag, list: false
+);
+token_header!(
+    /// `SIP-If-Match = "SIP-If-Match" HCOLON entity-tag` (RFC 3903 §11.3.2)
+    SipIfMatch, SipIfMatch, list: false
+);
 
 #[cfg(test)]
 mod tests {

@@ -3,7 +3,7 @@
 use bytes::BufMut;
 
 use super::{TypedHeader, header_params, parse_all};
-use crate::error::{ErrorKind, ParseError};
+use crate::error::{Error, ErrorKind};
 use crate::message::HeaderName;
 use crate::params::Params;
 use crate::scan::{Cursor, TOKEN, is_lws};
@@ -39,7 +39,7 @@ impl<'a> NameAddr<'a> {
     }
 
     /// Parses one name-addr or addr-spec with parameters at the cursor.
-    pub(crate) fn parse_at(c: &mut Cursor<'a>, s: &'a str) -> Result<Self, ParseError> {
+    pub(crate) fn parse_at(c: &mut Cursor<'a>, s: &'a str) -> Result<Self, Error> {
         let display = match c.peek() {
             Some(b'"') => {
                 let d = c.quoted()?;
@@ -121,7 +121,7 @@ macro_rules! name_addr_header {
             const NAME: HeaderName = HeaderName::$hname;
             const LIST: bool = $list;
 
-            fn parse(value: &'a [u8]) -> Result<Self, ParseError> {
+            fn parse(value: &'a [u8]) -> Result<Self, Error> {
                 parse_all(value, |c, s| NameAddr::parse_at(c, s).map(Self))
             }
 
@@ -184,7 +184,7 @@ impl<'a> TypedHeader<'a> for Contact<'a> {
     const NAME: HeaderName = HeaderName::Contact;
     const LIST: bool = true;
 
-    fn parse(value: &'a [u8]) -> Result<Self, ParseError> {
+    fn parse(value: &'a [u8]) -> Result<Self, Error> {
         parse_all(value, |c, s| {
             if c.peek() == Some(b'*') {
                 c.advance(1);

@@ -3,7 +3,7 @@
 use bytes::BufMut;
 
 use super::{TypedHeader, header_params, parse_all};
-use crate::error::{ErrorKind, ParseError};
+use crate::error::{Error, ErrorKind};
 use crate::message::HeaderName;
 use crate::params::Params;
 use crate::scan::write_decimal;
@@ -44,7 +44,7 @@ impl<'a> TypedHeader<'a> for Via<'a> {
     const NAME: HeaderName = HeaderName::Via;
     const LIST: bool = true;
 
-    fn parse(value: &'a [u8]) -> Result<Self, ParseError> {
+    fn parse(value: &'a [u8]) -> Result<Self, Error> {
         parse_all(value, |c, s| {
             // sent-protocol = protocol-name SLASH protocol-version SLASH transport
             let name = c.token()?;

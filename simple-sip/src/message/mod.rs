@@ -8,10 +8,10 @@ mod write;
 
 pub use method::Method;
 pub use name::HeaderName;
-pub use stream::{Frame, StreamDecoder};
+pub use stream::{Frame, KeepAlive, StreamDecoder};
 pub use write::MessageWriter;
 
-use crate::error::{ErrorKind, ParseError};
+use crate::error::{Error, ErrorKind};
 use crate::headers::TypedHeader;
 
 /// Limits applied while parsing. Every field has a sane default; raise them for large RLMI or
@@ -36,14 +36,14 @@ impl Default for ParseConfig {
 /// The outcome of parsing a buffer that may hold only part of a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[must_use]
-pub enum Status<T> {
+pub enum Progress<T> {
     /// A whole construct was parsed.
     Complete(T),
     /// More bytes are needed; nothing was consumed.
     Partial,
 }
 
-impl<T> Status<T> {
+impl<T> Progress<T> {
     /// The value, if complete.
     pub fn complete(self) -> Option<T> {
         match self {
@@ -94,7 +94,7 @@ impl<'b> Header<'b> {
     }
 
     /// The raw value as text, if it is UTF-8.
-    pub fn value_str(&self) -> Result<&'b str, ParseError> {
+    pub fn value_str(&self) -> Result<&'b str, Error> {
         crate::scan::utf8(self.value, 0)
     }
 
@@ -168,7 +168,7 @@ impl<'h, 'b> Message<'h, 'b> {
     /// If Content-Length is present the body is exactly that long and bytes after it are ignored
     /// (RFC 3261 §18.3); a shorter datagram is [`ErrorKind::BodyTruncated`]. Without
     /// Content-Length the body runs to the end of the buffer. Leading CRLFs are skipped (§7.5).
-    pub fn parse(buf: &'b [u8], headers: &'h mut [Header<'b>]) -> Result<Self, ParseError> {
+    pub fn parse(buf: &'b [u8], headers: &'h mut [Header<'b>]) -> Result<Self, Error> {
         parse::parse_datagram(buf, headers, &ParseConfig::default())
     }
 
@@ -177,7 +177,7 @@ impl<'h, 'b> Message<'h, 'b> {
         buf: &'b [u8],
         headers: &'h mut [Header<'b>],
         config: &ParseConfig,
-    ) -> Result<Self, ParseError> {
+    ) -> Result<Self, Error> {
         parse::parse_datagram(buf, headers, config)
     }
 
@@ -191,7 +191,7 @@ impl<'h, 'b> Message<'h, 'b> {
         buf: &'b [u8],
         headers: &'h mut [Header<'b>],
         config: &ParseConfig,
-    ) -> Result<Status<(Self, usize)>, ParseError> {
+    ) -> Result<Progress<(Self, usize)>, Error> {
         parse::parse_stream(buf, headers, config)
     }
 
@@ -253,14 +253,17 @@ impl<'h, 'b> Message<'h, 'b> {
 
     /// Parses the first header of type `T` (`Ok(None)` if absent). Errors carry offsets into
     /// the message.
-    pub fn typed<T: TypedHeader<'b>>(&self) -> Result<Option<T>, ParseError> {
+    pub fn typed<T: TypedHeader<'b>>(&self) -> Result<Option<T>, Error> {
         let mut it = self.typed_all::<T>();
         it.next().transpose()
     }
 
-    /// Parses the first header of type `T`, failing with [`ErrorKind::MissingHeader`] if absent.
-    pub fn require<T: TypedHeader<'b>>(&self) -> Result<T, ParseError> {
-        self.typed::<T>()?.ok_or(ParseError::new(ErrorKind::MissingHeader, 0))
+    /// Parses the first header of type `T`, failing with [`ErrorKind::MissingHeader`] if absent;
+    /// that error's offset is the end of the header section (the blank line), where the
+    /// header was missed.
+    pub fn require<T: TypedHeader<'b>>(&self) -> Result<T, Error> {
+        let end_of_headers = self.src.len().saturating_sub(self.body.len() + 2);
+        self.typed::<T>()?.ok_or(Error::new(ErrorKind::MissingHeader, end_of_headers))
     }
 
     /// Every value of `T` in order: list headers (Via, Contact, Route, Supported, ...) yield
@@ -285,7 +288,7 @@ pub struct TypedIter<'h, 'b, T> {
 }
 
 impl<'b, T: TypedHeader<'b>> Iterator for TypedIter<'_, 'b, T> {
-    type Item = Result<T, ParseError>;
+    type Item = Result<T, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
@@ -326,10 +329,12 @@ fn offset_in(src: &[u8], part: &[u8]) -> usize {
 pub(crate) fn parse_header_line(
     buf: &[u8],
     pos: usize,
-) -> Result<Status<Option<(Header<'_>, usize)>>, ParseError> {
+) -> Result<Progress<Option<(Header<'_>, usize)>>, Error> {
     Ok(match parse::next_header(buf, pos)? {
-        Status::Complete(parse::HeaderLine::Header(h, next)) => Status::Complete(Some((h, next))),
-        Status::Complete(parse::HeaderLine::End(_)) => Status::Complete(None),
-        Status::Partial => Status::Partial,
+        Progress::Complete(parse::HeaderLine::Header(h, next)) => {
+            Progress::Complete(Some((h, next)))
+        }
+        Progress::Complete(parse::HeaderLine::End(_)) => Progress::Complete(None),
+        Progress::Partial => Progress::Partial,
     })
 }

@@ -4,9 +4,9 @@
 //! most SIP stacks do). A line starting with SP or HT continues the previous header (folding).
 
 use super::{
-    Header, HeaderName, Message, Method, ParseConfig, RequestLine, StartLine, Status, StatusLine,
+    Header, HeaderName, Message, Method, ParseConfig, Progress, RequestLine, StartLine, StatusLine,
 };
-use crate::error::{ErrorKind, ParseError};
+use crate::error::{Error, ErrorKind};
 use crate::scan::{TOKEN, VALUE, is_wsp, parse_u32, trim_lws, utf8};
 
 /// A parsed head: start line, header count, and the offset just past the empty line.
@@ -31,13 +31,13 @@ pub(super) fn skip_leading_newlines(buf: &[u8]) -> usize {
 /// Finds the end of the line starting at `from` within `buf[..limit]`: returns the index of the
 /// line's last content byte (exclusive) and of the next line's start. `Partial` when no line
 /// feed is present yet.
-fn line_end(buf: &[u8], from: usize) -> Result<Status<(usize, usize)>, ParseError> {
+fn line_end(buf: &[u8], from: usize) -> Result<Progress<(usize, usize)>, Error> {
     let Some(rel) = buf.get(from..).and_then(|s| memchr::memchr(b'\n', s)) else {
-        return Ok(Status::Partial);
+        return Ok(Progress::Partial);
     };
     let nl = from + rel;
     let end = if nl > from && buf.get(nl - 1) == Some(&b'\r') { nl - 1 } else { nl };
-    Ok(Status::Complete((end, nl + 1)))
+    Ok(Progress::Complete((end, nl + 1)))
 }
 
 /// Parses the head (start line and headers) of `buf`, which starts at a start line.
@@ -46,21 +46,21 @@ pub(super) fn parse_head<'b>(
     buf: &'b [u8],
     headers: &mut [Header<'b>],
     config: &ParseConfig,
-) -> Result<Status<Head<'b>>, ParseError> {
+) -> Result<Progress<Head<'b>>, Error> {
     let limit = buf.len().min(config.max_head_size);
     let hbuf = buf.get(..limit).unwrap_or(buf);
     let too_large = buf.len() >= config.max_head_size;
     let partial = |at: usize| {
         if too_large {
-            Err(ParseError::new(ErrorKind::HeadTooLarge, at.min(limit)))
+            Err(Error::new(ErrorKind::HeadTooLarge, at.min(limit)))
         } else {
-            Ok(Status::Partial)
+            Ok(Progress::Partial)
         }
     };
 
     let (end, mut pos) = match line_end(hbuf, 0)? {
-        Status::Complete(v) => v,
-        Status::Partial => return partial(0),
+        Progress::Complete(v) => v,
+        Progress::Partial => return partial(0),
     };
     let start = parse_start_line(hbuf.get(..end).unwrap_or_default())?;
 
@@ -68,13 +68,13 @@ pub(super) fn parse_head<'b>(
     let mut count = 0;
     loop {
         match next_header(hbuf, pos)? {
-            Status::Partial => return partial(pos),
-            Status::Complete(HeaderLine::End(body_start)) => {
-                return Ok(Status::Complete(Head { start, count, body_start }));
+            Progress::Partial => return partial(pos),
+            Progress::Complete(HeaderLine::End(body_start)) => {
+                return Ok(Progress::Complete(Head { start, count, body_start }));
             }
-            Status::Complete(HeaderLine::Header(h, next)) => {
+            Progress::Complete(HeaderLine::Header(h, next)) => {
                 let Some(slot) = headers.get_mut(count).filter(|_| count < max) else {
-                    return Err(ParseError::new(ErrorKind::TooManyHeaders, pos));
+                    return Err(Error::new(ErrorKind::TooManyHeaders, pos));
                 };
                 *slot = h;
                 count += 1;
@@ -93,14 +93,14 @@ pub(super) enum HeaderLine<'b> {
 }
 
 /// Reads the header (or empty line) starting at `pos`.
-pub(super) fn next_header(buf: &[u8], pos: usize) -> Result<Status<HeaderLine<'_>>, ParseError> {
+pub(super) fn next_header(buf: &[u8], pos: usize) -> Result<Progress<HeaderLine<'_>>, Error> {
     let rest = buf.get(pos..).unwrap_or_default();
     match rest {
-        [] | [b'\r'] => return Ok(Status::Partial),
-        [b'\r', b'\n', ..] => return Ok(Status::Complete(HeaderLine::End(pos + 2))),
-        [b'\n', ..] => return Ok(Status::Complete(HeaderLine::End(pos + 1))),
-        [b'\r', ..] => return Err(ParseError::new(ErrorKind::BareCarriageReturn, pos)),
-        [b' ' | b'\t', ..] => return Err(ParseError::new(ErrorKind::UnexpectedContinuation, pos)),
+        [] | [b'\r'] => return Ok(Progress::Partial),
+        [b'\r', b'\n', ..] => return Ok(Progress::Complete(HeaderLine::End(pos + 2))),
+        [b'\n', ..] => return Ok(Progress::Complete(HeaderLine::End(pos + 1))),
+        [b'\r', ..] => return Err(Error::new(ErrorKind::BareCarriageReturn, pos)),
+        [b' ' | b'\t', ..] => return Err(Error::new(ErrorKind::UnexpectedContinuation, pos)),
         _ => {}
     }
     // header-name: token, then HCOLON = *( SP / HTAB ) ":" SWS
@@ -109,7 +109,7 @@ pub(super) fn next_header(buf: &[u8], pos: usize) -> Result<Status<HeaderLine<'_
         i += 1;
     }
     if i == pos {
-        return Err(ParseError::new(ErrorKind::InvalidHeaderName, pos));
+        return Err(Error::new(ErrorKind::InvalidHeaderName, pos));
     }
     let name_end = i;
     while buf.get(i).is_some_and(|&b| is_wsp(b)) {
@@ -117,43 +117,43 @@ pub(super) fn next_header(buf: &[u8], pos: usize) -> Result<Status<HeaderLine<'_
     }
     match buf.get(i) {
         Some(b':') => i += 1,
-        None => return Ok(Status::Partial),
-        Some(b'\r' | b'\n') => return Err(ParseError::new(ErrorKind::MissingColon, i)),
+        None => return Ok(Progress::Partial),
+        Some(b'\r' | b'\n') => return Err(Error::new(ErrorKind::MissingColon, i)),
         // a byte that is not a token character right after the name: a bad name
         Some(&b) if i == name_end && !is_wsp(b) => {
-            return Err(ParseError::new(ErrorKind::InvalidHeaderName, i));
+            return Err(Error::new(ErrorKind::InvalidHeaderName, i));
         }
-        Some(_) => return Err(ParseError::new(ErrorKind::MissingColon, i)),
+        Some(_) => return Err(Error::new(ErrorKind::MissingColon, i)),
     }
     // the value: every byte up to a line end not followed by SP/HT
     let value_start = i;
     loop {
         // find the line end with SIMD, then check the line for control bytes in one pass
         let Some(rel) = buf.get(i..).and_then(|s| memchr::memchr2(b'\r', b'\n', s)) else {
-            return Ok(Status::Partial);
+            return Ok(Progress::Partial);
         };
         let line_end = i + rel;
         if let Some(bad) = first_control(buf.get(i..line_end).unwrap_or_default()) {
-            return Err(ParseError::new(ErrorKind::InvalidHeaderValue, i + bad));
+            return Err(Error::new(ErrorKind::InvalidHeaderValue, i + bad));
         }
         i = line_end;
         match buf.get(i..).unwrap_or_default() {
-            [] | [b'\r'] => return Ok(Status::Partial),
+            [] | [b'\r'] => return Ok(Progress::Partial),
             [b'\r', b'\n', ..] => i += 2,
             [b'\n', ..] => i += 1,
-            _ => return Err(ParseError::new(ErrorKind::BareCarriageReturn, i)),
+            _ => return Err(Error::new(ErrorKind::BareCarriageReturn, i)),
         }
         match buf.get(i) {
             // folding: the next line continues this value
             Some(b' ' | b'\t') => {}
-            None => return Ok(Status::Partial),
+            None => return Ok(Progress::Partial),
             Some(_) => {
                 let value = trim_lws(buf.get(value_start..line_end).unwrap_or_default());
                 let raw_name = buf.get(pos..name_end).unwrap_or_default();
                 // token bytes are ASCII, so this cannot fail; map it to an error all the same
                 let name = utf8(raw_name, pos)?;
                 let header = Header { name, kind: HeaderName::from_bytes(raw_name), value };
-                return Ok(Status::Complete(HeaderLine::Header(header, i)));
+                return Ok(Progress::Complete(HeaderLine::Header(header, i)));
             }
         }
     }
@@ -174,7 +174,7 @@ fn is_version(s: &[u8]) -> bool {
 }
 
 /// `Request-Line` or `Status-Line`, without the line end.
-fn parse_start_line(line: &[u8]) -> Result<StartLine<'_>, ParseError> {
+fn parse_start_line(line: &[u8]) -> Result<StartLine<'_>, Error> {
     if line.len() >= 4 && line[..4].eq_ignore_ascii_case(b"SIP/") {
         return parse_status_line(line).map(StartLine::Response);
     }
@@ -184,7 +184,7 @@ fn parse_start_line(line: &[u8]) -> Result<StartLine<'_>, ParseError> {
         i += 1;
     }
     if i == 0 {
-        return Err(ParseError::new(ErrorKind::InvalidMethod, 0));
+        return Err(Error::new(ErrorKind::InvalidMethod, 0));
     }
     if line.get(i) != Some(&b' ') {
         let kind = if line.get(i).is_some() {
@@ -192,7 +192,7 @@ fn parse_start_line(line: &[u8]) -> Result<StartLine<'_>, ParseError> {
         } else {
             ErrorKind::InvalidStartLine
         };
-        return Err(ParseError::new(kind, i));
+        return Err(Error::new(kind, i));
     }
     let method = Method::from_token(utf8(&line[..i], 0)?);
     let uri_start = i + 1;
@@ -201,7 +201,7 @@ fn parse_start_line(line: &[u8]) -> Result<StartLine<'_>, ParseError> {
         j += 1;
     }
     if j == uri_start || line.get(j) != Some(&b' ') {
-        return Err(ParseError::new(ErrorKind::InvalidStartLine, j));
+        return Err(Error::new(ErrorKind::InvalidStartLine, j));
     }
     let uri = utf8(&line[uri_start..j], uri_start)?;
     let version = &line[j + 1..];
@@ -211,22 +211,22 @@ fn parse_start_line(line: &[u8]) -> Result<StartLine<'_>, ParseError> {
         } else {
             ErrorKind::InvalidStartLine
         };
-        return Err(ParseError::new(kind, j + 1));
+        return Err(Error::new(kind, j + 1));
     }
     Ok(StartLine::Request(RequestLine { method, uri }))
 }
 
 /// `Status-Line = SIP-Version SP Status-Code SP Reason-Phrase`
-fn parse_status_line(line: &[u8]) -> Result<StatusLine<'_>, ParseError> {
+fn parse_status_line(line: &[u8]) -> Result<StatusLine<'_>, Error> {
     let sp = memchr::memchr(b' ', line).unwrap_or(line.len());
     if !is_version(&line[..sp]) {
-        return Err(ParseError::new(ErrorKind::UnsupportedVersion, 0));
+        return Err(Error::new(ErrorKind::UnsupportedVersion, 0));
     }
     let code_at = sp + 1;
     let digits = line.get(code_at..code_at + 3).unwrap_or_default();
     let code = parse_u32(digits)
         .filter(|c| (100..=699).contains(c) && digits.len() == 3)
-        .ok_or(ParseError::new(ErrorKind::InvalidStatusCode, code_at))?;
+        .ok_or(Error::new(ErrorKind::InvalidStatusCode, code_at))?;
     let after = code_at + 3;
     let reason = match line.get(after) {
         // tolerate a missing reason phrase ("SIP/2.0 200")
@@ -234,23 +234,20 @@ fn parse_status_line(line: &[u8]) -> Result<StatusLine<'_>, ParseError> {
         Some(b' ') => {
             let r = &line[after + 1..];
             if let Some(bad) = r.iter().position(|&b| !VALUE[b as usize]) {
-                return Err(ParseError::new(ErrorKind::InvalidReasonPhrase, after + 1 + bad));
+                return Err(Error::new(ErrorKind::InvalidReasonPhrase, after + 1 + bad));
             }
             utf8(r, after + 1)?
         }
-        Some(_) => return Err(ParseError::new(ErrorKind::InvalidStatusCode, code_at)),
+        Some(_) => return Err(Error::new(ErrorKind::InvalidStatusCode, code_at)),
     };
     // 3 digits of 100..=699 always fit in u16
     let code =
-        u16::try_from(code).map_err(|_| ParseError::new(ErrorKind::InvalidStatusCode, code_at))?;
+        u16::try_from(code).map_err(|_| Error::new(ErrorKind::InvalidStatusCode, code_at))?;
     Ok(StatusLine { code, reason })
 }
 
 /// The body length declared by the Content-Length headers, if any; conflicting values fail.
-pub(super) fn content_length(
-    headers: &[Header<'_>],
-    src: &[u8],
-) -> Result<Option<usize>, ParseError> {
+pub(super) fn content_length(headers: &[Header<'_>], src: &[u8]) -> Result<Option<usize>, Error> {
     let mut found = None;
     for h in headers.iter().filter(|h| h.kind == HeaderName::ContentLength) {
         merge_content_length(&mut found, h.value, super::offset_in(src, h.value))?;
@@ -263,11 +260,10 @@ pub(super) fn merge_content_length(
     found: &mut Option<usize>,
     value: &[u8],
     at: usize,
-) -> Result<(), ParseError> {
-    let n =
-        parse_content_length(value).ok_or(ParseError::new(ErrorKind::InvalidContentLength, at))?;
+) -> Result<(), Error> {
+    let n = parse_content_length(value).ok_or(Error::new(ErrorKind::InvalidContentLength, at))?;
     if found.is_some_and(|prev| prev != n) {
-        return Err(ParseError::new(ErrorKind::ConflictingContentLength, at));
+        return Err(Error::new(ErrorKind::ConflictingContentLength, at));
     }
     *found = Some(n);
     Ok(())
@@ -286,26 +282,26 @@ pub(super) fn parse_datagram<'h, 'b>(
     buf: &'b [u8],
     headers: &'h mut [Header<'b>],
     config: &ParseConfig,
-) -> Result<Message<'h, 'b>, ParseError> {
+) -> Result<Message<'h, 'b>, Error> {
     let skip = skip_leading_newlines(buf);
     let src = &buf[skip..];
     let head = match parse_head(src, headers, config).map_err(|e| e.shifted(skip))? {
-        Status::Complete(h) => h,
+        Progress::Complete(h) => h,
         // a datagram is complete by definition: the missing empty line is an error
-        Status::Partial => return Err(ParseError::new(ErrorKind::UnexpectedEnd, buf.len())),
+        Progress::Partial => return Err(Error::new(ErrorKind::UnexpectedEnd, buf.len())),
     };
     let headers = &headers[..head.count];
     let avail = src.len() - head.body_start;
     let body_len = match content_length(headers, src).map_err(|e| e.shifted(skip))? {
         Some(n) if n > config.max_body_size => {
-            return Err(ParseError::new(ErrorKind::BodyTooLarge, skip + head.body_start));
+            return Err(Error::new(ErrorKind::BodyTooLarge, skip + head.body_start));
         }
         Some(n) if n > avail => {
-            return Err(ParseError::new(ErrorKind::BodyTruncated, skip + head.body_start));
+            return Err(Error::new(ErrorKind::BodyTruncated, skip + head.body_start));
         }
         Some(n) => n,
         None if avail > config.max_body_size => {
-            return Err(ParseError::new(ErrorKind::BodyTooLarge, skip + head.body_start));
+            return Err(Error::new(ErrorKind::BodyTooLarge, skip + head.body_start));
         }
         None => avail,
     };
@@ -317,25 +313,25 @@ pub(super) fn parse_stream<'h, 'b>(
     buf: &'b [u8],
     headers: &'h mut [Header<'b>],
     config: &ParseConfig,
-) -> Result<Status<(Message<'h, 'b>, usize)>, ParseError> {
+) -> Result<Progress<(Message<'h, 'b>, usize)>, Error> {
     let skip = skip_leading_newlines(buf);
     let src = &buf[skip..];
     let head = match parse_head(src, headers, config).map_err(|e| e.shifted(skip))? {
-        Status::Complete(h) => h,
-        Status::Partial => return Ok(Status::Partial),
+        Progress::Complete(h) => h,
+        Progress::Partial => return Ok(Progress::Partial),
     };
     let headers = &headers[..head.count];
     let body_len = content_length(headers, src)
         .map_err(|e| e.shifted(skip))?
-        .ok_or(ParseError::new(ErrorKind::MissingContentLength, skip))?;
+        .ok_or(Error::new(ErrorKind::MissingContentLength, skip))?;
     if body_len > config.max_body_size {
-        return Err(ParseError::new(ErrorKind::BodyTooLarge, skip + head.body_start));
+        return Err(Error::new(ErrorKind::BodyTooLarge, skip + head.body_start));
     }
     let end = head.body_start + body_len;
     let Some(body) = src.get(head.body_start..end) else {
-        return Ok(Status::Partial);
+        return Ok(Progress::Partial);
     };
-    Ok(Status::Complete((Message { start: head.start, headers, body, src }, skip + end)))
+    Ok(Progress::Complete((Message { start: head.start, headers, body, src }, skip + end)))
 }
 
 #[cfg(test)]
@@ -428,7 +424,7 @@ mod tests {
             );
         }
         let mut headers = [Header::EMPTY; 8];
-        let Status::Complete((m, used)) =
+        let Progress::Complete((m, used)) =
             parse_stream(msg, &mut headers, &ParseConfig::default()).unwrap()
         else {
             panic!("complete message")

@@ -2,8 +2,8 @@
 //! CRLF keep-alives of RFC 5626 §4.4.1.
 
 use super::parse::{HeaderLine, merge_content_length, next_header, skip_leading_newlines};
-use super::{HeaderName, ParseConfig, Status};
-use crate::error::{ErrorKind, ParseError};
+use super::{HeaderName, ParseConfig, Progress};
+use crate::error::{Error, ErrorKind};
 
 /// What [`StreamDecoder::decode`] found at the start of the buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,11 +19,20 @@ pub enum Frame {
     /// drop `len` bytes. Answer a ping with a single CRLF. A lone CRLF followed by more bytes
     /// is reported as a pong (or a stray line end) too.
     KeepAlive {
-        /// True for a ping (CRLFCRLF), false for a pong (CRLF).
-        ping: bool,
+        /// Which one.
+        kind: KeepAlive,
         /// Bytes to drop.
         len: usize,
     },
+}
+
+/// The two keep-alives of RFC 5626 §4.4.1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeepAlive {
+    /// `CRLFCRLF`: answer it with a pong.
+    Ping,
+    /// `CRLF`: the answer to a ping (or a stray line end).
+    Pong,
 }
 
 /// Splits a byte stream into SIP messages without buffering anything itself.
@@ -59,51 +68,51 @@ impl StreamDecoder {
 
     /// Looks for the next frame at the start of `buf` (which must begin where the previous
     /// frame ended and extend the bytes passed to the previous `Partial` call).
-    pub fn decode(&mut self, buf: &[u8]) -> Result<Status<Frame>, ParseError> {
+    pub fn decode(&mut self, buf: &[u8]) -> Result<Progress<Frame>, Error> {
         if let Some(total) = self.total {
             return Ok(self.complete_if(buf, total));
         }
         match buf {
             [b'\r', b'\n', b'\r', b'\n', ..] => {
-                return Ok(Status::Complete(Frame::KeepAlive { ping: true, len: 4 }));
+                return Ok(Progress::Complete(Frame::KeepAlive { kind: KeepAlive::Ping, len: 4 }));
             }
             [b'\r', b'\n'] if self.pong_pending => {
                 self.pong_pending = false;
-                return Ok(Status::Complete(Frame::KeepAlive { ping: false, len: 2 }));
+                return Ok(Progress::Complete(Frame::KeepAlive { kind: KeepAlive::Pong, len: 2 }));
             }
-            [b'\r', b'\n'] | [b'\r', b'\n', b'\r'] | [b'\r'] | [] => return Ok(Status::Partial),
+            [b'\r', b'\n'] | [b'\r', b'\n', b'\r'] | [b'\r'] | [] => return Ok(Progress::Partial),
             [b'\r', b'\n', ..] => {
                 self.pong_pending = false;
-                return Ok(Status::Complete(Frame::KeepAlive { ping: false, len: 2 }));
+                return Ok(Progress::Complete(Frame::KeepAlive { kind: KeepAlive::Pong, len: 2 }));
             }
             _ => {}
         }
         let start = skip_leading_newlines(buf);
         let Some(body_start) = self.find_head_end(buf, start)? else {
-            return Ok(Status::Partial);
+            return Ok(Progress::Partial);
         };
         let body_len = declared_length(buf, start, body_start)?;
         if body_len > self.config.max_body_size {
-            return Err(ParseError::new(ErrorKind::BodyTooLarge, body_start));
+            return Err(Error::new(ErrorKind::BodyTooLarge, body_start));
         }
         let total = body_start + body_len;
         self.total = Some(total);
         Ok(self.complete_if(buf, total))
     }
 
-    fn complete_if(&mut self, buf: &[u8], total: usize) -> Status<Frame> {
+    fn complete_if(&mut self, buf: &[u8], total: usize) -> Progress<Frame> {
         if buf.len() >= total {
             self.total = None;
             self.scanned = 0;
-            Status::Complete(Frame::Message { len: total })
+            Progress::Complete(Frame::Message { len: total })
         } else {
-            Status::Partial
+            Progress::Partial
         }
     }
 
     /// The offset just past the empty line ending the head, scanning from where the last call
     /// stopped.
-    fn find_head_end(&mut self, buf: &[u8], start: usize) -> Result<Option<usize>, ParseError> {
+    fn find_head_end(&mut self, buf: &[u8], start: usize) -> Result<Option<usize>, Error> {
         let limit = buf.len().min(start + self.config.max_head_size);
         let mut from = self.scanned.max(start);
         let window = buf.get(..limit).unwrap_or(buf);
@@ -124,9 +133,9 @@ impl StreamDecoder {
         self.head_partial(buf, start)
     }
 
-    fn head_partial(&self, buf: &[u8], start: usize) -> Result<Option<usize>, ParseError> {
+    fn head_partial(&self, buf: &[u8], start: usize) -> Result<Option<usize>, Error> {
         if buf.len() - start >= self.config.max_head_size {
-            Err(ParseError::new(ErrorKind::HeadTooLarge, start))
+            Err(Error::new(ErrorKind::HeadTooLarge, start))
         } else {
             Ok(None)
         }
@@ -134,28 +143,28 @@ impl StreamDecoder {
 }
 
 /// Reads the Content-Length of the complete head `buf[start..body_start]`.
-fn declared_length(buf: &[u8], start: usize, body_start: usize) -> Result<usize, ParseError> {
+fn declared_length(buf: &[u8], start: usize, body_start: usize) -> Result<usize, Error> {
     let head = buf.get(..body_start).unwrap_or(buf);
     // skip the start line
     let mut pos = match memchr::memchr(b'\n', head.get(start..).unwrap_or_default()) {
         Some(rel) => start + rel + 1,
-        None => return Err(ParseError::new(ErrorKind::InvalidStartLine, start)),
+        None => return Err(Error::new(ErrorKind::InvalidStartLine, start)),
     };
     let mut found: Option<usize> = None;
     loop {
         match next_header(head, pos)? {
-            Status::Complete(HeaderLine::Header(h, next)) => {
+            Progress::Complete(HeaderLine::Header(h, next)) => {
                 if h.kind() == HeaderName::ContentLength {
                     merge_content_length(&mut found, h.value(), super::offset_in(head, h.value()))?;
                 }
                 pos = next;
             }
-            Status::Complete(HeaderLine::End(_)) => break,
+            Progress::Complete(HeaderLine::End(_)) => break,
             // the head is complete, so a partial header here is a malformed one
-            Status::Partial => return Err(ParseError::new(ErrorKind::UnexpectedEnd, pos)),
+            Progress::Partial => return Err(Error::new(ErrorKind::UnexpectedEnd, pos)),
         }
     }
-    found.ok_or(ParseError::new(ErrorKind::MissingContentLength, start))
+    found.ok_or(Error::new(ErrorKind::MissingContentLength, start))
 }
 
 #[cfg(test)]
@@ -168,13 +177,13 @@ mod tests {
     fn byte_at_a_time() {
         let mut d = StreamDecoder::default();
         for n in 0..MSG.len() {
-            assert_eq!(d.decode(&MSG[..n]).unwrap(), Status::Partial, "at {n}");
+            assert_eq!(d.decode(&MSG[..n]).unwrap(), Progress::Partial, "at {n}");
         }
-        assert_eq!(d.decode(MSG).unwrap(), Status::Complete(Frame::Message { len: MSG.len() }));
+        assert_eq!(d.decode(MSG).unwrap(), Progress::Complete(Frame::Message { len: MSG.len() }));
         // the decoder is reset for the next message
         let mut two = MSG.to_vec();
         two.extend_from_slice(MSG);
-        assert_eq!(d.decode(&two).unwrap(), Status::Complete(Frame::Message { len: MSG.len() }));
+        assert_eq!(d.decode(&two).unwrap(), Progress::Complete(Frame::Message { len: MSG.len() }));
     }
 
     #[test]
@@ -182,18 +191,18 @@ mod tests {
         let mut d = StreamDecoder::default();
         assert_eq!(
             d.decode(b"\r\n\r\n").unwrap(),
-            Status::Complete(Frame::KeepAlive { ping: true, len: 4 })
+            Progress::Complete(Frame::KeepAlive { kind: KeepAlive::Ping, len: 4 })
         );
         // half a ping, or a stray CRLF: wait and see
-        assert_eq!(d.decode(b"\r\n").unwrap(), Status::Partial);
+        assert_eq!(d.decode(b"\r\n").unwrap(), Progress::Partial);
         d.ping_sent();
         assert_eq!(
             d.decode(b"\r\n").unwrap(),
-            Status::Complete(Frame::KeepAlive { ping: false, len: 2 })
+            Progress::Complete(Frame::KeepAlive { kind: KeepAlive::Pong, len: 2 })
         );
         assert_eq!(
             d.decode(b"\r\nM").unwrap(),
-            Status::Complete(Frame::KeepAlive { ping: false, len: 2 })
+            Progress::Complete(Frame::KeepAlive { kind: KeepAlive::Pong, len: 2 })
         );
     }
 
