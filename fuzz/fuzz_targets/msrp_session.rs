@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
     config.max_message_size = 4096;
     config.max_reassembly = 16 << 10;
     config.max_chunk = 100;
-    let bound = (config.max_reassembly as usize) + config.parse.max_head + 64;
+    let bound = (config.max_reassembly as usize) + config.parse.max_head_size + 64;
     let local = MsrpUri::new("b.example.com", 1, "s1");
     let mut s = Session::new(config, 7, local, vec![MsrpUri::new("a.example.com", 2, "t1")]);
     let id = s.send("text/plain", data.iter().rev().copied().collect::<Vec<u8>>(), SendOptions::default());

@@ -23,14 +23,14 @@ use crate::uri::{MsrpUri, write_path};
 #[non_exhaustive]
 pub struct ParseConfig {
     /// Longest start line plus headers (default 16 KiB).
-    pub max_head: usize,
+    pub max_head_size: usize,
     /// Most header lines (default 64).
     pub max_headers: usize,
 }
 
 impl Default for ParseConfig {
     fn default() -> Self {
-        Self { max_head: 16 << 10, max_headers: 64 }
+        Self { max_head_size: 16 << 10, max_headers: 64 }
     }
 }
 
@@ -320,8 +320,8 @@ impl Decoder {
         let (head_end, body) = loop {
             let Some(i) = memchr::memchr(b'\n', &buf[from.min(buf.len())..]).map(|i| i + from)
             else {
-                if buf.len() > self.config.max_head {
-                    return Err(Error::new(ErrorKind::HeadTooLarge, self.config.max_head));
+                if buf.len() > self.config.max_head_size {
+                    return Err(Error::new(ErrorKind::HeadTooLarge, self.config.max_head_size));
                 }
                 self.scanned = from;
                 return Ok(None);
@@ -329,8 +329,8 @@ impl Decoder {
             if i == 0 || buf[i - 1] != b'\r' {
                 return Err(Error::new(ErrorKind::BareLineEnd, i));
             }
-            if i + 1 > self.config.max_head {
-                return Err(Error::new(ErrorKind::HeadTooLarge, self.config.max_head));
+            if i + 1 > self.config.max_head_size {
+                return Err(Error::new(ErrorKind::HeadTooLarge, self.config.max_head_size));
             }
             let next = &buf[i + 1..];
             if next.len() < 2 {

@@ -357,7 +357,7 @@ impl Session {
     }
 
     /// Bytes held for incoming data: input not yet consumed (at most a partial head, within
-    /// [`ParseConfig::max_head`], and the start of a possible end-line) plus the messages
+    /// [`ParseConfig::max_head_size`], and the start of a possible end-line) plus the messages
     /// being reassembled (within [`SessionConfig::max_reassembly`]).
     pub fn buffered(&self) -> usize {
         self.rx.len() + usize::try_from(self.held).expect("held is within max_reassembly, a usize")

@@ -257,7 +257,7 @@ fn errors_have_kinds_and_offsets() {
 #[test]
 fn limits() {
     let mut config = ParseConfig::default();
-    config.max_head = 100;
+    config.max_head_size = 100;
     let mut d = Decoder::new(config.clone());
     let long = format!("MSRP abcd SEND\r\nX-Long: {}\r\n", "a".repeat(200));
     assert_eq!(d.decode(long.as_bytes()).unwrap_err().kind(), K::HeadTooLarge);

@@ -7,6 +7,10 @@
 //! restored (`restore`, and serde with the `serde` feature), so a server can persist a
 //! subscription or hand it to another node.
 //!
+//! Both follow the shape of the crate family's state machines: inputs (`handle_*`), then
+//! [`PartialNotifier::poll_transmit`] for the bodies to send and [`PresenceView::poll_event`]
+//! for what happened. Neither has timers: the SIP subscription around them owns time.
+//!
 //! ```
 //! use simple_pidf::{Basic, PartialNotifier, Presence, PresenceView, Tuple, Update};
 //!
@@ -17,18 +21,31 @@
 //!
 //! let mut notifier = PartialNotifier::new();
 //! let mut view = PresenceView::new();
-//! let full = notifier.notify(&pres); // version 1: <pidf-full>
-//! assert_eq!(view.handle_body(&full)?, Update::Replaced);
+//! let mut body = Vec::new(); // the NOTIFY body, a buffer you reuse
+//!
+//! notifier.handle_presence(&pres);
+//! notifier.poll_transmit(&mut body).expect("first state: <pidf-full>, version 1");
+//! view.handle_body(&body)?;
+//! assert_eq!(view.poll_event(), Some(Update::Replaced));
 //!
 //! pres.tuples[0].status.basic = Some(Basic::Closed);
-//! let diff = notifier.notify(&pres); // version 2: <pidf-diff> with one <replace>
-//! assert!(diff.len() < full.len());
+//! notifier.handle_presence(&pres);
+//! let full = body.len();
+//! body.clear();
+//! notifier.poll_transmit(&mut body).expect("a change: <pidf-diff> with one <replace>");
+//! assert!(body.len() < full);
+//! view.handle_body(&body)?;
 //! // Update::Resync(_) here would mean: refresh the subscription to get full state
-//! assert_eq!(view.handle_body(&diff)?, Update::Patched);
+//! assert_eq!(view.poll_event(), Some(Update::Patched));
 //! assert_eq!(view.presence(), Some(&pres));
 //! assert_eq!(view.version(), Some(2));
+//!
+//! notifier.handle_presence(&pres); // no change: nothing to send
+//! assert_eq!(notifier.poll_transmit(&mut body), None);
 //! # Ok::<(), simple_pidf::Error>(())
 //! ```
+
+use std::collections::VecDeque;
 
 use simple_patch::{Document, NodeId, Patch, QName};
 
@@ -132,11 +149,9 @@ fn to_presence_root(doc: &mut Document, root: NodeId) {
     }
 }
 
-/// What a body did to a [`PresenceView`]: the answer of [`PresenceView::handle_body`], to act
-/// on.
+/// What a body did to a [`PresenceView`]: its events, from [`PresenceView::poll_event`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-#[must_use = "a Resync answer means the subscription must be refreshed"]
 pub enum Update {
     /// Full state replaced the local copy.
     Replaced,
@@ -177,11 +192,17 @@ pub enum Resync {
 
 /// The watcher's side (RFC 5263 §4.5): the local copy of a presentity's document and the
 /// version counter of one subscription.
+///
+/// Polling order: feed each NOTIFY body to [`PresenceView::handle_body`] (or a plain PIDF one
+/// to [`PresenceView::handle_pidf`]), then drain [`PresenceView::poll_event`]: one
+/// [`Update`] per body taken. An [`Update::Resync`] means the subscription must be refreshed;
+/// an `Err` from `handle_*` means the body is malformed (no event then). No timers.
 #[derive(Debug, Clone, Default)]
 pub struct PresenceView {
     doc: Option<Document>,
     presence: Option<Presence>,
     version: Option<u32>,
+    events: VecDeque<Update>,
 }
 
 impl PresenceView {
@@ -190,10 +211,22 @@ impl PresenceView {
         Self::default()
     }
 
-    /// Takes an `application/pidf-diff+xml` body: the answer says what it did, and
-    /// [`Update::Resync`] that notifications were lost or did not apply (the local copy is
+    /// Takes an `application/pidf-diff+xml` body; [`PresenceView::poll_event`] says what it
+    /// did: [`Update::Resync`] when notifications were lost or did not apply (the local copy is
     /// unchanged; refresh the subscription). An error means the body itself is malformed.
-    pub fn handle_body(&mut self, body: &[u8]) -> Result<Update, Error> {
+    pub fn handle_body(&mut self, body: &[u8]) -> Result<(), Error> {
+        let update = self.apply(body)?;
+        self.events.push_back(update);
+        Ok(())
+    }
+
+    /// The next event: one per body taken.
+    #[must_use = "an Update::Resync means the subscription must be refreshed"]
+    pub fn poll_event(&mut self) -> Option<Update> {
+        self.events.pop_front()
+    }
+
+    fn apply(&mut self, body: &[u8]) -> Result<Update, Error> {
         match PartialBody::parse(body)? {
             PartialBody::Full { version, document, presence } => {
                 if let (Some(v), Some(local)) = (version, self.version) {
@@ -243,9 +276,16 @@ impl PresenceView {
         }
     }
 
-    /// Takes a plain `application/pidf+xml` body: it replaces the local copy; the version
-    /// counter is kept (RFC 5263 §4.5, a change of content type).
+    /// Takes a plain `application/pidf+xml` body: it replaces the local copy
+    /// ([`Update::Replaced`]); the version counter is kept (RFC 5263 §4.5, a change of
+    /// content type).
     pub fn handle_pidf(&mut self, body: &[u8]) -> Result<(), Error> {
+        self.replace(body)?;
+        self.events.push_back(Update::Replaced);
+        Ok(())
+    }
+
+    fn replace(&mut self, body: &[u8]) -> Result<(), Error> {
         let doc = Document::parse(body)?;
         let presence = Presence::from_document(&doc)?;
         self.doc = Some(doc);
@@ -273,7 +313,7 @@ impl PresenceView {
     pub fn restore(document: Option<&[u8]>, version: Option<u32>) -> Result<Self, Error> {
         let mut view = Self { version, ..Self::default() };
         if let Some(xml) = document {
-            view.handle_pidf(xml)?;
+            view.replace(xml)?;
         }
         Ok(view)
     }
@@ -281,16 +321,40 @@ impl PresenceView {
 
 /// The notifier's side (RFC 5263 §4.4) for one subscription: numbers the documents and
 /// sends differences from the last one sent.
+///
+/// Polling order: give it each new state of the presentity with
+/// [`PartialNotifier::handle_presence`] (and [`PartialNotifier::resync`] when the watcher needs
+/// full state: a refresh, a failed NOTIFY), then drain [`PartialNotifier::poll_transmit`]: the
+/// body of the next NOTIFY, `<pidf-full>` or `<pidf-diff>`, if there is anything to tell.
+/// States given before the body is taken fold into one. No timers.
 #[derive(Debug, Clone, Default)]
 pub struct PartialNotifier {
     last: Option<Document>,
     version: u32,
+    pending: Option<Presence>,
 }
 
 impl PartialNotifier {
     /// A notifier that has sent nothing yet.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The presentity's state now. A body follows from [`PartialNotifier::poll_transmit`] if
+    /// it differs from what the watcher holds (always for the first state, and after
+    /// [`PartialNotifier::resync`]).
+    pub fn handle_presence(&mut self, presence: &Presence) {
+        self.pending = self.has_changes(presence).then(|| presence.clone());
+    }
+
+    /// Appends the next body to send to `buf` and returns its length, or `None` when the
+    /// watcher is up to date. Each body takes the next version number.
+    #[must_use]
+    pub fn poll_transmit(&mut self, buf: &mut Vec<u8>) -> Option<usize> {
+        let presence = self.pending.take()?;
+        let body = self.notify(&presence);
+        buf.extend_from_slice(&body);
+        Some(body.len())
     }
 
     /// The version of the last document produced (0 before the first).
@@ -307,19 +371,29 @@ impl PartialNotifier {
     /// A notifier that last sent `last` (as [`PartialNotifier::last_sent`] gives it) with
     /// `version`: state saved elsewhere (the `serde` feature uses this).
     pub fn restore(last: Option<&[u8]>, version: u32) -> Result<Self, Error> {
-        Ok(Self { last: last.map(Document::parse).transpose()?, version })
+        Ok(Self { last: last.map(Document::parse).transpose()?, version, pending: None })
     }
 
     /// Forgets what was sent, so the next document is full state (after a SUBSCRIBE refresh,
-    /// or a NOTIFY that failed or timed out). The version counter keeps counting.
+    /// or a NOTIFY that failed or timed out): [`PartialNotifier::poll_transmit`] has the last
+    /// state sent (or the newer one given since) as `<pidf-full>`. The version counter keeps
+    /// counting.
     pub fn resync(&mut self) {
-        self.last = None;
+        if let Some(last) = self.last.take() {
+            if self.pending.is_none() {
+                let again =
+                    Presence::from_document(&last).expect("the watcher copy we wrote reads");
+                self.pending = Some(again);
+            }
+        }
     }
 
-    /// The next body for `presence`: `<pidf-full>` first or after [`resync`](Self::resync),
-    /// otherwise a `<pidf-diff>` of the changes (or full state again when that is smaller).
-    /// Each call increments the version, even when nothing changed; see
-    /// [`PartialNotifier::has_changes`] to skip empty notifications.
+    /// The next body for `presence`, at once: `<pidf-full>` first or after
+    /// [`resync`](Self::resync), otherwise a `<pidf-diff>` of the changes (or full state again
+    /// when that is smaller). Each call increments the version, even when nothing changed (a
+    /// NOTIFY that must go out anyway, e.g. answering a refresh); the polled form,
+    /// [`PartialNotifier::handle_presence`] then [`PartialNotifier::poll_transmit`], sends
+    /// nothing when nothing changed.
     pub fn notify(&mut self, presence: &Presence) -> Vec<u8> {
         self.version = self.version.wrapping_add(1);
         let full = full_body(presence, self.version);

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{strategy, validate, xmllint};
+use common::{strategy, take, validate, xmllint};
 use proptest::prelude::*;
 use simple_pidf::partial::{PartialBody, Resync, Update};
 use simple_pidf::{Basic, ErrorKind, Note, PartialNotifier, Presence, PresenceView, Tuple};
@@ -51,7 +51,7 @@ fn in_order_each_diff_applies() {
             String::from_utf8_lossy(&body)
         );
         let expect = if i == 0 { Update::Replaced } else { Update::Patched };
-        assert_eq!(v.handle_body(&body).unwrap(), expect);
+        assert_eq!(take(&mut v, &body), expect);
         assert_eq!(v.presence(), Some(s));
         assert_eq!(v.version(), Some(u32::try_from(i).unwrap() + 1));
     }
@@ -62,12 +62,9 @@ fn loss_is_detected_and_resync_recovers() {
     let st = states();
     let mut n = PartialNotifier::new();
     let mut v = PresenceView::new();
-    assert!(matches!(
-        v.handle_body(&n.notify(&st[0])).unwrap(),
-        Update::Replaced | Update::Patched
-    ));
+    assert!(matches!(take(&mut v, &n.notify(&st[0])), Update::Replaced | Update::Patched));
     let _lost = n.notify(&st[1]);
-    let gap = v.handle_body(&n.notify(&st[2])).unwrap();
+    let gap = take(&mut v, &n.notify(&st[2]));
     assert_eq!(gap, Update::Resync(Resync::VersionGap { expected: 2, got: 3 }));
     assert_eq!(v.presence(), Some(&st[0]), "unchanged after the gap");
     // The watcher refreshes its subscription; the notifier sends full state.
@@ -77,9 +74,9 @@ fn loss_is_detected_and_resync_recovers() {
         PartialBody::parse(&body).unwrap(),
         PartialBody::Full { version: Some(4), .. }
     ));
-    assert_eq!(v.handle_body(&body).unwrap(), Update::Replaced);
+    assert_eq!(take(&mut v, &body), Update::Replaced);
     assert_eq!(v.presence(), Some(&st[3]));
-    assert_eq!(v.handle_body(&n.notify(&st[4])).unwrap(), Update::Patched);
+    assert_eq!(take(&mut v, &n.notify(&st[4])), Update::Patched);
     assert_eq!(v.presence(), Some(&st[4]));
 }
 
@@ -89,20 +86,20 @@ fn duplicates_are_stale_and_reordering_recovers() {
     let mut n = PartialNotifier::new();
     let mut v = PresenceView::new();
     let bodies: Vec<Vec<u8>> = st.iter().map(|s| n.notify(s)).collect();
-    assert!(matches!(v.handle_body(&bodies[0]).unwrap(), Update::Replaced | Update::Patched));
-    assert!(matches!(v.handle_body(&bodies[1]).unwrap(), Update::Replaced | Update::Patched));
+    assert!(matches!(take(&mut v, &bodies[0]), Update::Replaced | Update::Patched));
+    assert!(matches!(take(&mut v, &bodies[1]), Update::Replaced | Update::Patched));
     // A retransmission of the same NOTIFY.
-    assert_eq!(v.handle_body(&bodies[1]).unwrap(), Update::Stale);
-    assert_eq!(v.handle_body(&bodies[0]).unwrap(), Update::Stale);
+    assert_eq!(take(&mut v, &bodies[1]), Update::Stale);
+    assert_eq!(take(&mut v, &bodies[0]), Update::Stale);
     assert_eq!(v.presence(), Some(&st[1]));
     // 4 before 3: a gap; 3 then 4 again apply.
     assert_eq!(
-        v.handle_body(&bodies[3]).unwrap(),
+        take(&mut v, &bodies[3]),
         Update::Resync(Resync::VersionGap { expected: 3, got: 4 })
     );
-    assert_eq!(v.handle_body(&bodies[2]).unwrap(), Update::Patched);
-    assert_eq!(v.handle_body(&bodies[3]).unwrap(), Update::Patched);
-    assert_eq!(v.handle_body(&bodies[4]).unwrap(), Update::Patched);
+    assert_eq!(take(&mut v, &bodies[2]), Update::Patched);
+    assert_eq!(take(&mut v, &bodies[3]), Update::Patched);
+    assert_eq!(take(&mut v, &bodies[4]), Update::Patched);
     assert_eq!(v.presence(), Some(&st[4]));
 }
 
@@ -110,10 +107,7 @@ fn duplicates_are_stale_and_reordering_recovers() {
 fn a_diff_that_does_not_apply_leaves_the_copy_alone() {
     let mut v = PresenceView::new();
     let mut n = PartialNotifier::new();
-    assert!(matches!(
-        v.handle_body(&n.notify(&base())).unwrap(),
-        Update::Replaced | Update::Patched
-    ));
+    assert!(matches!(take(&mut v, &n.notify(&base())), Update::Replaced | Update::Patched));
     let bad = br#"<p:pidf-diff xmlns="urn:ietf:params:xml:ns:pidf"
         xmlns:p="urn:ietf:params:xml:ns:pidf-diff" version="2">
       <p:replace sel="*/tuple[@id='im']/status/basic/text()">closed</p:replace>
@@ -123,14 +117,14 @@ fn a_diff_that_does_not_apply_leaves_the_copy_alone() {
         kind: simple_patch::PatchErrorKind::UnlocatedNode,
         operation: Some(1), // the second: the first applied to the copy that is dropped
     };
-    assert_eq!(v.handle_body(bad).unwrap(), Update::Resync(failed));
+    assert_eq!(take(&mut v, bad), Update::Resync(failed));
     assert_eq!(v.presence(), Some(&base()));
     // A diff that leaves an invalid document (a tuple without status) is refused too.
     let bad = br#"<p:pidf-diff xmlns="urn:ietf:params:xml:ns:pidf"
         xmlns:p="urn:ietf:params:xml:ns:pidf-diff" version="2">
       <p:remove sel="*/tuple[@id='im']/status"/>
     </p:pidf-diff>"#;
-    let Update::Resync(Resync::Invalid(e)) = v.handle_body(bad).unwrap() else { panic!() };
+    let Update::Resync(Resync::Invalid(e)) = take(&mut v, bad) else { panic!() };
     assert_eq!(e.kind(), ErrorKind::MissingElement("status"));
     assert_eq!(e.path(), "/presence/tuple[1]");
     assert_eq!(v.presence(), Some(&base()));
@@ -139,6 +133,7 @@ fn a_diff_that_does_not_apply_leaves_the_copy_alone() {
     let mut other = base();
     other.tuples.truncate(1);
     v.handle_pidf(&other.to_vec()).unwrap();
+    assert_eq!(v.poll_event(), Some(Update::Replaced));
     assert_eq!((v.presence(), v.version()), (Some(&other), Some(1)));
 }
 
@@ -167,7 +162,7 @@ proptest! {
         let mut v = PresenceView::new();
         for d in &docs {
             let body = n.notify(d);
-            assert!(matches!(v.handle_body(&body).unwrap(), Update::Replaced | Update::Patched));
+            assert!(matches!(take(&mut v, &body), Update::Replaced | Update::Patched));
             prop_assert_eq!(v.presence(), Some(d), "{}", String::from_utf8_lossy(&body));
             prop_assert!(!n.has_changes(d));
         }
@@ -207,7 +202,7 @@ proptest! {
         let mut n = PartialNotifier::new();
         let mut v = PresenceView::new();
         let mut cur = start;
-        assert!(matches!(v.handle_body(&n.notify(&cur)).unwrap(), Update::Replaced | Update::Patched));
+        assert!(matches!(take(&mut v, &n.notify(&cur)), Update::Replaced | Update::Patched));
         let mut diffs = 0;
         for (op, at) in edits {
             edit(&mut cur, op, at);
@@ -215,7 +210,7 @@ proptest! {
             if matches!(PartialBody::parse(&body).unwrap(), PartialBody::Diff { .. }) {
                 diffs += 1;
             }
-            prop_assert_eq!(v.handle_body(&body).unwrap() != Update::Stale, true);
+            prop_assert_eq!(take(&mut v, &body) != Update::Stale, true);
             prop_assert_eq!(v.presence(), Some(&cur), "{}", String::from_utf8_lossy(&body));
         }
         // A one-word edit of a document of some size travels as a diff.
@@ -233,14 +228,8 @@ fn state_survives_serialization() {
     let st = states();
     let mut n = PartialNotifier::new();
     let mut v = PresenceView::new();
-    assert!(matches!(
-        v.handle_body(&n.notify(&st[0])).unwrap(),
-        Update::Replaced | Update::Patched
-    ));
-    assert!(matches!(
-        v.handle_body(&n.notify(&st[1])).unwrap(),
-        Update::Replaced | Update::Patched
-    ));
+    assert!(matches!(take(&mut v, &n.notify(&st[0])), Update::Replaced | Update::Patched));
+    assert!(matches!(take(&mut v, &n.notify(&st[1])), Update::Replaced | Update::Patched));
     let n_json = serde_json::to_string(&n).unwrap();
     let v_json = serde_json::to_string(&v).unwrap();
     let mut n: PartialNotifier = serde_json::from_str(&n_json).unwrap();
@@ -251,10 +240,44 @@ fn state_survives_serialization() {
         PartialBody::parse(&body).unwrap(),
         PartialBody::Diff { version: Some(3), .. }
     ));
-    assert_eq!(v.handle_body(&body).unwrap(), Update::Patched);
+    assert_eq!(take(&mut v, &body), Update::Patched);
     assert_eq!(v.presence(), Some(&st[2]));
     // A fresh view restores to nothing; a broken document is refused.
     let empty: PresenceView = serde_json::from_str(r#"{"document":null,"version":null}"#).unwrap();
     assert_eq!(empty.presence(), None);
     assert!(serde_json::from_str::<PresenceView>(r#"{"document":"<x","version":1}"#).is_err());
+}
+
+#[test]
+fn the_polled_notifier_sends_only_changes_and_folds_states() {
+    let st = states();
+    let mut n = PartialNotifier::new();
+    let mut v = PresenceView::new();
+    let mut body = Vec::new();
+    let mut send = |n: &mut PartialNotifier, v: &mut PresenceView| {
+        body.clear();
+        n.poll_transmit(&mut body).map(|len| {
+            assert_eq!(len, body.len());
+            take(v, &body)
+        })
+    };
+    assert_eq!(send(&mut n, &mut v), None, "nothing given, nothing to send");
+    n.handle_presence(&st[0]);
+    assert_eq!(send(&mut n, &mut v), Some(Update::Replaced));
+    n.handle_presence(&st[0]);
+    assert_eq!(send(&mut n, &mut v), None, "no change, no NOTIFY");
+    // two states before the body is taken fold into one version
+    n.handle_presence(&st[1]);
+    n.handle_presence(&st[2]);
+    assert_eq!(send(&mut n, &mut v), Some(Update::Patched));
+    assert_eq!((v.presence(), v.version()), (Some(&st[2]), Some(2)));
+    // a change undone before the body is taken leaves nothing to send
+    n.handle_presence(&st[3]);
+    n.handle_presence(&st[2]);
+    assert_eq!(send(&mut n, &mut v), None);
+    // a resync (a refresh, a failed NOTIFY) queues the last state sent as full state
+    n.resync();
+    let mut w = PresenceView::new();
+    assert_eq!(send(&mut n, &mut w), Some(Update::Replaced));
+    assert_eq!((w.presence(), w.version()), (Some(&st[2]), Some(3)));
 }

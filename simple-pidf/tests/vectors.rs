@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{normalized, validate, vector, xmllint};
+use common::{normalized, take, validate, vector, xmllint};
 use simple_pidf::caps::{PriorityRange, Support};
 use simple_pidf::partial::{PartialBody, Resync, Update};
 use simple_pidf::rpid::{
@@ -388,15 +388,9 @@ fn rfc5196_caps() {
 #[test]
 fn rfc5262_partial_pidf() {
     let mut view = PresenceView::new();
-    assert_eq!(
-        view.handle_body(&vector("rfc5262/rfc5262-sec6-pidf-full.xml")).unwrap(),
-        Update::Replaced
-    );
+    assert_eq!(take(&mut view, &vector("rfc5262/rfc5262-sec6-pidf-full.xml")), Update::Replaced);
     assert_eq!(view.version(), Some(567));
-    assert_eq!(
-        view.handle_body(&vector("rfc5262/rfc5262-sec6-pidf-diff.xml")).unwrap(),
-        Update::Patched
-    );
+    assert_eq!(take(&mut view, &vector("rfc5262/rfc5262-sec6-pidf-diff.xml")), Update::Patched);
     assert_eq!(view.version(), Some(568));
     let PartialBody::Full { presence, version, .. } =
         PartialBody::parse(&vector("rfc5262/rfc5262-sec6-pidf-full-2.xml")).unwrap()
@@ -421,14 +415,8 @@ fn rfc5262_partial_pidf() {
     collapse(&mut got);
     assert_eq!(got, expected);
     // The same documents again are stale.
-    assert_eq!(
-        view.handle_body(&vector("rfc5262/rfc5262-sec6-pidf-diff.xml")).unwrap(),
-        Update::Stale
-    );
-    assert_eq!(
-        view.handle_body(&vector("rfc5262/rfc5262-sec6-pidf-full-2.xml")).unwrap(),
-        Update::Stale
-    );
+    assert_eq!(take(&mut view, &vector("rfc5262/rfc5262-sec6-pidf-diff.xml")), Update::Stale);
+    assert_eq!(take(&mut view, &vector("rfc5262/rfc5262-sec6-pidf-full-2.xml")), Update::Stale);
     assert_eq!(view.version(), Some(568));
 }
 
@@ -436,14 +424,14 @@ fn rfc5262_partial_pidf() {
 fn rfc5263_partial_notification() {
     let mut view = PresenceView::new();
     let diff = vector("rfc5263/rfc5263-sec5-F5-NOTIFY.body-pidf-diff.xml");
-    assert_eq!(view.handle_body(&diff).unwrap(), Update::Resync(Resync::NoFullState));
+    assert_eq!(take(&mut view, &diff), Update::Resync(Resync::NoFullState));
     assert!(matches!(
-        view.handle_body(&vector("rfc5263/rfc5263-sec5-F3-NOTIFY.body-pidf-full.xml")).unwrap(),
+        take(&mut view, &vector("rfc5263/rfc5263-sec5-F3-NOTIFY.body-pidf-full.xml")),
         Update::Replaced | Update::Patched
     ));
     assert_eq!(view.version(), Some(1));
     let before = view.presence().unwrap().clone();
-    assert_eq!(view.handle_body(&diff).unwrap(), Update::Patched);
+    assert_eq!(take(&mut view, &diff), Update::Patched);
     assert_eq!(view.version(), Some(2));
     assert_ne!(view.presence().unwrap(), &before);
 }

@@ -617,3 +617,11 @@ pub(crate) mod strategy {
         }
     }
 }
+
+/// Feeds a body to the view and returns the one event it produces.
+pub(crate) fn take(view: &mut simple_pidf::PresenceView, body: &[u8]) -> simple_pidf::Update {
+    view.handle_body(body).unwrap();
+    let update = view.poll_event().expect("one event per body");
+    assert_eq!(view.poll_event(), None, "one event per body");
+    update
+}
