@@ -1,5 +1,6 @@
-//! Errors of the crate: XML syntax (with byte offsets), selector syntax (with character
-//! offsets), selection failures, and the RFC 5261 §5.1 patch error conditions.
+//! The crate's one error type, [`Error`]: XML syntax (at a byte offset of the document),
+//! selector syntax (at a byte offset of the selector), selection failures (at a step of the
+//! selector), and the RFC 5261 §5.1 patch error conditions (at an operation of the patch).
 
 use core::fmt;
 
@@ -68,23 +69,6 @@ impl fmt::Display for XmlErrorKind {
     }
 }
 
-/// An XML document could not be parsed: what is wrong and the byte offset where the offending
-/// construct starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
-#[error("{kind} at byte {offset}")]
-pub struct XmlError {
-    /// What is wrong.
-    pub kind: XmlErrorKind,
-    /// Byte offset into the input.
-    pub offset: usize,
-}
-
-impl XmlError {
-    pub(crate) const fn new(kind: XmlErrorKind, offset: usize) -> Self {
-        Self { kind, offset }
-    }
-}
-
 /// What a selector parser found wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -122,44 +106,26 @@ impl fmt::Display for SelectorErrorKind {
     }
 }
 
-/// A selector string could not be parsed: what is wrong and the byte offset in the selector.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
-#[error("{kind} at offset {offset} of the selector")]
-pub struct SelectorError {
-    /// What is wrong.
-    pub kind: SelectorErrorKind,
-    /// Byte offset into the selector string.
-    pub offset: usize,
-}
-
-impl SelectorError {
-    pub(crate) const fn new(kind: SelectorErrorKind, offset: usize) -> Self {
-        Self { kind, offset }
-    }
-}
-
-/// Evaluating a well-formed selector against a document failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+/// Why a well-formed selector failed on a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum SelectError {
-    /// Step `step` (0-based) selected nothing.
-    #[error("step {step} of the selector matches no node")]
-    NoMatch {
-        /// Index of the failing step.
-        step: usize,
-    },
-    /// Step `step` (0-based) selected more than one node where one was required.
-    #[error("step {step} of the selector matches more than one node")]
-    Ambiguous {
-        /// Index of the failing step.
-        step: usize,
-    },
+pub enum SelectErrorKind {
+    /// A step selected nothing.
+    NoMatch,
+    /// A step selected more than one node where one was required.
+    Ambiguous,
     /// A prefix in the selector has no binding.
-    #[error("prefix of step {step} is not bound to a namespace")]
-    UnboundPrefix {
-        /// Index of the step holding the prefix.
-        step: usize,
-    },
+    UnboundPrefix,
+}
+
+impl fmt::Display for SelectErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::NoMatch => "the selector matches no node",
+            Self::Ambiguous => "the selector matches more than one node",
+            Self::UnboundPrefix => "a prefix of the selector is not bound to a namespace",
+        })
+    }
 }
 
 /// The error conditions of RFC 5261 §5.1, one per `<patch-ops-error>` child element.
@@ -246,31 +212,190 @@ impl fmt::Display for PatchErrorKind {
     }
 }
 
-/// A patch could not be parsed or applied.
-///
-/// `op` is the 0-based index of the failing operation (if one is to blame) and `reason` a
-/// short human-readable phrase, suitable for the `phrase` attribute of the error document
-/// ([`Patch::error_document`](crate::Patch::error_document)).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{kind}{}: {reason}", op.map(|i| format!(" in operation {i}")).unwrap_or_default())]
-pub struct PatchError {
-    /// Which RFC 5261 error condition.
-    pub kind: PatchErrorKind,
-    /// Index of the failing operation.
-    pub op: Option<usize>,
-    /// Why, in words.
-    pub reason: &'static str,
-    /// The XML parse error behind an `InvalidDiffFormat`, if any.
-    pub xml: Option<XmlError>,
+/// What went wrong, by the operation that found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// An XML document is not well formed, or beyond a limit of [`ParseConfig`](crate::ParseConfig).
+    Xml(XmlErrorKind),
+    /// A selector string does not parse.
+    Selector(SelectorErrorKind),
+    /// A well-formed selector did not locate what was required in a document.
+    Select(SelectErrorKind),
+    /// A patch could not be read or applied (RFC 5261 §5.1).
+    Patch(PatchErrorKind),
 }
 
-impl PatchError {
-    pub(crate) const fn new(kind: PatchErrorKind, reason: &'static str) -> Self {
-        Self { kind, op: None, reason, xml: None }
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Xml(k) => k.fmt(f),
+            Self::Selector(k) => k.fmt(f),
+            Self::Select(k) => k.fmt(f),
+            Self::Patch(k) => k.fmt(f),
+        }
+    }
+}
+
+/// What kind of fault an error is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Category {
+    /// The input (document, selector, patch) is malformed or does not fit the target: what
+    /// the peer or the author sent is at fault.
+    Malformed,
+    /// The input is well formed but exceeds a configured limit.
+    Limit,
+}
+
+impl ErrorKind {
+    /// Whether this is malformed input or a limit.
+    pub const fn category(self) -> Category {
+        match self {
+            Self::Xml(
+                XmlErrorKind::InputTooLarge
+                | XmlErrorKind::TooDeep
+                | XmlErrorKind::TooManyNodes
+                | XmlErrorKind::TooManyAttributes,
+            )
+            | Self::Selector(SelectorErrorKind::TooLong) => Category::Limit,
+            Self::Xml(_) | Self::Selector(_) | Self::Select(_) | Self::Patch(_) => {
+                Category::Malformed
+            }
+        }
+    }
+}
+
+/// Where an error was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Position {
+    /// A byte offset into the input: the XML document for [`ErrorKind::Xml`] (and for a
+    /// patch's `InvalidDiffFormat` caused by its XML), the selector string for
+    /// [`ErrorKind::Selector`].
+    Byte(usize),
+    /// A 0-based location step of the selector.
+    Step(usize),
+    /// A 0-based operation of the patch.
+    Operation(usize),
+    /// The input as a whole.
+    Whole,
+}
+
+/// The crate's error: what is wrong ([`Error::kind`]) and where ([`Error::position`]); for
+/// patches also a short phrase ([`Error::reason`]) for the `phrase` attribute of the error
+/// document ([`Patch::error_document`](crate::Patch::error_document)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Error {
+    kind: ErrorKind,
+    position: Position,
+    reason: &'static str,
+    xml: Option<(XmlErrorKind, usize)>,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.kind.fmt(f)?;
+        match self.position {
+            Position::Byte(b) => write!(f, " at byte {b}")?,
+            Position::Step(s) => write!(f, " at step {s} of the selector")?,
+            Position::Operation(i) => write!(f, " in operation {i}")?,
+            Position::Whole => {}
+        }
+        if !self.reason.is_empty() {
+            write!(f, ": {}", self.reason)?;
+        }
+        Ok(())
+    }
+}
+
+impl core::error::Error for Error {}
+
+impl Error {
+    pub(crate) const fn xml(kind: XmlErrorKind, offset: usize) -> Self {
+        Self { kind: ErrorKind::Xml(kind), position: Position::Byte(offset), reason: "", xml: None }
     }
 
+    pub(crate) const fn selector(kind: SelectorErrorKind, offset: usize) -> Self {
+        let kind = ErrorKind::Selector(kind);
+        Self { kind, position: Position::Byte(offset), reason: "", xml: None }
+    }
+
+    pub(crate) const fn select(kind: SelectErrorKind, step: usize) -> Self {
+        Self {
+            kind: ErrorKind::Select(kind),
+            position: Position::Step(step),
+            reason: "",
+            xml: None,
+        }
+    }
+
+    pub(crate) const fn patch(kind: PatchErrorKind, reason: &'static str) -> Self {
+        Self { kind: ErrorKind::Patch(kind), position: Position::Whole, reason, xml: None }
+    }
+
+    /// A patch error caused by its XML not parsing: `InvalidDiffFormat` (or the entity or
+    /// character set condition) at the XML error's byte offset.
+    pub(crate) const fn patch_xml(kind: PatchErrorKind, reason: &'static str, xml: Self) -> Self {
+        let cause = match (xml.kind, xml.position) {
+            (ErrorKind::Xml(k), Position::Byte(at)) => Some((k, at)),
+            _ => None,
+        };
+        let position = match cause {
+            Some((_, at)) => Position::Byte(at),
+            None => Position::Whole,
+        };
+        Self { kind: ErrorKind::Patch(kind), position, reason, xml: cause }
+    }
+
+    /// The same error, found by operation `op` of a patch.
     pub(crate) const fn at(mut self, op: usize) -> Self {
-        self.op = Some(op);
+        self.position = Position::Operation(op);
         self
+    }
+
+    /// What is wrong.
+    pub const fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// Where it was found.
+    pub const fn position(&self) -> Position {
+        self.position
+    }
+
+    /// The byte offset, for errors found at one.
+    pub const fn offset(&self) -> Option<usize> {
+        match self.position {
+            Position::Byte(b) => Some(b),
+            Position::Step(_) | Position::Operation(_) | Position::Whole => None,
+        }
+    }
+
+    /// The patch operation (0-based) that failed, for patch errors one operation is to blame
+    /// for.
+    pub const fn operation(&self) -> Option<usize> {
+        match self.position {
+            Position::Operation(i) => Some(i),
+            Position::Byte(_) | Position::Step(_) | Position::Whole => None,
+        }
+    }
+
+    /// The RFC 5261 condition, for patch errors.
+    pub const fn patch_kind(&self) -> Option<PatchErrorKind> {
+        match self.kind {
+            ErrorKind::Patch(k) => Some(k),
+            ErrorKind::Xml(_) | ErrorKind::Selector(_) | ErrorKind::Select(_) => None,
+        }
+    }
+
+    /// A short phrase saying why, for patch errors (empty otherwise).
+    pub const fn reason(&self) -> &'static str {
+        self.reason
+    }
+
+    /// For a patch whose XML did not parse: the XML error and its byte offset.
+    pub const fn xml_cause(&self) -> Option<(XmlErrorKind, usize)> {
+        self.xml
     }
 }

@@ -31,7 +31,8 @@
 //! // a failing operation names its RFC 5261 error condition and renders as <patch-ops-error>
 //! let bad = Patch::parse(b"<diff><remove sel='doc/missing'/></diff>")?;
 //! let err = bad.apply(&mut doc).unwrap_err();
-//! assert_eq!(err.kind, simple_patch::PatchErrorKind::UnlocatedNode);
+//! assert_eq!(err.patch_kind(), Some(simple_patch::PatchErrorKind::UnlocatedNode));
+//! assert_eq!(err.operation(), Some(0)); // the first operation of the patch
 //! assert!(bad.error_document(&err).to_string().contains("<unlocated-node"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -72,8 +73,9 @@
 //!
 //! Parsing never panics and is bounded by [`ParseConfig`] (input size, depth, node count,
 //! attributes per element); internal DTD entities are expanded within a size budget, external
-//! ones are refused. Errors carry a kind and the byte offset of the offending construct.
-//! Tree algorithms are iterative, so deep documents cannot overflow the stack.
+//! ones are refused. The one error type, [`Error`], carries a kind and where the fault is:
+//! the byte offset of the offending construct, the selector step or the patch operation. Tree
+//! algorithms are iterative, so deep documents cannot overflow the stack.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -88,7 +90,7 @@ mod write;
 
 pub use diff::{DiffConfig, diff, diff_with};
 pub use error::{
-    PatchError, PatchErrorKind, SelectError, SelectorError, SelectorErrorKind, XmlError,
+    Category, Error, ErrorKind, PatchErrorKind, Position, SelectErrorKind, SelectorErrorKind,
     XmlErrorKind,
 };
 pub use parse::ParseConfig;

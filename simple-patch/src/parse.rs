@@ -9,7 +9,7 @@ use quick_xml::errors::{Error as QxError, IllFormedError};
 use quick_xml::events::Event;
 use quick_xml::reader::Reader;
 
-use crate::error::{XmlError, XmlErrorKind};
+use crate::error::{Error, XmlErrorKind};
 use crate::tree::{Attribute, Document, NodeId, NodeKind, QName, XML_NS, XMLNS_NS, is_xml_ws};
 
 /// Limits that bound the work and memory of parsing untrusted XML.
@@ -34,18 +34,18 @@ impl Default for ParseConfig {
 
 impl Document {
     /// Parses a UTF-8 XML document with the default [`ParseConfig`].
-    pub fn parse(input: &[u8]) -> Result<Self, XmlError> {
+    pub fn parse(input: &[u8]) -> Result<Self, Error> {
         Self::parse_with(input, &ParseConfig::default())
     }
 
     /// Parses a UTF-8 XML document within the given limits.
-    pub fn parse_with(input: &[u8], config: &ParseConfig) -> Result<Self, XmlError> {
+    pub fn parse_with(input: &[u8], config: &ParseConfig) -> Result<Self, Error> {
         Parser::new(input, config)?.run()
     }
 
     /// Parses a string.
     #[allow(clippy::should_implement_trait)]
-    pub fn from_str(input: &str) -> Result<Self, XmlError> {
+    pub fn from_str(input: &str) -> Result<Self, Error> {
         Self::parse(input.as_bytes())
     }
 }
@@ -143,8 +143,8 @@ fn expand(value: &str, known: &HashMap<String, Option<String>>) -> Option<String
     (!out.contains('<') && out.len() <= MAX_ENTITY_EXPANSION).then_some(out)
 }
 
-fn err(kind: XmlErrorKind, offset: usize) -> XmlError {
-    XmlError::new(kind, offset)
+fn err(kind: XmlErrorKind, offset: usize) -> Error {
+    Error::xml(kind, offset)
 }
 
 fn pos(p: u64) -> usize {
@@ -170,7 +170,7 @@ fn normalize_eol(s: &str) -> String {
 }
 
 impl<'a> Parser<'a> {
-    fn new(input: &'a [u8], config: &'a ParseConfig) -> Result<Self, XmlError> {
+    fn new(input: &'a [u8], config: &'a ParseConfig) -> Result<Self, Error> {
         if input.len() > config.max_input {
             return Err(err(XmlErrorKind::InputTooLarge, config.max_input));
         }
@@ -204,7 +204,7 @@ impl<'a> Parser<'a> {
         })
     }
 
-    fn map_qx(&self, e: &QxError) -> XmlError {
+    fn map_qx(&self, e: &QxError) -> Error {
         let at = pos(self.reader.error_position());
         let kind = match e {
             QxError::IllFormed(
@@ -222,7 +222,7 @@ impl<'a> Parser<'a> {
         err(kind, at)
     }
 
-    fn count_node(&mut self, at: usize) -> Result<(), XmlError> {
+    fn count_node(&mut self, at: usize) -> Result<(), Error> {
         self.nodes += 1;
         if self.nodes > self.config.max_nodes {
             return Err(err(XmlErrorKind::TooManyNodes, at));
@@ -238,7 +238,7 @@ impl<'a> Parser<'a> {
         self.open.len() == 1
     }
 
-    fn flush_text(&mut self) -> Result<(), XmlError> {
+    fn flush_text(&mut self) -> Result<(), Error> {
         if self.text.is_empty() {
             return Ok(());
         }
@@ -253,7 +253,7 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    fn push_text(&mut self, s: &str, at: usize) -> Result<(), XmlError> {
+    fn push_text(&mut self, s: &str, at: usize) -> Result<(), Error> {
         if let Some(i) = bad_char(s) {
             return Err(err(XmlErrorKind::InvalidChar, at + i));
         }
@@ -287,7 +287,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn run(mut self) -> Result<Document, XmlError> {
+    fn run(mut self) -> Result<Document, Error> {
         loop {
             let start = pos(self.reader.buffer_position());
             let event = match self.reader.read_event() {
@@ -441,7 +441,7 @@ impl<'a> Parser<'a> {
         e: &quick_xml::events::BytesStart<'_>,
         start: usize,
         empty: bool,
-    ) -> Result<(), XmlError> {
+    ) -> Result<(), Error> {
         if self.at_top() {
             if self.seen_root {
                 return Err(err(XmlErrorKind::ContentOutsideRoot, start));

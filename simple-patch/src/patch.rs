@@ -1,7 +1,7 @@
 //! RFC 5261 patch operations: reading `<add>`, `<replace>` and `<remove>` elements from a diff
 //! document and applying them, in document order, to a target document.
 
-use crate::error::{PatchError, PatchErrorKind as E, SelectError, XmlError};
+use crate::error::{Error, ErrorKind, PatchErrorKind as E, SelectErrorKind};
 use crate::select::{Located, Namespaces, Selector};
 use crate::tree::{Attribute, Document, NodeId, NodeKind, QName, is_ncname, is_xml_ws};
 
@@ -83,20 +83,20 @@ pub struct Patch {
 
 impl Patch {
     /// Parses a diff document whose root element holds the operations.
-    pub fn parse(input: &[u8]) -> Result<Self, PatchError> {
+    pub fn parse(input: &[u8]) -> Result<Self, Error> {
         let doc = Document::parse(input).map_err(diff_format)?;
         Self::from_document(doc)
     }
 
     /// Takes a parsed diff document whose root element holds the operations.
-    pub fn from_document(doc: Document) -> Result<Self, PatchError> {
+    pub fn from_document(doc: Document) -> Result<Self, Error> {
         let root =
-            doc.root_element().ok_or(PatchError::new(E::InvalidDiffFormat, "no root element"))?;
+            doc.root_element().ok_or(Error::patch(E::InvalidDiffFormat, "no root element"))?;
         Self::from_element(doc, root)
     }
 
     /// Takes the operations that are children of `container` in `doc`.
-    pub fn from_element(doc: Document, container: NodeId) -> Result<Self, PatchError> {
+    pub fn from_element(doc: Document, container: NodeId) -> Result<Self, Error> {
         let mut ops = Vec::new();
         for c in doc.children(container) {
             match doc.kind(c) {
@@ -107,7 +107,7 @@ impl Patch {
                 }
                 NodeKind::Text(t) if t.trim().is_empty() => {}
                 NodeKind::Text(_) => {
-                    return Err(PatchError::new(E::InvalidDiffFormat, "text between operations"));
+                    return Err(Error::patch(E::InvalidDiffFormat, "text between operations"));
                 }
                 NodeKind::Comment(_)
                 | NodeKind::ProcessingInstruction { .. }
@@ -149,14 +149,14 @@ impl Patch {
     /// before the call may name another node, or none, after it (removed nodes' slots are
     /// reused, and the arena is compacted when more than half of it is garbage). Look nodes up
     /// again after patching.
-    pub fn apply(&self, target: &mut Document) -> Result<(), PatchError> {
+    pub fn apply(&self, target: &mut Document) -> Result<(), Error> {
         *target = self.apply_to_copy(target)?;
         Ok(())
     }
 
     /// Applies every operation to a copy of `source` and returns it: [`Patch::apply`] for a
     /// caller that keeps the original either way (one copy instead of two).
-    pub fn apply_to_copy(&self, source: &Document) -> Result<Document, PatchError> {
+    pub fn apply_to_copy(&self, source: &Document) -> Result<Document, Error> {
         let mut work = source.clone();
         for i in 0..self.ops.len() {
             self.apply_op(i, &mut work).map_err(|e| e.at(i))?;
@@ -169,15 +169,16 @@ impl Patch {
 
     /// An RFC 5261 §5.1 `<patch-ops-error>` document for `err`, holding a copy of the failing
     /// operation element when there is one.
-    pub fn error_document(&self, err: &PatchError) -> Document {
+    pub fn error_document(&self, err: &Error) -> Document {
         let mut out = Document::with_root(QName::new("patch-ops-error"));
         out.declaration = Some(r#" version="1.0" encoding="UTF-8""#.to_owned());
         let root = out.root_element().expect("with_root made the root element");
         out.set_attribute(root, QName::new("xmlns"), PATCH_OPS_ERROR_NS);
-        let cond = out.create_element(QName::new(err.kind.element_name()));
-        out.set_attribute(cond, QName::new("phrase"), err.reason);
+        let condition = err.patch_kind().unwrap_or(E::InvalidDiffFormat);
+        let cond = out.create_element(QName::new(condition.element_name()));
+        out.set_attribute(cond, QName::new("phrase"), err.reason());
         out.append_child(root, cond);
-        if let Some(op) = err.op.and_then(|i| self.ops.get(i)) {
+        if let Some(op) = err.operation().and_then(|i| self.ops.get(i)) {
             let copy = out.import(&self.doc, op.element);
             // carry the bindings the operation relied on, and keep unqualified names unqualified
             let scope = self.doc.in_scope_namespaces(op.element);
@@ -203,19 +204,20 @@ impl Patch {
         out
     }
 
-    fn apply_op(&self, i: usize, target: &mut Document) -> Result<(), PatchError> {
+    fn apply_op(&self, i: usize, target: &mut Document) -> Result<(), Error> {
         let op = &self.ops[i];
         let ns = Namespaces::in_scope(&self.doc, op.element);
-        let located = op.sel.select(target, &ns).map_err(|e| match e {
-            SelectError::UnboundPrefix { .. } => {
-                PatchError::new(E::InvalidNamespacePrefix, "selector prefix not declared")
+        let located = op.sel.select(target, &ns).map_err(|e| match e.kind() {
+            ErrorKind::Select(SelectErrorKind::UnboundPrefix) => {
+                Error::patch(E::InvalidNamespacePrefix, "selector prefix not declared")
             }
-            SelectError::NoMatch { .. } => {
-                PatchError::new(E::UnlocatedNode, "no node matches the selector")
+            ErrorKind::Select(SelectErrorKind::Ambiguous) => {
+                Error::patch(E::UnlocatedNode, "the selector matches more than one node")
             }
-            SelectError::Ambiguous { .. } => {
-                PatchError::new(E::UnlocatedNode, "the selector matches more than one node")
-            }
+            ErrorKind::Select(_)
+            | ErrorKind::Xml(_)
+            | ErrorKind::Selector(_)
+            | ErrorKind::Patch(_) => Error::patch(E::UnlocatedNode, "no node matches the selector"),
         })?;
         match &op.kind {
             OpKind::Add { pos, add_type } => {
@@ -227,7 +229,7 @@ impl Patch {
     }
 
     /// The text content of an operation element; any other child is an error.
-    fn content_text(&self, op: &Operation) -> Result<String, PatchError> {
+    fn content_text(&self, op: &Operation) -> Result<String, Error> {
         let mut s = String::new();
         for c in self.doc.children(op.element) {
             match self.doc.kind(c) {
@@ -236,7 +238,7 @@ impl Patch {
                 | NodeKind::Element(_)
                 | NodeKind::Comment(_)
                 | NodeKind::ProcessingInstruction { .. } => {
-                    return Err(PatchError::new(E::InvalidNodeTypes, "content must be text"));
+                    return Err(Error::patch(E::InvalidNodeTypes, "content must be text"));
                 }
             }
         }
@@ -244,18 +246,15 @@ impl Patch {
     }
 
     /// The single non-white-space child of an operation element.
-    fn single_child(&self, op: &Operation) -> Result<NodeId, PatchError> {
+    fn single_child(&self, op: &Operation) -> Result<NodeId, Error> {
         let mut it =
             self.doc.children(op.element).filter(|&c| !self.doc.text(c).is_some_and(is_xml_ws));
         match (it.next(), it.next()) {
             (Some(c), None) => Ok(c),
-            (None, _) => {
-                Err(PatchError::new(E::InvalidNodeTypes, "replacement content is missing"))
+            (None, _) => Err(Error::patch(E::InvalidNodeTypes, "replacement content is missing")),
+            (Some(_), Some(_)) => {
+                Err(Error::patch(E::InvalidNodeTypes, "replacement content has more than one node"))
             }
-            (Some(_), Some(_)) => Err(PatchError::new(
-                E::InvalidNodeTypes,
-                "replacement content has more than one node",
-            )),
         }
     }
 
@@ -267,29 +266,29 @@ impl Patch {
         pos: Pos,
         add_type: Option<&AddType>,
         ns: &Namespaces,
-    ) -> Result<(), PatchError> {
+    ) -> Result<(), Error> {
         let Located::Node(node) = *located else {
-            return Err(PatchError::new(
+            return Err(Error::patch(
                 E::InvalidNodeTypes,
                 "cannot add to an attribute or namespace",
             ));
         };
         if let Some(t) = add_type {
             if !target.is_element(node) {
-                return Err(PatchError::new(E::InvalidNodeTypes, "located node is not an element"));
+                return Err(Error::patch(E::InvalidNodeTypes, "located node is not an element"));
             }
             let value = self.content_text(op)?;
             return match t {
                 AddType::Attribute(q) => {
                     let uri = match q.prefix() {
                         None => None,
-                        Some(p) => Some(ns.get(p).ok_or(PatchError::new(
+                        Some(p) => Some(ns.get(p).ok_or(Error::patch(
                             E::InvalidNamespacePrefix,
                             "attribute prefix not declared in the diff",
                         ))?),
                     };
                     if target.attribute_index(node, uri, &q.local).is_some() {
-                        return Err(PatchError::new(
+                        return Err(Error::patch(
                             E::InvalidAttributeValue,
                             "attribute already exists",
                         ));
@@ -313,13 +312,13 @@ impl Patch {
                 }
                 AddType::Namespace(p) => {
                     if value.is_empty() {
-                        return Err(PatchError::new(E::InvalidNamespaceUri, "empty namespace URI"));
+                        return Err(Error::patch(E::InvalidNamespaceUri, "empty namespace URI"));
                     }
                     let e = target
                         .element_mut(node)
-                        .ok_or(PatchError::new(E::InvalidNodeTypes, "not an element"))?;
+                        .ok_or(Error::patch(E::InvalidNodeTypes, "not an element"))?;
                     if e.declared_namespace(Some(p)).is_some() {
-                        return Err(PatchError::new(
+                        return Err(Error::patch(
                             E::InvalidNamespacePrefix,
                             "prefix already declared here",
                         ));
@@ -332,7 +331,7 @@ impl Patch {
         let (parent, ctx) = match pos {
             Pos::Append | Pos::Prepend => {
                 if !target.is_element(node) {
-                    return Err(PatchError::new(
+                    return Err(Error::patch(
                         E::InvalidNodeTypes,
                         "located node is not an element",
                     ));
@@ -342,7 +341,7 @@ impl Patch {
             Pos::Before | Pos::After => {
                 let parent = target
                     .parent(node)
-                    .ok_or(PatchError::new(E::InvalidNodeTypes, "located node has no parent"))?;
+                    .ok_or(Error::patch(E::InvalidNodeTypes, "located node has no parent"))?;
                 (parent, parent)
             }
         };
@@ -350,13 +349,13 @@ impl Patch {
             for c in self.doc.children(op.element) {
                 match self.doc.kind(c) {
                     NodeKind::Element(_) => {
-                        return Err(PatchError::new(
+                        return Err(Error::patch(
                             E::InvalidRootElementOperation,
                             "cannot add a sibling of the root element",
                         ));
                     }
                     NodeKind::Text(t) if !is_xml_ws(t) => {
-                        return Err(PatchError::new(
+                        return Err(Error::patch(
                             E::InvalidRootElementOperation,
                             "cannot add text outside the root element",
                         ));
@@ -400,7 +399,7 @@ impl Patch {
         op: &Operation,
         target: &mut Document,
         located: &Located,
-    ) -> Result<(), PatchError> {
+    ) -> Result<(), Error> {
         match located {
             Located::Node(n) => {
                 let n = *n;
@@ -408,7 +407,7 @@ impl Patch {
                     NodeKind::Element(_) => {
                         let c = self.single_child(op)?;
                         if !self.doc.is_element(c) {
-                            return Err(PatchError::new(
+                            return Err(Error::patch(
                                 E::InvalidNodeTypes,
                                 "an element must replace an element",
                             ));
@@ -421,7 +420,7 @@ impl Patch {
                     NodeKind::Comment(_) => {
                         let c = self.single_child(op)?;
                         let NodeKind::Comment(t) = self.doc.kind(c) else {
-                            return Err(PatchError::new(
+                            return Err(Error::patch(
                                 E::InvalidNodeTypes,
                                 "a comment must replace a comment",
                             ));
@@ -431,7 +430,7 @@ impl Patch {
                     NodeKind::ProcessingInstruction { .. } => {
                         let c = self.single_child(op)?;
                         let k @ NodeKind::ProcessingInstruction { .. } = self.doc.kind(c) else {
-                            return Err(PatchError::new(
+                            return Err(Error::patch(
                                 E::InvalidNodeTypes,
                                 "a processing instruction must replace a processing instruction",
                             ));
@@ -447,7 +446,7 @@ impl Patch {
                         }
                     }
                     NodeKind::Document => {
-                        return Err(PatchError::new(
+                        return Err(Error::patch(
                             E::InvalidXmlPrologOperation,
                             "cannot replace the document",
                         ));
@@ -465,23 +464,23 @@ impl Patch {
             Located::Namespace { element, prefix } => {
                 let t = self.content_text(op)?;
                 if t.is_empty() {
-                    return Err(PatchError::new(E::InvalidNamespaceUri, "empty namespace URI"));
+                    return Err(Error::patch(E::InvalidNamespaceUri, "empty namespace URI"));
                 }
                 let e = target
                     .element_mut(*element)
-                    .ok_or(PatchError::new(E::InvalidNodeTypes, "not an element"))?;
+                    .ok_or(Error::patch(E::InvalidNodeTypes, "not an element"))?;
                 let a = e
                     .attributes
                     .iter_mut()
                     .find(|a| a.name.declared_prefix() == Some(Some(prefix.as_str())))
-                    .ok_or(PatchError::new(
+                    .ok_or(Error::patch(
                         E::InvalidNamespacePrefix,
                         "the namespace is not declared on the selected element",
                     ))?;
                 a.value = t;
             }
             Located::Namespaces(_) => {
-                return Err(PatchError::new(
+                return Err(Error::patch(
                     E::InvalidPatchDirective,
                     "cannot replace a namespace set",
                 ));
@@ -497,7 +496,7 @@ impl Patch {
         target: &mut Document,
         src: NodeId,
         ctx: NodeId,
-    ) -> Result<NodeId, PatchError> {
+    ) -> Result<NodeId, Error> {
         let mut scope = Scope::at(target, ctx);
         let ctx_prefix = target.name(ctx).and_then(|q| q.prefix.clone());
         enum Frame {
@@ -577,7 +576,7 @@ impl Patch {
                 }
             }
         }
-        top.ok_or(PatchError::new(E::InvalidDiffFormat, "empty content"))
+        top.ok_or(Error::patch(E::InvalidDiffFormat, "empty content"))
     }
 }
 
@@ -679,10 +678,10 @@ impl Scope {
     }
 }
 
-fn remove(target: &mut Document, located: &Located, ws: Option<Ws>) -> Result<(), PatchError> {
+fn remove(target: &mut Document, located: &Located, ws: Option<Ws>) -> Result<(), Error> {
     let no_ws = |ws: Option<Ws>| {
         if ws.is_some() {
-            Err(PatchError::new(
+            Err(Error::patch(
                 E::InvalidWhitespaceDirective,
                 "ws is only allowed when removing elements, comments and processing instructions",
             ))
@@ -700,13 +699,13 @@ fn remove(target: &mut Document, located: &Located, ws: Option<Ws>) -> Result<()
                     return Ok(());
                 }
                 NodeKind::Element(_) if target.parent(n) == Some(Document::ROOT) => {
-                    return Err(PatchError::new(
+                    return Err(Error::patch(
                         E::InvalidRootElementOperation,
                         "cannot remove the root element",
                     ));
                 }
                 NodeKind::Document => {
-                    return Err(PatchError::new(
+                    return Err(Error::patch(
                         E::InvalidXmlPrologOperation,
                         "cannot remove the document",
                     ));
@@ -716,7 +715,7 @@ fn remove(target: &mut Document, located: &Located, ws: Option<Ws>) -> Result<()
                 | NodeKind::ProcessingInstruction { .. } => {}
             }
             let ws_sibling = |s: Option<NodeId>| {
-                s.filter(|&s| target.text(s).is_some_and(is_xml_ws)).ok_or(PatchError::new(
+                s.filter(|&s| target.text(s).is_some_and(is_xml_ws)).ok_or(Error::patch(
                     E::InvalidWhitespaceDirective,
                     "no white space text node to remove",
                 ))
@@ -751,23 +750,20 @@ fn remove(target: &mut Document, located: &Located, ws: Option<Ws>) -> Result<()
                 .element(element)
                 .is_some_and(|e| e.declared_namespace(Some(prefix)).is_some());
             if !declared_here {
-                return Err(PatchError::new(
+                return Err(Error::patch(
                     E::InvalidNamespacePrefix,
                     "the namespace is not declared on the selected element",
                 ));
             }
             if prefix_in_use(target, element, prefix) {
-                return Err(PatchError::new(
-                    E::InvalidNamespacePrefix,
-                    "the prefix is still in use",
-                ));
+                return Err(Error::patch(E::InvalidNamespacePrefix, "the prefix is still in use"));
             }
             if let Some(e) = target.element_mut(element) {
                 e.attributes.retain(|a| a.name.declared_prefix() != Some(Some(prefix.as_str())));
             }
         }
         Located::Namespaces(_) => {
-            return Err(PatchError::new(E::InvalidPatchDirective, "cannot remove a namespace set"));
+            return Err(Error::patch(E::InvalidPatchDirective, "cannot remove a namespace set"));
         }
     }
     Ok(())
@@ -790,20 +786,20 @@ fn prefix_in_use(doc: &Document, top: NodeId, prefix: &str) -> bool {
     false
 }
 
-fn diff_format(e: XmlError) -> PatchError {
-    let kind = if e.kind == crate::error::XmlErrorKind::UnknownEntity {
-        E::InvalidEntityDeclaration
-    } else if e.kind == crate::error::XmlErrorKind::InvalidEncoding {
-        E::InvalidCharacterSet
-    } else {
-        E::InvalidDiffFormat
+fn diff_format(e: Error) -> Error {
+    let kind = match e.kind() {
+        ErrorKind::Xml(crate::error::XmlErrorKind::UnknownEntity) => E::InvalidEntityDeclaration,
+        ErrorKind::Xml(crate::error::XmlErrorKind::InvalidEncoding) => E::InvalidCharacterSet,
+        ErrorKind::Xml(_) | ErrorKind::Selector(_) | ErrorKind::Select(_) | ErrorKind::Patch(_) => {
+            E::InvalidDiffFormat
+        }
     };
-    PatchError { kind, op: None, reason: "the diff is not well-formed XML", xml: Some(e) }
+    Error::patch_xml(kind, "the diff is not well-formed XML", e)
 }
 
-fn parse_op(doc: &Document, el: NodeId, local: &str) -> Result<Operation, PatchError> {
+fn parse_op(doc: &Document, el: NodeId, local: &str) -> Result<Operation, Error> {
     let attr = |name: &str| doc.attribute(el, None, name);
-    let bad = |why| PatchError::new(E::InvalidAttributeValue, why);
+    let bad = |why| Error::patch(E::InvalidAttributeValue, why);
     let sel_text = attr("sel").ok_or(bad("missing sel attribute"))?;
     let sel =
         Selector::parse(sel_text).map_err(|_| bad("sel is not a supported XPath selector"))?;
@@ -832,10 +828,7 @@ fn parse_op(doc: &Document, el: NodeId, local: &str) -> Result<Operation, PatchE
                 }),
             };
             if add_type.is_some() && pos != Pos::Append {
-                return Err(PatchError::new(
-                    E::InvalidPatchDirective,
-                    "pos cannot be used with type",
-                ));
+                return Err(Error::patch(E::InvalidPatchDirective, "pos cannot be used with type"));
             }
             if sel.terminal.as_ref().is_some_and(|t| {
                 matches!(
@@ -858,7 +851,7 @@ fn parse_op(doc: &Document, el: NodeId, local: &str) -> Result<Operation, PatchE
             };
             OpKind::Remove { ws }
         }
-        _ => return Err(PatchError::new(E::InvalidPatchDirective, "unknown operation element")),
+        _ => return Err(Error::patch(E::InvalidPatchDirective, "unknown operation element")),
     };
     Ok(Operation { kind, sel, element: el })
 }

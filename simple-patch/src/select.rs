@@ -4,7 +4,7 @@
 
 use core::fmt;
 
-use crate::error::{SelectError, SelectorError, SelectorErrorKind as K};
+use crate::error::{Error, SelectErrorKind, SelectorErrorKind as K};
 use crate::tree::{Document, NodeId, NodeKind, QName, XML_NS, is_ncname};
 
 /// Namespace bindings for expanding the prefixes of a selector.
@@ -202,11 +202,11 @@ impl<'a> Lexer<'a> {
     fn peek(&self) -> Option<u8> {
         self.s.as_bytes().get(self.pos).copied()
     }
-    fn err(&self, kind: K) -> SelectorError {
-        SelectorError::new(kind, self.pos)
+    fn err(&self, kind: K) -> Error {
+        Error::selector(kind, self.pos)
     }
     /// A QName (`p:l` or `l`).
-    fn qname(&mut self) -> Result<QName, SelectorError> {
+    fn qname(&mut self) -> Result<QName, Error> {
         let start = self.pos;
         let r = self.rest();
         let end = r
@@ -214,42 +214,42 @@ impl<'a> Lexer<'a> {
                 !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':') || !c.is_ascii())
             })
             .unwrap_or(r.len());
-        let q = QName::parse(&r[..end]).ok_or(SelectorError::new(K::InvalidName, start))?;
+        let q = QName::parse(&r[..end]).ok_or(Error::selector(K::InvalidName, start))?;
         self.pos += end;
         Ok(q)
     }
-    fn ncname(&mut self) -> Result<String, SelectorError> {
+    fn ncname(&mut self) -> Result<String, Error> {
         let start = self.pos;
         let q = self.qname()?;
         if q.prefix.is_some() {
-            return Err(SelectorError::new(K::InvalidName, start));
+            return Err(Error::selector(K::InvalidName, start));
         }
         Ok(q.local)
     }
-    fn literal(&mut self) -> Result<String, SelectorError> {
+    fn literal(&mut self) -> Result<String, Error> {
         let Some(q @ (b'\'' | b'"')) = self.peek() else {
             return Err(self.err(K::InvalidPredicate));
         };
         let start = self.pos;
         let body = &self.s[self.pos + 1..];
         let end = memchr::memchr(q, body.as_bytes())
-            .ok_or(SelectorError::new(K::UnterminatedLiteral, start))?;
+            .ok_or(Error::selector(K::UnterminatedLiteral, start))?;
         self.pos += end + 2;
         Ok(body[..end].to_owned())
     }
-    fn number(&mut self) -> Result<u32, SelectorError> {
+    fn number(&mut self) -> Result<u32, Error> {
         let start = self.pos;
         let r = self.rest();
         let end = r.find(|c: char| !c.is_ascii_digit()).unwrap_or(r.len());
-        let n: u32 = r[..end].parse().map_err(|_| SelectorError::new(K::InvalidPosition, start))?;
+        let n: u32 = r[..end].parse().map_err(|_| Error::selector(K::InvalidPosition, start))?;
         if n == 0 {
-            return Err(SelectorError::new(K::InvalidPosition, start));
+            return Err(Error::selector(K::InvalidPosition, start));
         }
         self.pos += end;
         Ok(n)
     }
     /// `[n]` after `text()`, `comment()`, `processing-instruction()`.
-    fn opt_position(&mut self) -> Result<Option<u32>, SelectorError> {
+    fn opt_position(&mut self) -> Result<Option<u32>, Error> {
         self.skip_ws();
         if !self.eat("[") {
             return Ok(None);
@@ -262,7 +262,7 @@ impl<'a> Lexer<'a> {
         }
         Ok(Some(n))
     }
-    fn predicate(&mut self) -> Result<Predicate, SelectorError> {
+    fn predicate(&mut self) -> Result<Predicate, Error> {
         self.skip_ws();
         let p = match self.peek() {
             Some(b'0'..=b'9') => Predicate::Position(self.number()?),
@@ -289,7 +289,7 @@ impl<'a> Lexer<'a> {
         }
         Ok(p)
     }
-    fn equals(&mut self) -> Result<(), SelectorError> {
+    fn equals(&mut self) -> Result<(), Error> {
         self.skip_ws();
         if !self.eat("=") {
             return Err(self.err(K::InvalidPredicate));
@@ -301,7 +301,7 @@ impl<'a> Lexer<'a> {
 
 impl Selector {
     /// Parses a selector.
-    pub fn parse(s: &str) -> Result<Self, SelectorError> {
+    pub fn parse(s: &str) -> Result<Self, Error> {
         let mut lx = Lexer { s, pos: 0 };
         lx.skip_ws();
         let absolute = lx.eat("/");
@@ -358,7 +358,7 @@ impl Selector {
         }
     }
 
-    fn terminal(lx: &mut Lexer<'_>) -> Result<Option<Terminal>, SelectorError> {
+    fn terminal(lx: &mut Lexer<'_>) -> Result<Option<Terminal>, Error> {
         let t = if lx.eat("text()") {
             Terminal::Text(lx.opt_position()?)
         } else if lx.eat("comment()") {
@@ -371,7 +371,7 @@ impl Selector {
                 let start = lx.pos;
                 let t = lx.literal()?;
                 if !is_ncname(&t) {
-                    return Err(SelectorError::new(K::InvalidName, start));
+                    return Err(Error::selector(K::InvalidName, start));
                 }
                 Some(t)
             };
@@ -400,7 +400,7 @@ impl Selector {
     ///
     /// `id('x')` finds the element whose `xml:id` is `x`, or else whose unqualified `id`
     /// attribute is `x` (PIDF and most SIMPLE schemas type `id` as `xs:ID`).
-    pub fn select(&self, doc: &Document, ns: &Namespaces) -> Result<Located, SelectError> {
+    pub fn select(&self, doc: &Document, ns: &Namespaces) -> Result<Located, Error> {
         let mut ctx: Vec<NodeId> = vec![Document::ROOT];
         if let Some(id) = &self.id {
             let found: Vec<NodeId> = doc
@@ -412,9 +412,9 @@ impl Selector {
                 .take(2)
                 .collect();
             match found.len() {
-                0 => return Err(SelectError::NoMatch { step: 0 }),
+                0 => return Err(Error::select(SelectErrorKind::NoMatch, 0)),
                 1 => ctx = found,
-                _ => return Err(SelectError::Ambiguous { step: 0 }),
+                _ => return Err(Error::select(SelectErrorKind::Ambiguous, 0)),
             }
         }
         let base = usize::from(self.id.is_some());
@@ -422,18 +422,18 @@ impl Selector {
             let mut next = Vec::new();
             for &c in &ctx {
                 step_children(doc, c, step, ns, &mut next)
-                    .map_err(|()| SelectError::UnboundPrefix { step: base + i })?;
+                    .map_err(|()| Error::select(SelectErrorKind::UnboundPrefix, base + i))?;
             }
             if next.is_empty() {
-                return Err(SelectError::NoMatch { step: base + i });
+                return Err(Error::select(SelectErrorKind::NoMatch, base + i));
             }
             ctx = next;
         }
         let last = base + self.steps.len();
         let one = |v: Vec<Located>, step: usize| match v.len() {
-            0 => Err(SelectError::NoMatch { step }),
+            0 => Err(Error::select(SelectErrorKind::NoMatch, step)),
             1 => Ok(v.into_iter().next().unwrap_or(Located::Node(Document::ROOT))),
-            _ => Err(SelectError::Ambiguous { step }),
+            _ => Err(Error::select(SelectErrorKind::Ambiguous, step)),
         };
         let Some(t) = &self.terminal else {
             return one(ctx.into_iter().map(Located::Node).collect(), last.saturating_sub(1));
@@ -468,7 +468,7 @@ impl Selector {
                 Terminal::Attribute(q) => {
                     let uri = ns
                         .attribute_ns(q)
-                        .map_err(|()| SelectError::UnboundPrefix { step: last })?;
+                        .map_err(|()| Error::select(SelectErrorKind::UnboundPrefix, last))?;
                     if let Some(index) = doc.attribute_index(c, uri, &q.local) {
                         found.push(Located::Attribute { element: c, index });
                     }
@@ -700,7 +700,7 @@ pub struct NodeSelector {
 impl NodeSelector {
     /// Parses a node selector such as `watcherinfo/watcher-list/watcher[@id="8ajksjda7s"]`.
     /// Extension selectors are not supported and fail with `Unsupported`.
-    pub fn parse(s: &str) -> Result<Self, SelectorError> {
+    pub fn parse(s: &str) -> Result<Self, Error> {
         let mut sel = Self { steps: Vec::new(), terminal: None };
         let mut lx = Lexer { s, pos: 0 };
         loop {
@@ -749,14 +749,14 @@ impl NodeSelector {
     /// Locates the element, attribute or namespace set; each step must match exactly one
     /// element (`NoMatch` / `Ambiguous` name the failing step, which XCAP servers need to tell
     /// "parent missing" from "node missing" on PUT).
-    pub fn select(&self, doc: &Document, ns: &Namespaces) -> Result<Located, SelectError> {
+    pub fn select(&self, doc: &Document, ns: &Namespaces) -> Result<Located, Error> {
         let mut ctx = Document::ROOT;
         for (i, step) in self.steps.iter().enumerate() {
             let want = match &step.test {
                 NameTest::Any => None,
-                NameTest::Name(q) => {
-                    ns.element_ns(q).map_err(|()| SelectError::UnboundPrefix { step: i })?
-                }
+                NameTest::Name(q) => ns
+                    .element_ns(q)
+                    .map_err(|()| Error::select(SelectErrorKind::UnboundPrefix, i))?,
             };
             let scope = doc.namespace_scope(ctx);
             let mut list: Vec<NodeId> = doc
@@ -767,14 +767,15 @@ impl NodeSelector {
                 list = nth(&list, p);
             }
             if let Some((q, v)) = &step.attribute {
-                let uri =
-                    ns.attribute_ns(q).map_err(|()| SelectError::UnboundPrefix { step: i })?;
+                let uri = ns
+                    .attribute_ns(q)
+                    .map_err(|()| Error::select(SelectErrorKind::UnboundPrefix, i))?;
                 list.retain(|&c| doc.attribute(c, uri, &q.local) == Some(v.as_str()));
             }
             ctx = match list.len() {
-                0 => return Err(SelectError::NoMatch { step: i }),
+                0 => return Err(Error::select(SelectErrorKind::NoMatch, i)),
                 1 => list[0],
-                _ => return Err(SelectError::Ambiguous { step: i }),
+                _ => return Err(Error::select(SelectErrorKind::Ambiguous, i)),
             };
         }
         let last = self.steps.len();
@@ -782,11 +783,12 @@ impl NodeSelector {
             None => Ok(Located::Node(ctx)),
             Some(XcapTerminal::Namespaces) => Ok(Located::Namespaces(ctx)),
             Some(XcapTerminal::Attribute(q)) => {
-                let uri =
-                    ns.attribute_ns(q).map_err(|()| SelectError::UnboundPrefix { step: last })?;
+                let uri = ns
+                    .attribute_ns(q)
+                    .map_err(|()| Error::select(SelectErrorKind::UnboundPrefix, last))?;
                 doc.attribute_index(ctx, uri, &q.local)
                     .map(|index| Located::Attribute { element: ctx, index })
-                    .ok_or(SelectError::NoMatch { step: last })
+                    .ok_or(Error::select(SelectErrorKind::NoMatch, last))
             }
         }
     }
@@ -794,7 +796,7 @@ impl NodeSelector {
 
 /// `@att-name="att-value"]` after the `[`; the value is an XML AttValue, so predefined entity
 /// and character references are resolved.
-fn xcap_attr_test(lx: &mut Lexer<'_>) -> Result<(QName, String), SelectorError> {
+fn xcap_attr_test(lx: &mut Lexer<'_>) -> Result<(QName, String), Error> {
     if !lx.eat("@") {
         return Err(lx.err(K::InvalidPredicate));
     }
@@ -805,7 +807,7 @@ fn xcap_attr_test(lx: &mut Lexer<'_>) -> Result<(QName, String), SelectorError> 
     let start = lx.pos;
     let raw = lx.literal()?;
     let value = quick_xml::escape::unescape(&raw)
-        .map_err(|_| SelectorError::new(K::InvalidPredicate, start))?
+        .map_err(|_| Error::selector(K::InvalidPredicate, start))?
         .into_owned();
     if !lx.eat("]") {
         return Err(lx.err(K::InvalidPredicate));

@@ -2,7 +2,9 @@
 //! offsets for XML, and the configured limits.
 #![allow(clippy::unwrap_used, clippy::std_instead_of_core)]
 
-use simple_patch::{Document, ParseConfig, Patch, PatchErrorKind as E, XmlErrorKind as X};
+use simple_patch::{
+    Document, ErrorKind, ParseConfig, Patch, PatchErrorKind as E, Position, XmlErrorKind as X,
+};
 
 const TARGET: &str = r#"<doc xmlns:pref="urn:test" a="1">
   <foo a="1">text</foo>
@@ -11,7 +13,7 @@ const TARGET: &str = r#"<doc xmlns:pref="urn:test" a="1">
   <?pi data?>
 </doc>"#;
 
-fn apply(ops: &str) -> Result<Document, simple_patch::PatchError> {
+fn apply(ops: &str) -> Result<Document, simple_patch::Error> {
     let mut doc = Document::from_str(TARGET).unwrap();
     let patch = Patch::parse(format!("<diff xmlns:x='urn:x'>{ops}</diff>").as_bytes())?;
     let before = doc.to_string();
@@ -75,7 +77,7 @@ fn patch_error_conditions() {
     ];
     for (ops, want) in cases {
         let err = apply(ops).err().unwrap_or_else(|| panic!("{ops} applied"));
-        assert_eq!(err.kind, *want, "{ops}: {err}");
+        assert_eq!(err.patch_kind(), Some(*want), "{ops}: {err}");
     }
 }
 
@@ -83,7 +85,7 @@ fn patch_error_conditions() {
 fn namespace_prefix_in_use_cannot_be_removed() {
     let mut doc = Document::from_str(r#"<doc xmlns:p="urn:p"><p:a/></doc>"#).unwrap();
     let patch = Patch::parse(b"<diff><remove sel='doc/namespace::p'/></diff>").unwrap();
-    assert_eq!(patch.apply(&mut doc).unwrap_err().kind, E::InvalidNamespacePrefix);
+    assert_eq!(patch.apply(&mut doc).unwrap_err().patch_kind(), Some(E::InvalidNamespacePrefix));
     // shadowed below: removable
     let mut doc =
         Document::from_str(r#"<doc xmlns:p="urn:p"><a xmlns:p="urn:q"><p:a/></a></doc>"#).unwrap();
@@ -162,14 +164,18 @@ fn xml_errors_have_kinds_and_offsets() {
     ];
     for (input, kind, offset) in cases {
         let e = Document::from_str(input).err().unwrap_or_else(|| panic!("{input:?} parsed"));
-        assert_eq!((e.kind, e.offset), (*kind, *offset), "{input:?}");
+        assert_eq!(
+            (e.kind(), e.position()),
+            (ErrorKind::Xml(*kind), Position::Byte(*offset)),
+            "{input:?}"
+        );
     }
     // and what is a name is accepted
     for ok in ["<a\u{B7}\u{300}-.9/>", "<\u{C0}\u{10000}/>", "<r><?\u{3001}x data?></r>"] {
         Document::from_str(ok).unwrap_or_else(|e| panic!("{ok:?}: {e}"));
     }
     let e = Document::parse(b"<a>\xff</a>").unwrap_err();
-    assert_eq!((e.kind, e.offset), (X::InvalidEncoding, 3));
+    assert_eq!((e.kind(), e.offset()), (ErrorKind::Xml(X::InvalidEncoding), Some(3)));
 }
 
 #[test]
@@ -180,17 +186,17 @@ fn limits() {
     config.max_attributes = 2;
     config.max_input = 100;
     let e = Document::parse_with(b"<a><b><c><d/></c></b></a>", &config).unwrap_err();
-    assert_eq!((e.kind, e.offset), (X::TooDeep, 9));
+    assert_eq!((e.kind(), e.offset()), (ErrorKind::Xml(X::TooDeep), Some(9)));
     let e = Document::parse_with(b"<a><b/><b/><b/><b/><b/><b/><b/><b/><b/><b/></a>", &config)
         .unwrap_err();
-    assert_eq!(e.kind, X::TooManyNodes);
+    assert_eq!(e.kind(), ErrorKind::Xml(X::TooManyNodes));
     let e = Document::parse_with(b"<a x='1' y='2' z='3'/>", &config).unwrap_err();
-    assert_eq!(e.kind, X::TooManyAttributes);
+    assert_eq!(e.kind(), ErrorKind::Xml(X::TooManyAttributes));
     let e = Document::parse_with(&[b' '; 101], &config).unwrap_err();
-    assert_eq!(e.kind, X::InputTooLarge);
+    assert_eq!(e.kind(), ErrorKind::Xml(X::InputTooLarge));
     // deep nesting under the default limit is refused without recursion trouble
     let deep = "<a>".repeat(100_000);
-    assert_eq!(Document::from_str(&deep).unwrap_err().kind, X::TooDeep);
+    assert_eq!(Document::from_str(&deep).unwrap_err().kind(), ErrorKind::Xml(X::TooDeep));
 }
 
 #[test]
@@ -212,12 +218,12 @@ fn internal_entities_expand_within_bounds() {
     }
     dtd.push_str("]>");
     let e = Document::from_str(&format!("{dtd}<a>&l9;</a>")).unwrap_err();
-    assert_eq!(e.kind, X::UnknownEntity);
+    assert_eq!(e.kind(), ErrorKind::Xml(X::UnknownEntity));
     let many = "&l3;".repeat(1000);
     let mut config = ParseConfig::default();
     config.max_input = 1 << 20;
     let e = Document::parse_with(format!("{dtd}<a>{many}</a>").as_bytes(), &config).unwrap_err();
-    assert_eq!(e.kind, X::InputTooLarge);
+    assert_eq!(e.kind(), ErrorKind::Xml(X::InputTooLarge));
 }
 
 /// A tree built by hand can hold characters XML 1.0 cannot carry; they are written as

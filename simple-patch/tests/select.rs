@@ -4,9 +4,16 @@
 
 use proptest::prelude::*;
 use simple_patch::{
-    Document, Located, NameTest, Namespaces, NodeSelector, Predicate, QName, SelectError, Selector,
-    SelectorErrorKind as K, Step, Terminal, XcapStep, XcapTerminal,
+    Document, Error, ErrorKind, Located, NameTest, Namespaces, NodeSelector, Position, Predicate,
+    QName, SelectErrorKind, Selector, SelectorErrorKind as K, Step, Terminal, XcapStep,
+    XcapTerminal,
 };
+
+/// What a selection that must fail failed with, and where.
+fn fails<T: core::fmt::Debug>(r: Result<T, Error>) -> (ErrorKind, Position) {
+    let e = r.unwrap_err();
+    (e.kind(), e.position())
+}
 
 const WATCHERINFO: &str = r#"<?xml version="1.0"?>
 <watcherinfo xmlns="urn:ietf:params:xml:ns:watcherinfo"
@@ -43,17 +50,32 @@ fn xcap_figure_3() {
     assert!(matches!(nsel.select(&doc, &ns).unwrap(), Located::Namespaces(_)));
     // each step must be unique and must exist; the failing step is named
     let many = NodeSelector::parse("watcherinfo/watcher-list/watcher").unwrap();
-    assert_eq!(many.select(&doc, &ns), Err(SelectError::Ambiguous { step: 2 }));
+    assert_eq!(
+        fails(many.select(&doc, &ns)),
+        (ErrorKind::Select(SelectErrorKind::Ambiguous), Position::Step(2))
+    );
     let none = NodeSelector::parse("watcherinfo/watcher-list/watcher[3]").unwrap();
-    assert_eq!(none.select(&doc, &ns), Err(SelectError::NoMatch { step: 2 }));
+    assert_eq!(
+        fails(none.select(&doc, &ns)),
+        (ErrorKind::Select(SelectErrorKind::NoMatch), Position::Step(2))
+    );
     let attr = NodeSelector::parse("watcherinfo/@missing").unwrap();
-    assert_eq!(attr.select(&doc, &ns), Err(SelectError::NoMatch { step: 1 }));
+    assert_eq!(
+        fails(attr.select(&doc, &ns)),
+        (ErrorKind::Select(SelectErrorKind::NoMatch), Position::Step(1))
+    );
     // without the default document namespace nothing matches
-    assert_eq!(sel.select(&doc, &Namespaces::new()), Err(SelectError::NoMatch { step: 0 }));
+    assert_eq!(
+        fails(sel.select(&doc, &Namespaces::new())),
+        (ErrorKind::Select(SelectErrorKind::NoMatch), Position::Step(0))
+    );
     // an attribute test is never satisfied by a namespace declaration
     let x =
         NodeSelector::parse(r#"watcherinfo[@xmlns="urn:ietf:params:xml:ns:watcherinfo"]"#).unwrap();
-    assert_eq!(x.select(&doc, &ns), Err(SelectError::NoMatch { step: 0 }));
+    assert_eq!(
+        fails(x.select(&doc, &ns)),
+        (ErrorKind::Select(SelectErrorKind::NoMatch), Position::Step(0))
+    );
 }
 
 /// RFC 4825 §6.4: prefixes come from the URI's xmlns() bindings, not the document's.
@@ -87,7 +109,10 @@ fn xcap_section_6_4_namespaces() {
     let third = NodeSelector::parse("foo/a:bar/*[2]").unwrap();
     assert_eq!(third.select(&doc, &first).unwrap(), Located::Node(n2));
     let unbound = NodeSelector::parse("foo/c:bar").unwrap();
-    assert_eq!(unbound.select(&doc, &base), Err(SelectError::UnboundPrefix { step: 1 }));
+    assert_eq!(
+        fails(unbound.select(&doc, &base)),
+        (ErrorKind::Select(SelectErrorKind::UnboundPrefix), Position::Step(1))
+    );
 }
 
 /// RFC 5261 §4.2.1: unprefixed names take the diff's default namespace, else none.
@@ -103,7 +128,7 @@ fn rfc5261_namespace_rules() {
     assert_eq!(doc.namespace(n), None);
     // with xmlns='foo:' in the diff, "bar" means {foo:}bar: two of them
     let r = Selector::parse("*/bar").unwrap().select(&doc, &in_foo);
-    assert_eq!(r, Err(SelectError::Ambiguous { step: 1 }));
+    assert_eq!(fails(r), (ErrorKind::Select(SelectErrorKind::Ambiguous), Position::Step(1)));
     let a = Namespaces::new().bind("a", "foo:");
     let Located::Node(m) = Selector::parse("r/a:bar[2]/a:y").unwrap().select(&doc, &a).unwrap()
     else {
@@ -136,10 +161,16 @@ fn rfc5261_predicates_and_terminals() {
     // a hand-built position 0 selects nothing (the parser refuses it)
     let mut zero = Selector::parse("doc/e[1]/text()[1]").unwrap();
     zero.steps[1].predicates[0] = Predicate::Position(0);
-    assert_eq!(zero.select(&doc, &ns), Err(SelectError::NoMatch { step: 1 }));
+    assert_eq!(
+        fails(zero.select(&doc, &ns)),
+        (ErrorKind::Select(SelectErrorKind::NoMatch), Position::Step(1))
+    );
     zero.steps[1].predicates[0] = Predicate::Position(1);
     zero.terminal = Some(Terminal::Text(Some(0)));
-    assert_eq!(zero.select(&doc, &ns), Err(SelectError::NoMatch { step: 2 }));
+    assert_eq!(
+        fails(zero.select(&doc, &ns)),
+        (ErrorKind::Select(SelectErrorKind::NoMatch), Position::Step(2))
+    );
     assert!(matches!(
         Selector::parse("doc/e[1]/@a").unwrap().select(&doc, &ns),
         Ok(Located::Attribute { index: 0, .. })
@@ -172,7 +203,11 @@ fn selector_syntax_errors() {
     ];
     for (s, kind, offset) in cases {
         let e = Selector::parse(s).unwrap_err();
-        assert_eq!((e.kind, e.offset), (*kind, *offset), "{s:?}");
+        assert_eq!(
+            (e.kind(), e.position()),
+            (ErrorKind::Selector(*kind), Position::Byte(*offset)),
+            "{s:?}"
+        );
     }
     let xcap: &[(&str, K, usize)] = &[
         ("", K::EmptyStep, 0),
@@ -185,7 +220,11 @@ fn selector_syntax_errors() {
     ];
     for (s, kind, offset) in xcap {
         let e = NodeSelector::parse(s).unwrap_err();
-        assert_eq!((e.kind, e.offset), (*kind, *offset), "{s:?}");
+        assert_eq!(
+            (e.kind(), e.position()),
+            (ErrorKind::Selector(*kind), Position::Byte(*offset)),
+            "{s:?}"
+        );
     }
 }
 

@@ -153,8 +153,8 @@ fn section_5_1_error_document() {
     .unwrap();
     let mut doc = Document::from_str("<presence><tuple id='other'/></presence>").unwrap();
     let err = patch.apply(&mut doc).unwrap_err();
-    assert_eq!(err.kind, PatchErrorKind::UnlocatedNode);
-    assert_eq!(err.op, Some(0));
+    assert_eq!(err.patch_kind(), Some(PatchErrorKind::UnlocatedNode));
+    assert_eq!(err.operation(), Some(0));
     let ours = patch.error_document(&err);
 
     let theirs = Document::parse(&read("rfc5261-sec5.1-patch-ops-error.xml")).unwrap();

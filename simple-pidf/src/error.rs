@@ -8,7 +8,7 @@ use core::fmt;
 #[non_exhaustive]
 pub enum ErrorKind {
     /// The input is not well-formed namespace-aware XML (the offset is in the error).
-    Xml(simple_patch::XmlError),
+    Xml(simple_patch::Error),
     /// The root element is not the one expected (`{urn:ietf:params:xml:ns:pidf}presence`,
     /// or for partial PIDF `pidf-full` / `pidf-diff`).
     UnexpectedRoot,
@@ -72,8 +72,8 @@ impl Error {
     }
 }
 
-impl From<simple_patch::XmlError> for Error {
-    fn from(e: simple_patch::XmlError) -> Self {
+impl From<simple_patch::Error> for Error {
+    fn from(e: simple_patch::Error) -> Self {
         Self::new(ErrorKind::Xml(e), "/")
     }
 }

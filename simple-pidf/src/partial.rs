@@ -115,12 +115,14 @@ impl PartialBody {
     }
 }
 
-/// A pidf-diff operation's failure, located at the operation.
-fn patch_error(e: simple_patch::PatchError) -> Error {
-    Error::new(
-        ErrorKind::Patch(e.kind),
-        format!("/pidf-diff/operation[{}]", e.op.map_or(0, |i| i + 1)),
-    )
+/// A pidf-diff that is not a valid patch, located at the operation at fault (or the diff).
+fn patch_error(e: simple_patch::Error) -> Error {
+    let kind = e.patch_kind().expect("Patch::from_element fails with patch conditions");
+    let path = match e.operation() {
+        Some(i) => format!("/pidf-diff/operation[{}]", i + 1),
+        None => "/pidf-diff".to_owned(),
+    };
+    Error::new(ErrorKind::Patch(kind), path)
 }
 
 /// Renames a `<pidf-full>` root to PIDF's `<presence>` and drops its `version`, so that the
@@ -258,7 +260,9 @@ impl PresenceView {
                 let next = match patch.apply_to_copy(doc) {
                     Ok(next) => next,
                     Err(e) => {
-                        let failed = Resync::PatchFailed { kind: e.kind, operation: e.op };
+                        let kind =
+                            e.patch_kind().expect("Patch::apply fails with patch conditions");
+                        let failed = Resync::PatchFailed { kind, operation: e.operation() };
                         return Ok(Update::Resync(failed));
                     }
                 };

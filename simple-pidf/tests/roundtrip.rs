@@ -119,7 +119,7 @@ fn errors_name_what_and_where() {
     // then written with a declaration of it): refused now, at the element.
     let e = Presence::parse(pidf("<x:a xmlns:x='urn:x'><xmlns:b/></x:a>").as_bytes()).unwrap_err();
     let ErrorKind::Xml(x) = e.kind() else { panic!() };
-    assert_eq!(x.kind, simple_patch::XmlErrorKind::ReservedPrefix);
+    assert_eq!(x.kind(), simple_patch::ErrorKind::Xml(simple_patch::XmlErrorKind::ReservedPrefix));
     // An extension element in the xml namespace needs no declaration and gets none.
     let xml = pidf("<x:a xmlns:x='urn:x'><xml:b/></x:a>");
     let p = Presence::parse(xml.as_bytes()).unwrap();

@@ -106,6 +106,54 @@ impl fmt::Display for ErrorKind {
     }
 }
 
+/// What kind of fault an [`ErrorKind`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Category {
+    /// The input does not follow RFC 3261's grammar: the peer sent something malformed.
+    Malformed,
+    /// The input is well formed but exceeds a configured limit ([`ParseConfig`](crate::ParseConfig)).
+    Limit,
+}
+
+impl ErrorKind {
+    /// Whether this is malformed input or a limit.
+    pub const fn category(self) -> Category {
+        match self {
+            Self::HeadTooLarge | Self::TooManyHeaders | Self::BodyTooLarge => Category::Limit,
+            // every other kind is a fault of the input; listed one by one so a new kind must
+            // choose
+            Self::InvalidStartLine
+            | Self::InvalidMethod
+            | Self::UnsupportedVersion
+            | Self::InvalidStatusCode
+            | Self::InvalidReasonPhrase
+            | Self::InvalidHeaderName
+            | Self::MissingColon
+            | Self::InvalidHeaderValue
+            | Self::UnexpectedContinuation
+            | Self::BareCarriageReturn
+            | Self::MissingContentLength
+            | Self::InvalidContentLength
+            | Self::ConflictingContentLength
+            | Self::BodyTruncated
+            | Self::UnexpectedEnd
+            | Self::Expected(_)
+            | Self::TrailingData
+            | Self::InvalidUri
+            | Self::InvalidHost
+            | Self::InvalidPort
+            | Self::InvalidNumber
+            | Self::InvalidEscape
+            | Self::UnterminatedQuote
+            | Self::UnterminatedAngle
+            | Self::MissingHeader
+            | Self::InvalidMultipart
+            | Self::InvalidUtf8 => Category::Malformed,
+        }
+    }
+}
+
 /// The crate's error: its kind and the byte offset where the offending construct starts.
 ///
 /// Offsets are relative to the input given to the parser: the whole message for

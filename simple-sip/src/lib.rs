@@ -96,7 +96,7 @@ mod params;
 mod scan;
 mod uri;
 
-pub use error::{Error, ErrorKind};
+pub use error::{Category, Error, ErrorKind};
 pub use message::{
     Frame, Header, HeaderName, KeepAlive, Message, MessageWriter, Method, ParseConfig, Progress,
     RequestLine, StartLine, StatusLine, StreamDecoder, TypedIter,

@@ -307,3 +307,17 @@ fn host_kinds() {
     let u = Uri::parse("sip:[2001:db8::1]:5060").unwrap();
     assert!(matches!(u.as_sip().unwrap().host, Host::Ipv6(_)));
 }
+
+#[test]
+fn error_categories_separate_limits_from_malformed_input() {
+    use simple_sip::{Category, ErrorKind};
+    let mut headers = [Header::EMPTY; 2];
+    let many = b"OPTIONS sip:a@b SIP/2.0\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n";
+    let e = Message::parse(many, &mut headers).unwrap_err();
+    assert_eq!(
+        (e.kind(), e.kind().category(), e.status_code()),
+        (ErrorKind::TooManyHeaders, Category::Limit, 513)
+    );
+    let e = Message::parse(b"OPTIONS sip:a@b SIP/3.0\r\n\r\n", &mut headers).unwrap_err();
+    assert_eq!((e.kind().category(), e.status_code()), (Category::Malformed, 505));
+}
