@@ -1,7 +1,8 @@
-//! Every SIP message example of the RFCs (tests/vectors, with its manifest line): each either
-//! parses, types every header we model, writes back equal and frames on a stream however it is
-//! split; or, where the RFC text itself is broken (its manifest note says how), fails with the
-//! precise error at the precise offset.
+//! Every SIP message example of the RFCs (tests/vectors, with its manifest line): each does what
+//! the manifest's expected-result column says: it parses, types every header we model (or fails
+//! one exactly as stated), writes back equal and frames on a stream however it is split; or,
+//! where the RFC text itself is broken (its note says how), fails with the stated error at the
+//! stated offset.
 
 #![allow(elided_lifetimes_in_paths)]
 #![allow(clippy::unwrap_used, clippy::std_instead_of_core)] // test helpers // `typed::<Via>()` reads better than `typed::<Via<'_>>()`
@@ -17,7 +18,49 @@ use simple_sip::{
 struct Vector {
     file: String,
     note: String,
+    expect: Expect,
     bytes: Vec<u8>,
+}
+
+/// The manifest's sixth column (see tests/vectors/README.md); kinds are `ErrorKind`'s
+/// `Debug` form.
+#[derive(Debug, PartialEq)]
+enum Expect {
+    Accept {
+        /// A header whose typed parse fails, and how.
+        typed_error: Option<(String, String)>,
+        /// How the multipart body fails.
+        multipart_error: Option<String>,
+    },
+    Reject {
+        kind: String,
+        offset: usize,
+    },
+}
+
+fn parse_expect(col: &str) -> Expect {
+    let mut words = col.split(' ');
+    match words.next() {
+        Some("accept") => {
+            let (mut typed_error, mut multipart_error) = (None, None);
+            for w in words {
+                if let Some(v) = w.strip_prefix("typed-error=") {
+                    let (h, k) = v.split_once('/').unwrap();
+                    typed_error = Some((h.to_owned(), k.to_owned()));
+                } else if let Some(k) = w.strip_prefix("multipart-error=") {
+                    multipart_error = Some(k.to_owned());
+                } else {
+                    panic!("unknown expectation {w:?} in {col:?}");
+                }
+            }
+            Expect::Accept { typed_error, multipart_error }
+        }
+        Some("reject") => {
+            let (kind, offset) = words.next().and_then(|w| w.split_once('@')).unwrap();
+            Expect::Reject { kind: kind.to_owned(), offset: offset.parse().unwrap() }
+        }
+        other => panic!("unknown expectation {other:?}"),
+    }
 }
 
 fn vectors() -> Vec<Vector> {
@@ -27,106 +70,19 @@ fn vectors() -> Vec<Vector> {
         .lines()
         .map(|line| {
             let cols: Vec<&str> = line.split('\t').collect();
-            assert_eq!(cols.len(), 5, "manifest line {line}");
+            assert_eq!(cols.len(), 6, "manifest line {line}");
             Vector {
                 file: cols[0].to_owned(),
                 note: cols[4].to_owned(),
+                expect: parse_expect(cols[5]),
                 bytes: std::fs::read(dir.join(cols[0])).unwrap(),
             }
         })
-        .collect::<Vec<_>>()
-        .into_iter()
-        .map(inherit_notes)
         .collect()
 }
 
-/// A `.fixed.sip` copy only recomputed Content-Length: every other flaw of its original stays.
-fn inherit_notes(mut v: Vector) -> Vector {
-    if let Some(orig) = v.note.strip_prefix("derived from ").and_then(|n| n.split(':').next()) {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
-        let manifest = std::fs::read_to_string(dir.join("manifest.tsv")).unwrap();
-        if let Some(line) =
-            manifest.lines().find(|l| l.split('\t').next().is_some_and(|f| f.ends_with(orig)))
-        {
-            let orig_note = line.split('\t').nth(4).unwrap_or("");
-            v.note = format!(
-                "{}; {}",
-                v.note,
-                orig_note.replace("Content-Length", "(original) Content-Length")
-            );
-        }
-    }
-    v
-}
-
-/// Flaws of the RFC text that the manifest notes do not name, found in the bytes themselves,
-/// and the error a strict typed parser must give for them.
-fn typed_erratum(v: &Vector) -> Option<(HeaderName, ErrorKind)> {
-    let text = String::from_utf8_lossy(&v.bytes);
-    if text.contains(";tag:") {
-        // `;tag:1234` for `;tag=1234` (RFC 4660 §7)
-        Some((HeaderName::From, ErrorKind::TrailingData))
-    } else if text.contains(";;") {
-        // an empty parameter, `;;branch=` (RFC 3428 §10)
-        let name = if text.contains("Via: SIP/2.0/TCP user1pc.domain.com;;") {
-            HeaderName::Via
-        } else {
-            HeaderName::From
-        };
-        Some((name, ErrorKind::Expected("token")))
-    } else if v.note.contains("backslash line-continuation") {
-        // `\` at line ends inside a Contact (RFC 7701 §9.1)
-        Some((HeaderName::Contact, ErrorKind::TrailingData))
-    } else {
-        None
-    }
-}
-
-/// A body part without the empty line between its headers and its content (RFC 4662 §6).
-fn multipart_erratum(v: &Vector) -> Option<ErrorKind> {
-    let text = String::from_utf8_lossy(&v.bytes);
-    text.contains("charset=\"UTF-8\"\r\n<?xml").then_some(ErrorKind::InvalidHeaderName)
-}
-
-/// What the manifest note says the file must do.
-#[derive(Debug, PartialEq)]
-enum Expect {
-    Ok,
-    Err(ErrorKind),
-}
-
-fn expectation(v: &Vector) -> Expect {
-    let n = &v.note;
-    if n.contains("request line lacks SIP-Version") {
-        return Expect::Err(ErrorKind::InvalidStartLine);
-    }
-    if n.contains("non-header line(s) in header block") {
-        // a lone `...` line: the dots are token characters, so the colon is what is missing
-        return Expect::Err(ErrorKind::MissingColon);
-    }
-    if n.contains("Content-Length placeholder") && !v.file.ends_with(".fixed.sip") {
-        return Expect::Err(ErrorKind::InvalidContentLength);
-    }
-    if let Some(rest) = n.split("Content-Length mismatch: declared ").nth(1) {
-        let nums: Vec<usize> = rest
-            .split(|c: char| !c.is_ascii_digit())
-            .filter_map(|s| s.parse().ok())
-            .take(3)
-            .collect();
-        let (declared, with_crlf) = (nums[0], nums[2]);
-        if declared > with_crlf {
-            return Expect::Err(ErrorKind::BodyTruncated);
-        }
-    }
-    Expect::Ok
-}
-
-/// The byte offset of the value of the first Content-Length header in `bytes`.
-fn content_length_value_at(bytes: &[u8]) -> usize {
-    let text = String::from_utf8_lossy(bytes);
-    let line = text.find("\nContent-Length:").or_else(|| text.find("\nl:")).unwrap() + 1;
-    let colon = line + text[line..].find(':').unwrap() + 1;
-    colon + text[colon..].len() - text[colon..].trim_start().len()
+fn kind_name(k: ErrorKind) -> String {
+    format!("{k:?}")
 }
 
 fn body_start(bytes: &[u8]) -> usize {
@@ -201,16 +157,18 @@ fn every_sip_example() {
     for v in &vectors {
         let mut headers = [Header::EMPTY; 64];
         let result = Message::parse(&v.bytes, &mut headers);
-        match (expectation(v), result) {
-            (Expect::Ok, Ok(msg)) => {
+        match (&v.expect, result) {
+            (Expect::Accept { typed_error, multipart_error }, Ok(msg)) => {
                 ok += 1;
-                // every modelled header types (examples with elisions may hold '...' values)
-                match (type_all_headers(&msg), typed_erratum(v)) {
+                // every modelled header types, or fails exactly as the manifest says
+                match (type_all_headers(&msg), typed_error) {
                     (Ok(n), None) => typed_values += n,
                     (Err((name, e)), Some((want_name, want_kind))) => {
-                        if (name, e.kind()) != (want_name, want_kind) {
+                        if (name.to_string(), kind_name(e.kind()))
+                            != (want_name.clone(), want_kind.clone())
+                        {
                             problems.push(format!(
-                                "{}: {name}: {e}, expected {want_name} {want_kind:?}",
+                                "{}: {name}: {e}, expected {want_name} {want_kind}",
                                 v.file
                             ));
                         }
@@ -233,8 +191,7 @@ fn every_sip_example() {
                     let cut = v.note.contains("Content-Length mismatch")
                         && !v.file.ends_with(".fixed.sip");
                     if ct.type_.eq_ignore_ascii_case("multipart") && !cut {
-                        match (Multipart::from_content_type(msg.body(), &ct), multipart_erratum(v))
-                        {
+                        match (Multipart::from_content_type(msg.body(), &ct), multipart_error) {
                             (Ok(mp), None) => {
                                 multiparts += 1;
                                 assert!(!mp.is_empty(), "{}", v.file);
@@ -242,7 +199,7 @@ fn every_sip_example() {
                                     part.content_type().unwrap();
                                 }
                             }
-                            (Err(e), Some(kind)) if e.kind() == kind => {}
+                            (Err(e), Some(kind)) if kind_name(e.kind()) == *kind => {}
                             (r, _) => problems.push(format!("{}: multipart: {r:?}", v.file)),
                         }
                     }
@@ -266,36 +223,18 @@ fn every_sip_example() {
                     }
                 }
             }
-            (Expect::Err(kind), Err(e)) => {
-                if e.kind() != kind {
-                    problems.push(format!("{}: expected {kind:?}, got {e}", v.file));
-                    continue;
+            (Expect::Reject { kind, offset }, Err(e)) => {
+                if (kind_name(e.kind()), e.offset()) == (kind.clone(), *offset) {
+                    failed_as_expected += 1;
+                } else {
+                    problems.push(format!("{}: expected {kind} at {offset}, got {e}", v.file));
                 }
-                // ErrorKind is non_exhaustive: outside the crate a catch-all arm is required
-                #[allow(clippy::wildcard_enum_match_arm)]
-                let want_at = match kind {
-                    ErrorKind::InvalidContentLength => Some(content_length_value_at(&v.bytes)),
-                    ErrorKind::BodyTruncated => Some(body_start(&v.bytes)),
-                    ErrorKind::InvalidStartLine => {
-                        Some(v.bytes.iter().position(|&b| b == b'\r').unwrap())
-                    }
-                    // the colon is missing right after the `...` line's dots
-                    ErrorKind::MissingColon => {
-                        v.bytes.windows(7).position(|w| w == b"\r\n...\r\n").map(|i| i + 5)
-                    }
-                    other => panic!("no expected offset for {other:?}"),
-                };
-                if let Some(at) = want_at {
-                    if e.offset() != at {
-                        problems.push(format!("{}: {e}, expected offset {at}", v.file));
-                        continue;
-                    }
-                }
-                failed_as_expected += 1;
             }
-            (Expect::Ok, Err(e)) => problems.push(format!("{}: unexpected error {e}", v.file)),
-            (Expect::Err(kind), Ok(_)) => {
-                problems.push(format!("{}: parsed, expected {kind:?}", v.file))
+            (Expect::Accept { .. }, Err(e)) => {
+                problems.push(format!("{}: unexpected error {e}", v.file))
+            }
+            (Expect::Reject { kind, .. }, Ok(_)) => {
+                problems.push(format!("{}: parsed, expected {kind}", v.file))
             }
         }
     }
