@@ -269,4 +269,52 @@ mod props {
             prop_assert_eq!(d.to_vec(), again.to_vec());
         }
     }
+
+    /// Near-valid documents (generated ones with a few edits) parse or fail with a position;
+    /// what parses writes back to a fixed point. A sizeable share must parse and a sizeable
+    /// share fail deep inside, or the generator is not reaching the deep paths.
+    #[test]
+    fn near_valid_documents() {
+        let docs = prop::collection::vec(tree(), 1..6).prop_map(|k| doc(&k).into_bytes());
+        let tally = simple_testkit::run(512, simple_testkit::mutated(docs), |bytes, tally| {
+            match Document::parse(&bytes) {
+                Ok(d) => {
+                    tally.count(None);
+                    let again = Document::parse(&d.to_vec()).expect("what we write reads");
+                    assert_eq!(again.to_vec(), d.to_vec(), "{}", String::from_utf8_lossy(&bytes));
+                }
+                Err(e) => tally.count(Some(e.offset())),
+            }
+        });
+        tally.assert_deep(2, 20);
+    }
+
+    /// Near-valid patches (diffs with a few edits) either fail to parse, fail to apply and
+    /// leave the target as it was, or apply.
+    #[test]
+    fn near_valid_patches() {
+        let cases = pair().prop_flat_map(|(a, b)| {
+            let (Ok(da), Ok(db)) = (Document::from_str(&a), Document::from_str(&b)) else {
+                return Just((a, Vec::new())).boxed();
+            };
+            let patch = diff(&da, &db).to_vec();
+            simple_testkit::mutated(Just(patch)).prop_map(move |p| (a.clone(), p)).boxed()
+        });
+        let tally = simple_testkit::run(512, cases, |(a, patch), tally| {
+            let Ok(mut target) = Document::from_str(&a) else { return };
+            let before = target.to_vec();
+            match Patch::parse(&patch) {
+                Err(e) => tally.count(Some(e.offset())),
+                Ok(p) => match p.apply(&mut target) {
+                    Ok(()) => tally.count(None),
+                    Err(e) => {
+                        assert_eq!(target.to_vec(), before, "all or nothing: {e}");
+                        // failing in an operation is as deep as a patch goes
+                        tally.count(Some(e.operation().map(|_| usize::MAX)));
+                    }
+                },
+            }
+        });
+        tally.assert_deep(2, 20);
+    }
 }

@@ -247,3 +247,29 @@ fn timed_status_children() {
         assert_eq!(Presence::parse(&p.to_vec()).unwrap(), p);
     }
 }
+
+/// Near-valid documents (generated ones with a few edits): never a panic; what parses writes
+/// back to a fixed point that reads equal; what fails says where (an XML error's offset, or
+/// the path of the element at fault). Enough parse, and enough fail past the XML layer in the
+/// model reader, to show the deep paths run.
+#[test]
+fn near_valid_documents() {
+    let docs = simple_testkit::mutated(strategy::presence().prop_map(|p| p.to_vec()));
+    let tally = simple_testkit::run(512, docs, |bytes, tally| match Presence::parse(&bytes) {
+        Ok(p) => {
+            tally.count(None);
+            let xml = p.to_vec();
+            let back = Presence::parse(&xml).expect("what we write reads");
+            assert_eq!(back, p, "{}", String::from_utf8_lossy(&bytes));
+            assert_eq!(back.to_vec(), xml, "writing is a fixed point");
+        }
+        Err(e) => match e.kind() {
+            ErrorKind::Xml(x) => tally.count(Some(x.offset())),
+            _ => {
+                assert!(e.path().starts_with('/'), "{e}");
+                tally.count(Some(Some(usize::MAX))); // the model reader found it: deep
+            }
+        },
+    });
+    tally.assert_deep(2, 20);
+}

@@ -321,3 +321,51 @@ fn error_categories_separate_limits_from_malformed_input() {
     let e = Message::parse(b"OPTIONS sip:a@b SIP/3.0\r\n\r\n", &mut headers).unwrap_err();
     assert_eq!((e.kind().category(), e.status_code()), (Category::Malformed, 505));
 }
+
+/// Near-valid messages (generated ones with up to four edits, not only one byte): parsed whole
+/// and framed on a stream split anywhere, the same verdict; what parses types its headers
+/// without panicking and writes back equal. Enough parse, and enough fail deep inside, to show
+/// the deep paths run.
+#[test]
+fn near_valid_messages() {
+    let messages = spec().prop_map(|s| build_and_check(&s).expect("generated messages are valid"));
+    let inputs = (simple_testkit::mutated(messages), 1usize..64);
+    let tally = simple_testkit::run(512, inputs, |(bytes, step), tally| {
+        let mut headers = [Header::EMPTY; 32];
+        match Message::parse(&bytes, &mut headers) {
+            Ok(msg) => {
+                tally.count(None);
+                for v in msg.typed_all::<Via>() {
+                    let _ = v;
+                }
+                for v in msg.typed_all::<Contact>() {
+                    let _ = v;
+                }
+                let _ =
+                    (msg.typed::<FromHeader>(), msg.typed::<CSeq>(), msg.typed::<ContentType>());
+                let mut h2 = [Header::EMPTY; 32];
+                assert_eq!(
+                    Message::parse(&msg.to_vec(), &mut h2).expect("what we write reads"),
+                    msg
+                );
+            }
+            Err(e) => tally.count(Some(Some(e.offset()))),
+        }
+        // a stream decoder fed in pieces never panics and agrees with itself whole
+        let frame = |step: usize| {
+            let mut d = StreamDecoder::default();
+            let mut rx = Vec::new();
+            for piece in bytes.chunks(step) {
+                rx.extend_from_slice(piece);
+                match d.decode(&rx) {
+                    Ok(Progress::Complete(f)) => return Ok(Some(f)),
+                    Ok(Progress::Partial) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(None)
+        };
+        assert_eq!(frame(step), frame(bytes.len().max(1)), "{:?}", String::from_utf8_lossy(&bytes));
+    });
+    tally.assert_deep(2, 20);
+}
