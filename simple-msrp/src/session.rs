@@ -1000,3 +1000,76 @@ fn insert_range(ranges: &mut Vec<(u64, u64)>, a: u64, b: u64) {
     }
     *ranges = merged;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finder(tid: &str) -> Finder<'static> {
+        Finder::new(format!("-------{tid}").as_bytes()).into_owned()
+    }
+
+    #[test]
+    fn clean_prefix_stops_before_the_end_line_wherever_it_falls() {
+        let f = finder("abc123");
+        // nowhere: the whole piece
+        assert_eq!(clean_prefix(b"hello world", &f, b""), 11);
+        // inside the piece: right before it
+        assert_eq!(clean_prefix(b"xx-------abc123yy", &f, b"before"), 2);
+        // across the boundary: it starts in what was written, so nothing more may be
+        assert_eq!(clean_prefix(b"abc123 and on", &f, b"text -------"), 0);
+        assert_eq!(clean_prefix(b"3 and on", &f, b"text -------abc12"), 0);
+        // a prefix of it at the end of the piece is fine (the next piece is checked with it)
+        assert_eq!(clean_prefix(b"ends -------abc1", &f, b""), 16);
+        // another transaction's end-line is just bytes
+        assert_eq!(clean_prefix(b"-------zzz999", &f, b""), 13);
+        // an empty piece, or nothing written before
+        assert_eq!(clean_prefix(b"", &f, b"-------abc12"), 0);
+    }
+
+    #[test]
+    fn ranges_merge() {
+        let mut r = Vec::new();
+        insert_range(&mut r, 10, 20);
+        insert_range(&mut r, 1, 5);
+        assert_eq!(r, [(1, 5), (10, 20)]);
+        insert_range(&mut r, 6, 9); // adjacent on both sides
+        assert_eq!(r, [(1, 20)]);
+        insert_range(&mut r, 15, 30); // overlapping
+        insert_range(&mut r, 40, 40);
+        assert_eq!(r, [(1, 30), (40, 40)]);
+    }
+
+    #[test]
+    fn the_timer_table_gives_the_earliest_deadline_and_its_timer() {
+        let now = Instant::now();
+        let mut t = TimerTable::default();
+        assert_eq!(t.next(), None);
+        t.set(Timer::Transaction, Some(now + Duration::from_secs(30)));
+        assert_eq!(t.next(), Some((now + Duration::from_secs(30), Timer::Transaction)));
+        t.set(Timer::Transaction, None);
+        assert_eq!(t.next(), None);
+    }
+
+    #[test]
+    fn answered_transactions_leave_no_deadline_behind() {
+        let local = MsrpUri::new("a.example.com", 1, "s1");
+        let remote = MsrpUri::new("b.example.com", 2, "s2");
+        let mut s = Session::new(SessionConfig::default(), 5, local, vec![remote]);
+        let now = Instant::now();
+        s.send("text/plain", b"one".to_vec(), SendOptions::default());
+        s.send("text/plain", b"two".to_vec(), SendOptions::default());
+        let mut out = Vec::new();
+        while s.poll_transmit(now, &mut out).is_some() {}
+        let tids: Vec<String> = s.deadlines.iter().map(|(_, t)| t.clone()).collect();
+        assert_eq!(tids.len(), 2);
+        // the second is answered first: the first's deadline stays the front
+        s.on_response(&tids[1], 200);
+        assert_eq!(s.deadlines.len(), 2, "pruned lazily, from the front only");
+        assert_eq!(s.poll_timeout().map(|(_, t)| t), Some(Timer::Transaction));
+        s.on_response(&tids[0], 200);
+        assert!(s.deadlines.is_empty(), "the front was answered: both pruned");
+        assert_eq!(s.poll_timeout(), None);
+        assert!(s.outgoing.is_empty(), "both messages are done and forgotten");
+    }
+}

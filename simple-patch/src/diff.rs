@@ -917,3 +917,75 @@ fn identical(a: &Document, x: NodeId, b: &Document, y: NodeId) -> bool {
     }
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Edit, myers};
+
+    /// Replays an edit script: every element of `a` kept or deleted once, of `b` kept or
+    /// inserted once, in order, with kept pairs equal. Returns the number of changes.
+    fn replay(a: &[u64], b: &[u64], script: &[Edit]) -> usize {
+        let (mut i, mut j, mut changes) = (0, 0, 0);
+        for e in script {
+            match *e {
+                Edit::Keep(x, y) => {
+                    assert_eq!((x, y), (i, j), "{script:?}");
+                    assert_eq!(a[x], b[y]);
+                    (i, j) = (i + 1, j + 1);
+                }
+                Edit::Mod(x, y) => {
+                    assert_eq!((x, y), (i, j), "{script:?}");
+                    (i, j, changes) = (i + 1, j + 1, changes + 1);
+                }
+                Edit::Del(x) => {
+                    assert_eq!(x, i, "{script:?}");
+                    (i, changes) = (i + 1, changes + 1);
+                }
+                Edit::Ins(y) => {
+                    assert_eq!(y, j, "{script:?}");
+                    (j, changes) = (j + 1, changes + 1);
+                }
+            }
+        }
+        assert_eq!((i, j), (a.len(), b.len()), "the script covers both lists");
+        changes
+    }
+
+    #[test]
+    fn shortest_scripts() {
+        let cases: &[(&[u64], &[u64], usize)] = &[
+            (&[], &[], 0),
+            (&[1, 2, 3], &[1, 2, 3], 0),
+            (&[1, 2, 3], &[], 3),
+            (&[], &[4, 5], 2),
+            (&[1, 2, 3], &[1, 3], 1),
+            (&[1, 3], &[1, 2, 3], 1),
+            // the classic example of Myers' paper: ABCABBA -> CBABAC, D = 5
+            (&[1, 2, 3, 1, 2, 2, 1], &[3, 2, 1, 2, 1, 3], 5),
+        ];
+        for (a, b, d) in cases {
+            let script = myers(a, b, usize::MAX).expect("unbounded");
+            // a Del+Ins pair may come out as one Mod: count edits, not exceed D
+            let changes = replay(a, b, &script);
+            assert!(changes <= *d, "{a:?} -> {b:?}: {changes} changes, D = {d}");
+            let dels = script.iter().filter(|e| matches!(e, Edit::Del(_))).count();
+            let ins = script.iter().filter(|e| matches!(e, Edit::Ins(_))).count();
+            let mods = script.iter().filter(|e| matches!(e, Edit::Mod(..))).count();
+            assert_eq!(dels + ins + 2 * mods, *d, "{a:?} -> {b:?}: {script:?}");
+        }
+    }
+
+    #[test]
+    fn the_bound_is_a_bound() {
+        let a: Vec<u64> = (0..50).collect();
+        let b: Vec<u64> = (100..150).collect();
+        assert!(myers(&a, &b, 99).is_none(), "D = 100 is past the bound");
+        assert!(myers(&a, &b, 100).is_some());
+        // the common prefix and suffix cost nothing against the bound
+        let mut c = a.clone();
+        c[25] = 999;
+        // one substitution: a deletion and an insertion (D = 2)
+        assert_eq!(replay(&a, &c, &myers(&a, &c, 2).expect("D = 2")), 2);
+        assert!(myers(&a, &c, 1).is_none());
+    }
+}

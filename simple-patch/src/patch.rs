@@ -858,3 +858,42 @@ fn parse_op(doc: &Document, el: NodeId, local: &str) -> Result<Operation, Error>
 
 /// The namespace of `<patch-ops-error>` documents (RFC 5261 §9).
 pub const PATCH_OPS_ERROR_NS: &str = "urn:ietf:params:xml:ns:patch-ops-error";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::XmlErrorKind;
+
+    #[test]
+    fn a_prefix_is_in_use_unless_redeclared_below() {
+        let doc = Document::from_str(
+            r#"<r xmlns:p="urn:p"><a p:x="1"/><b xmlns:p="urn:q"><p:c/></b></r>"#,
+        )
+        .expect("well formed");
+        let root = doc.root_element().expect("a root");
+        assert!(prefix_in_use(&doc, root, "p"), "an attribute of <a> uses it");
+        let doc = Document::from_str(r#"<r xmlns:p="urn:p"><b xmlns:p="urn:q"><p:c/></b></r>"#)
+            .expect("well formed");
+        let root = doc.root_element().expect("a root");
+        assert!(!prefix_in_use(&doc, root, "p"), "<p:c> sees <b>'s binding, not <r>'s");
+        assert!(!prefix_in_use(&doc, root, "q"));
+    }
+
+    #[test]
+    fn xml_faults_of_a_diff_map_to_their_conditions_and_keep_the_offset() {
+        let cases = [
+            (XmlErrorKind::UnknownEntity, E::InvalidEntityDeclaration),
+            (XmlErrorKind::InvalidEncoding, E::InvalidCharacterSet),
+            (XmlErrorKind::MismatchedTag, E::InvalidDiffFormat),
+        ];
+        for (xml, condition) in cases {
+            let e = diff_format(Error::xml(xml, 17));
+            assert_eq!(e.patch_kind(), Some(condition));
+            assert_eq!((e.offset(), e.xml_cause()), (Some(17), Some((xml, 17))));
+        }
+        // and through the parser
+        let e = Patch::parse(b"<diff><add sel='a'>&nope;</add></diff>").unwrap_err();
+        assert_eq!(e.patch_kind(), Some(E::InvalidEntityDeclaration));
+        assert_eq!(e.offset(), Some(19));
+    }
+}
