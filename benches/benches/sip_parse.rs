@@ -34,7 +34,7 @@ fn ours_typed(bytes: &[u8]) -> usize {
     let mut headers = [Header::EMPTY; 32];
     let msg = Message::parse(bytes, &mut headers).expect("valid fixture");
     let mut n = msg.body().len();
-    let uri = Uri::parse(msg.request().expect("request").uri).expect("uri");
+    let uri = Uri::parse(&msg.request().expect("request").uri).expect("uri");
     n += usize::from(uri.as_sip().is_some());
     for v in msg.typed_all::<Via>() {
         n += v.expect("via").branch().map_or(0, str::len);

@@ -14,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
     let again = Message::parse(&out, &mut h2).expect("a written message parses");
     assert_eq!(again, msg);
     if let Some(r) = msg.request() {
-        let _ = Uri::parse(r.uri);
+        let _ = Uri::parse(&r.uri);
     }
     for v in msg.typed_all::<Via<'_>>() {
         let _ = v;

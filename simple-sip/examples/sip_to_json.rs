@@ -48,14 +48,14 @@ fn main() {
         }
     };
     let mut fields: Vec<(&str, String)> = vec![("ok", "true".into())];
-    fields.push(("method", opt(msg.method().map(|m| m.as_str()))));
-    fields.push(("uri", opt(msg.request().map(|r| r.uri))));
+    fields.push(("method", opt(msg.request().map(|r| r.method.as_str()))));
+    fields.push(("uri", opt(msg.request().map(|r| &*r.uri))));
     fields.push(("status", msg.status_code().map_or("null".into(), |c| c.to_string())));
     let typed_err = |e: simple_sip::Error| format!("{{\"error\":{}}}", json_str(&e.to_string()));
     fields.push((
         "call_id",
         match msg.typed::<CallId<'_>>() {
-            Ok(v) => opt(v.map(|c| c.0)),
+            Ok(v) => opt(v.as_ref().map(|c| &*c.0)),
             Err(e) => typed_err(e),
         },
     ));

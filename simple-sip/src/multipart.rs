@@ -69,7 +69,7 @@ impl<'a> Multipart<'a> {
     }
 
     /// Parses a multipart body given its Content-Type, which must carry `boundary`.
-    pub fn from_content_type(body: &'a [u8], ct: &ContentType<'a>) -> Result<Self, Error> {
+    pub fn from_content_type(body: &'a [u8], ct: &'a ContentType<'_>) -> Result<Self, Error> {
         let raw = ct.params.get("boundary").ok_or(Error::new(ErrorKind::InvalidMultipart, 0))?;
         let boundary = raw.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or(raw);
         Self::parse(body, boundary)

@@ -1,6 +1,7 @@
 //! `;name=value` parameter lists of URIs (`uri-parameters`) and headers (`generic-param`),
 //! validated once and then read lazily without allocating.
 
+use alloc::borrow::Cow;
 use core::fmt;
 
 use crate::error::Error;
@@ -15,7 +16,8 @@ pub(crate) enum ParamKind {
     Header,
 }
 
-/// A validated list of parameters, kept as written (including each leading `;`).
+/// A validated list of parameters, kept as written (including each leading `;`): borrowed
+/// from the input when parsed, owned after [`Params::into_owned`].
 ///
 /// ```
 /// # use simple_sip::Params;
@@ -24,8 +26,8 @@ pub(crate) enum ParamKind {
 /// assert!(p.contains("lr"));
 /// assert_eq!(p.iter().count(), 2);
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Params<'a>(&'a str);
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct Params<'a>(Cow<'a, str>);
 
 /// One parameter: its name and value (`None` for a flag such as `lr`). Quoted values keep
 /// their quotes; see [`crate::unquote`].
@@ -41,29 +43,34 @@ impl<'a> Params<'a> {
     /// Wraps text such as `;tag=1928301774;x` without checking it; lists built this way that
     /// break the grammar are read as best as possible and written back as they are.
     pub const fn new(raw: &'a str) -> Self {
-        Self(raw)
+        Self(Cow::Borrowed(raw))
     }
 
     /// No parameters.
-    pub const EMPTY: Self = Self("");
+    pub const EMPTY: Self = Self(Cow::Borrowed(""));
 
     /// The text as written, each parameter with its leading `;`.
-    pub const fn as_str(&self) -> &'a str {
-        self.0
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The same parameters, owning their text.
+    pub fn into_owned(self) -> Params<'static> {
+        Params(Cow::Owned(self.0.into_owned()))
     }
 
     /// True if there are no parameters.
-    pub const fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
     /// Iterates the parameters in order.
-    pub fn iter(&self) -> ParamIter<'a> {
-        ParamIter { rest: self.0 }
+    pub fn iter(&self) -> ParamIter<'_> {
+        ParamIter { rest: &self.0 }
     }
 
     /// The first parameter named `name` (case-insensitive): `Some("")` for a flag.
-    pub fn get(&self, name: &str) -> Option<&'a str> {
+    pub fn get(&self, name: &str) -> Option<&str> {
         self.iter().find(|p| p.name.eq_ignore_ascii_case(name)).map(|p| p.value.unwrap_or(""))
     }
 
@@ -119,10 +126,10 @@ impl fmt::Debug for Params<'_> {
     }
 }
 
-impl<'a> IntoIterator for &Params<'a> {
-    type Item = Param<'a>;
-    type IntoIter = ParamIter<'a>;
-    fn into_iter(self) -> ParamIter<'a> {
+impl<'p> IntoIterator for &'p Params<'_> {
+    type Item = Param<'p>;
+    type IntoIter = ParamIter<'p>;
+    fn into_iter(self) -> ParamIter<'p> {
         self.iter()
     }
 }

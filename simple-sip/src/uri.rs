@@ -1,6 +1,7 @@
 //! URIs: SIP and SIPS (RFC 3261 §19.1, §25.1), tel (RFC 3966), and any other absolute URI
 //! (`pres:`, `im:`, `http:` ...) kept verbatim.
 
+use alloc::borrow::Cow;
 use core::fmt;
 use core::net::{Ipv4Addr, Ipv6Addr};
 
@@ -10,8 +11,9 @@ use crate::error::{Error, ErrorKind};
 use crate::params::{ParamKind, Params};
 use crate::scan::{Cursor, HNVCHAR, HOSTCHAR, PASSWORD, URIC, USER, write_decimal};
 
-/// A URI as found in a Request-URI or a name-addr.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A URI as found in a Request-URI or a name-addr: borrowed from the input when parsed; owned
+/// (`Uri<'static>`) after [`Uri::into_owned`], for a state machine to keep.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Uri<'a> {
     /// `sip:` or `sips:`
     Sip(SipUri<'a>),
@@ -31,14 +33,14 @@ pub enum Scheme {
 }
 
 /// `SIP-URI = "sip:" [ userinfo ] hostport uri-parameters [ headers ]`
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SipUri<'a> {
     /// `sip` or `sips`.
     pub scheme: Scheme,
     /// The user part, still %-escaped; see [`SipUri::user_unescaped`].
-    pub user: Option<&'a str>,
+    pub user: Option<Cow<'a, str>>,
     /// The password (deprecated by RFC 3261 but parsed).
-    pub password: Option<&'a str>,
+    pub password: Option<Cow<'a, str>>,
     /// The host.
     pub host: Host<'a>,
     /// The port, if given.
@@ -46,14 +48,14 @@ pub struct SipUri<'a> {
     /// `uri-parameters`: `;transport=tcp;lr` ...
     pub params: Params<'a>,
     /// `headers` after `?`, without the `?`, still escaped.
-    pub headers: Option<&'a str>,
+    pub headers: Option<Cow<'a, str>>,
 }
 
 /// `host = hostname / IPv4address / IPv6reference`
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Host<'a> {
     /// A domain name as written.
-    Domain(&'a str),
+    Domain(Cow<'a, str>),
     /// A dotted-quad address.
     Ipv4(Ipv4Addr),
     /// A bracketed IPv6 address.
@@ -61,21 +63,26 @@ pub enum Host<'a> {
 }
 
 /// `tel:` URI: a global (`+1-201-555-0123`) or local number and its parameters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TelUri<'a> {
     /// The number with its visual separators.
-    pub number: &'a str,
+    pub number: Cow<'a, str>,
     /// `;phone-context=...;ext=...`
     pub params: Params<'a>,
 }
 
 /// An absolute URI of a scheme without a typed model here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AbsoluteUri<'a> {
     /// The scheme, e.g. `pres`.
-    pub scheme: &'a str,
+    pub scheme: Cow<'a, str>,
     /// Everything after `scheme:`.
-    pub rest: &'a str,
+    pub rest: Cow<'a, str>,
+}
+
+/// `Some(borrowed)` to `Some(owned)`.
+fn own(s: Option<Cow<'_, str>>) -> Option<Cow<'static, str>> {
+    s.map(|s| Cow::Owned(s.into_owned()))
 }
 
 impl<'a> Uri<'a> {
@@ -107,7 +114,22 @@ impl<'a> Uri<'a> {
             if rest.is_empty() || !c.is_empty() {
                 return Err(c.err(ErrorKind::InvalidUri));
             }
-            Ok(Self::Other(AbsoluteUri { scheme, rest }))
+            Ok(Self::Other(AbsoluteUri { scheme: scheme.into(), rest: rest.into() }))
+        }
+    }
+
+    /// The same URI, owning its text.
+    pub fn into_owned(self) -> Uri<'static> {
+        match self {
+            Self::Sip(u) => Uri::Sip(u.into_owned()),
+            Self::Tel(t) => Uri::Tel(TelUri {
+                number: t.number.into_owned().into(),
+                params: t.params.into_owned(),
+            }),
+            Self::Other(o) => Uri::Other(AbsoluteUri {
+                scheme: o.scheme.into_owned().into(),
+                rest: o.rest.into_owned().into(),
+            }),
         }
     }
 
@@ -161,8 +183,7 @@ fn check_escapes(s: &[u8], base: usize) -> Result<(), Error> {
 }
 
 /// Decodes `%HH` escapes; borrows when there are none.
-pub fn unescape(s: &str) -> alloc::borrow::Cow<'_, str> {
-    use alloc::borrow::Cow;
+pub fn unescape(s: &str) -> Cow<'_, str> {
     if !s.contains('%') {
         return Cow::Borrowed(s);
     }
@@ -216,13 +237,13 @@ impl<'a> SipUri<'a> {
                 return Err(Error::new(ErrorKind::InvalidUri, base + from));
             }
             check_escapes(u, base + from)?;
-            user = Some(&s[from..from + u.len()]);
+            user = Some(Cow::Borrowed(&s[from..from + u.len()]));
             if let Some((p, p_at)) = p {
                 if !p.iter().all(|&c| PASSWORD[c as usize]) {
                     return Err(Error::new(ErrorKind::InvalidUri, base + p_at));
                 }
                 check_escapes(p, base + p_at)?;
-                password = Some(&s[p_at..at]);
+                password = Some(Cow::Borrowed(&s[p_at..at]));
             }
             pos = at + 1;
         }
@@ -237,7 +258,7 @@ impl<'a> SipUri<'a> {
             let h_at = c.pos();
             let h = c.take_while(&HNV_OR_SEP);
             check_escapes(h, c.offset() - h.len())?;
-            Some(&s[h_at..c.pos()])
+            Some(Cow::Borrowed(&s[h_at..c.pos()]))
         } else {
             None
         };
@@ -248,8 +269,21 @@ impl<'a> SipUri<'a> {
     }
 
     /// The user part with `%HH` escapes decoded.
-    pub fn user_unescaped(&self) -> Option<alloc::borrow::Cow<'a, str>> {
-        self.user.map(unescape)
+    pub fn user_unescaped(&self) -> Option<Cow<'_, str>> {
+        self.user.as_deref().map(unescape)
+    }
+
+    /// The same URI, owning its text.
+    pub fn into_owned(self) -> SipUri<'static> {
+        SipUri {
+            scheme: self.scheme,
+            user: own(self.user),
+            password: own(self.password),
+            host: self.host.into_owned(),
+            port: self.port,
+            params: self.params.into_owned(),
+            headers: own(self.headers),
+        }
     }
 
     /// Writes the URI.
@@ -258,9 +292,9 @@ impl<'a> SipUri<'a> {
             Scheme::Sip => b"sip:",
             Scheme::Sips => b"sips:",
         });
-        if let Some(u) = self.user {
+        if let Some(u) = &self.user {
             buf.put_slice(u.as_bytes());
-            if let Some(p) = self.password {
+            if let Some(p) = &self.password {
                 buf.put_u8(b':');
                 buf.put_slice(p.as_bytes());
             }
@@ -272,7 +306,7 @@ impl<'a> SipUri<'a> {
             write_decimal(buf, u64::from(p));
         }
         buf.put_slice(self.params.as_str().as_bytes());
-        if let Some(h) = self.headers {
+        if let Some(h) = &self.headers {
             buf.put_u8(b'?');
             buf.put_slice(h.as_bytes());
         }
@@ -309,7 +343,7 @@ pub(crate) fn parse_host<'a>(c: &mut Cursor<'_>, s: &'a str) -> Result<Host<'a>,
             .map(Host::Ipv4)
             .map_err(|_| c.err_at(ErrorKind::InvalidHost, start));
     }
-    Ok(Host::Domain(text))
+    Ok(Host::Domain(Cow::Borrowed(text)))
 }
 
 /// `[ ":" port ]`
@@ -341,6 +375,15 @@ static HOSTCHAR_U: [bool; 256] = {
 };
 
 impl Host<'_> {
+    /// The same host, owning its text.
+    pub fn into_owned(self) -> Host<'static> {
+        match self {
+            Self::Domain(d) => Host::Domain(Cow::Owned(d.into_owned())),
+            Self::Ipv4(a) => Host::Ipv4(a),
+            Self::Ipv6(a) => Host::Ipv6(a),
+        }
+    }
+
     /// Writes the host (IPv6 in brackets).
     pub fn write<B: BufMut>(&self, buf: &mut B) {
         match self {
@@ -380,7 +423,7 @@ impl<'a> TelUri<'a> {
         if !c.is_empty() {
             return Err(c.err(ErrorKind::InvalidUri));
         }
-        Ok(Self { number, params: Params::new(&s[params_start..]) })
+        Ok(Self { number: number.into(), params: Params::new(&s[params_start..]) })
     }
 }
 
@@ -407,14 +450,14 @@ mod tests {
     #[test]
     fn sip_uris() {
         let u = SipUri::parse("sip:alice:secretword@atlanta.com;transport=tcp").unwrap();
-        assert_eq!(u.user, Some("alice"));
-        assert_eq!(u.password, Some("secretword"));
-        assert_eq!(u.host, Host::Domain("atlanta.com"));
+        assert_eq!(u.user.as_deref(), Some("alice"));
+        assert_eq!(u.password.as_deref(), Some("secretword"));
+        assert_eq!(u.host, Host::Domain("atlanta.com".into()));
         assert_eq!(u.params.get("transport"), Some("tcp"));
 
         let u = SipUri::parse("sips:+1-212-555-1212:1234@gateway.com;user=phone").unwrap();
         assert_eq!(u.scheme, Scheme::Sips);
-        assert_eq!(u.user, Some("+1-212-555-1212"));
+        assert_eq!(u.user.as_deref(), Some("+1-212-555-1212"));
 
         let u = SipUri::parse("sip:alice@192.0.2.4:5061").unwrap();
         assert_eq!(u.host, Host::Ipv4(Ipv4Addr::new(192, 0, 2, 4)));
@@ -422,10 +465,10 @@ mod tests {
 
         let u = SipUri::parse("sip:atlanta.com;method=REGISTER?to=alice%40atlanta.com").unwrap();
         assert_eq!(u.user, None);
-        assert_eq!(u.headers, Some("to=alice%40atlanta.com"));
+        assert_eq!(u.headers.as_deref(), Some("to=alice%40atlanta.com"));
 
         let u = SipUri::parse("sip:alice;day=tuesday@atlanta.com").unwrap();
-        assert_eq!(u.user, Some("alice;day=tuesday"));
+        assert_eq!(u.user.as_deref(), Some("alice;day=tuesday"));
 
         let u = SipUri::parse("sip:%61lice@[2001:db8::10]:5070;lr").unwrap();
         assert_eq!(u.user_unescaped().unwrap(), "alice");

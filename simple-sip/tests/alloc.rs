@@ -57,8 +57,8 @@ fn parse_and_read(bytes: &[u8]) -> usize {
     for c in msg.typed_all::<Contact>() {
         n += usize::from(c.unwrap().address().is_some());
     }
-    let uri = Uri::parse(msg.request().unwrap().uri).unwrap();
-    n += uri.as_sip().unwrap().user.map_or(0, str::len);
+    let uri = Uri::parse(&msg.request().unwrap().uri).unwrap();
+    n += uri.as_sip().unwrap().user.as_deref().map_or(0, str::len);
     n
 }
 

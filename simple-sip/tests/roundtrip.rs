@@ -132,20 +132,28 @@ fn build_and_check(spec: &Spec) -> Result<Vec<u8>, TestCaseError> {
     let uri = Uri::parse(&uri_text).map_err(|e| TestCaseError::fail(format!("{uri_text}: {e}")))?;
     let mut w_uri = Vec::new();
     uri.write(&mut w_uri);
-    prop_assert_eq!(Uri::parse(std::str::from_utf8(&w_uri).unwrap()).unwrap(), uri);
+    prop_assert_eq!(Uri::parse(std::str::from_utf8(&w_uri).unwrap()).unwrap(), uri.clone());
 
     let host_uri = format!("sip:{}", spec.host);
-    let host = Uri::parse(&host_uri).unwrap().as_sip().unwrap().host;
+    let host = Uri::parse(&host_uri).unwrap().as_sip().unwrap().host.clone();
     let branch = format!(";branch={}", spec.branch);
-    let via =
-        Via { transport: &spec.transport, host, port: spec.port, params: Params::new(&branch) };
+    let via = Via {
+        transport: spec.transport.as_str().into(),
+        host,
+        port: spec.port,
+        params: Params::new(&branch),
+    };
     let display = spec.display.as_deref().map(quoted);
     let tag = format!(";tag={}", spec.tag);
-    let from = FromHeader(NameAddr { display: display.as_deref(), uri, params: Params::new(&tag) });
-    let to = ToHeader(NameAddr::new(uri));
+    let from = FromHeader(NameAddr {
+        display: display.as_deref().map(Into::into),
+        uri: uri.clone(),
+        params: Params::new(&tag),
+    });
+    let to = ToHeader(NameAddr::new(uri.clone()));
     let method = Method::from_token(&spec.method);
-    let cseq = CSeq { seq: spec.cseq, method };
-    let call_id = CallId(&spec.call_id);
+    let cseq = CSeq { seq: spec.cseq, method: method.clone() };
+    let call_id = CallId::new(&spec.call_id);
     let event = EventHeader::new(&spec.event);
     let sub_params = format!(";expires={}", spec.expires);
     let state = SubscriptionState {
@@ -156,7 +164,7 @@ fn build_and_check(spec: &Spec) -> Result<Vec<u8>, TestCaseError> {
         },
         params: Params::new(&sub_params),
     };
-    let contact = Contact::Address(NameAddr::new(uri));
+    let contact = Contact::Address(NameAddr::new(uri.clone()));
     let ct = ContentType::new("application", "pidf+xml");
 
     let mut out = Vec::new();
@@ -176,10 +184,11 @@ fn build_and_check(spec: &Spec) -> Result<Vec<u8>, TestCaseError> {
     let msg = Message::parse(&out, &mut headers)
         .map_err(|e| TestCaseError::fail(format!("{e}\n{}", String::from_utf8_lossy(&out))))?;
     prop_assert_eq!(msg.method(), Some(method));
-    prop_assert_eq!(Uri::parse(msg.request().unwrap().uri).unwrap(), uri);
+    prop_assert_eq!(Uri::parse(&msg.request().unwrap().uri).unwrap(), uri);
     prop_assert_eq!(msg.require::<Via>().unwrap(), via);
     prop_assert_eq!(msg.require::<FromHeader>().unwrap(), from);
-    let display_name = msg.require::<FromHeader>().unwrap().display_name();
+    let from_back = msg.require::<FromHeader>().unwrap();
+    let display_name = from_back.display_name();
     prop_assert_eq!(display_name.as_deref(), spec.display.as_deref());
     prop_assert_eq!(msg.require::<ToHeader>().unwrap(), to);
     prop_assert_eq!(msg.require::<CallId>().unwrap(), call_id);
@@ -368,4 +377,60 @@ fn near_valid_messages() {
         assert_eq!(frame(step), frame(bytes.len().max(1)), "{:?}", String::from_utf8_lossy(&bytes));
     });
     tally.assert_deep(2, 20);
+}
+
+/// What a dialog keeps from a response (route set, remote target, tags, Call-ID, CSeq, the top
+/// Via, the status line) survives the message's buffer as owned values, equal to the borrowed
+/// ones and written the same.
+#[test]
+fn owned_forms_outlive_the_message() {
+    use simple_sip::headers::{CSeq, CallId, RecordRoute, ToHeader};
+    use simple_sip::{StartLine, Uri};
+    type Kept = (
+        Vec<RecordRoute<'static>>,
+        Uri<'static>,
+        ToHeader<'static>,
+        CallId<'static>,
+        CSeq<'static>,
+        Via<'static>,
+        StartLine<'static>,
+        Vec<Vec<u8>>,
+    );
+    let kept: Kept = {
+        let bytes = b"SIP/2.0 200 OK\r\n\
+Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bKnashds8;received=192.0.2.1\r\n\
+Record-Route: <sip:p1.example.com;lr>, <sip:[2001:db8::1]:5070;lr;transport=tcp>\r\n\
+To: \"Bob\" <sip:bob@biloxi.com>;tag=a6c85cf\r\n\
+From: <sip:alice@atlanta.com>;tag=1928301774\r\n\
+Call-ID: a84b4c76e66710@pc33.atlanta.com\r\n\
+CSeq: 314159 SUBSCRIBE\r\n\
+Contact: <sip:bob@192.0.2.4;transport=tcp>\r\n\
+Content-Length: 0\r\n\r\n"
+            .to_vec();
+        let mut headers = [Header::EMPTY; 16];
+        let msg = Message::parse(&bytes, &mut headers).unwrap();
+        let routes: Vec<RecordRoute<'_>> = msg.typed_all().collect::<Result<_, _>>().unwrap();
+        let Contact::Address(target) = msg.require::<Contact>().unwrap() else { panic!() };
+        let written = routes.iter().map(RecordRoute::to_value_vec).collect();
+        (
+            routes.into_iter().map(RecordRoute::into_owned).collect(),
+            target.uri.into_owned(),
+            msg.require::<ToHeader>().unwrap().into_owned(),
+            msg.require::<CallId>().unwrap().into_owned(),
+            msg.require::<CSeq>().unwrap().into_owned(),
+            msg.require::<Via>().unwrap().into_owned(),
+            msg.start_line().clone().into_owned(),
+            written,
+        )
+    }; // the message's bytes are gone here
+    let (routes, target, to, call_id, cseq, via, start, written) = kept;
+    assert_eq!(routes.len(), 2);
+    assert_eq!(routes.iter().map(RecordRoute::to_value_vec).collect::<Vec<_>>(), written);
+    assert!(routes[1].uri.as_sip().unwrap().params.contains("lr"));
+    assert_eq!(target.to_string(), "sip:bob@192.0.2.4;transport=tcp");
+    assert_eq!((to.tag(), to.display_name().as_deref()), (Some("a6c85cf"), Some("Bob")));
+    assert_eq!(call_id.0, "a84b4c76e66710@pc33.atlanta.com");
+    assert_eq!((cseq.seq, cseq.method), (314159, Method::Subscribe));
+    assert_eq!((via.branch(), via.received()), (Some("z9hG4bKnashds8"), Some("192.0.2.1")));
+    assert!(matches!(start, StartLine::Response(ref s) if s.code == 200 && s.reason == "OK"));
 }

@@ -180,7 +180,7 @@ fn every_sip_example() {
                 }
                 if let Some(r) = msg.request() {
                     if !v.note.contains("elision") {
-                        if let Err(e) = Uri::parse(r.uri) {
+                        if let Err(e) = Uri::parse(&r.uri) {
                             problems.push(format!("{}: Request-URI: {e}", v.file));
                         }
                     }

@@ -1,6 +1,8 @@
 //! Authentication headers (RFC 3261 §20.7, §20.27, §20.28, §20.44; §25.1 challenge and
 //! credentials). The digest computation itself lives with the transaction layer.
 
+use alloc::borrow::Cow;
+
 use bytes::BufMut;
 
 use super::{ListSplit, TypedHeader, parse_all};
@@ -12,17 +14,17 @@ use crate::scan::Cursor;
 /// `auth-scheme LWS auth-param *(COMMA auth-param)`: a challenge or credentials.
 ///
 /// The parameters are kept as written and read on demand with [`AuthValue::param`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthValue<'a> {
     /// `Digest` or another scheme.
-    pub scheme: &'a str,
+    pub scheme: Cow<'a, str>,
     /// `realm="...", nonce="...", ...` as written.
-    pub params: &'a str,
+    pub params: Cow<'a, str>,
 }
 
 impl<'a> AuthValue<'a> {
     /// Iterates `(name, value)` pairs; quoted values keep their quotes.
-    pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
         ListSplit::new(self.params.as_bytes()).filter_map(|r| {
             let (item, _) = r.ok()?;
             let item = core::str::from_utf8(item).ok()?;
@@ -32,7 +34,7 @@ impl<'a> AuthValue<'a> {
     }
 
     /// The parameter `name` (case-insensitive), unquoted.
-    pub fn param(&self, name: &str) -> Option<alloc::borrow::Cow<'a, str>> {
+    pub fn param(&self, name: &str) -> Option<Cow<'_, str>> {
         self.iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| crate::scan::unquote(v))
@@ -52,9 +54,17 @@ impl<'a> AuthValue<'a> {
                 auth_param(c)?;
                 c.skip_lws();
             }
-            let params = s[start..c.pos()].trim_end();
-            Ok(Self { scheme, params })
+            let params = s[start..c.pos()].trim_end().into();
+            Ok(Self { scheme: scheme.into(), params })
         })
+    }
+
+    /// The same value, owning its text.
+    pub fn into_owned(self) -> AuthValue<'static> {
+        AuthValue {
+            scheme: Cow::Owned(self.scheme.into_owned()),
+            params: Cow::Owned(self.params.into_owned()),
+        }
     }
 
     fn write<B: BufMut>(&self, buf: &mut B) {
@@ -84,8 +94,15 @@ fn auth_param(c: &mut Cursor<'_>) -> Result<(), Error> {
 macro_rules! auth_header {
     ($(#[$doc:meta])* $name:ident, $hname:ident) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[derive(Debug, Clone, PartialEq, Eq)]
         pub struct $name<'a>(pub AuthValue<'a>);
+
+        impl $name<'_> {
+            /// The same header, owning its text.
+            pub fn into_owned(self) -> $name<'static> {
+                $name(self.0.into_owned())
+            }
+        }
 
         impl<'a> TypedHeader<'a> for $name<'a> {
             const NAME: HeaderName = HeaderName::$hname;

@@ -1,6 +1,8 @@
 //! SIP-specific event notification headers (RFC 6665 §8.2) and PUBLISH entity tags
 //! (RFC 3903 §11.3).
 
+use alloc::borrow::Cow;
+
 use bytes::BufMut;
 
 use super::{TypedHeader, header_params, parse_all};
@@ -9,10 +11,10 @@ use crate::message::HeaderName;
 use crate::params::Params;
 
 /// `Event = ( "Event" / "o" ) HCOLON event-type *( SEMI event-param )`
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventHeader<'a> {
     /// `event-type = event-package *( "." event-template )`, e.g. `presence.winfo`.
-    pub event_type: &'a str,
+    pub event_type: Cow<'a, str>,
     /// `;id=...` and extensions.
     pub params: Params<'a>,
 }
@@ -20,22 +22,30 @@ pub struct EventHeader<'a> {
 impl<'a> EventHeader<'a> {
     /// An event of the given type, without parameters.
     pub const fn new(event_type: &'a str) -> Self {
-        Self { event_type, params: Params::EMPTY }
+        Self { event_type: Cow::Borrowed(event_type), params: Params::EMPTY }
     }
 
     /// The package: the event type before the first `.` (`presence` for `presence.winfo`).
-    pub fn package(&self) -> &'a str {
-        self.event_type.split('.').next().unwrap_or(self.event_type)
+    pub fn package(&self) -> &str {
+        self.event_type.split('.').next().unwrap_or(&self.event_type)
     }
 
     /// The templates after the package (`winfo` for `presence.winfo`).
-    pub fn templates(&self) -> impl Iterator<Item = &'a str> + 'a {
+    pub fn templates(&self) -> impl Iterator<Item = &str> + '_ {
         self.event_type.split('.').skip(1)
     }
 
     /// The `id` parameter.
-    pub fn id(&self) -> Option<&'a str> {
+    pub fn id(&self) -> Option<&str> {
         self.params.get("id")
+    }
+
+    /// The same header, owning its text.
+    pub fn into_owned(self) -> EventHeader<'static> {
+        EventHeader {
+            event_type: Cow::Owned(self.event_type.into_owned()),
+            params: self.params.into_owned(),
+        }
     }
 }
 
@@ -44,7 +54,7 @@ impl<'a> TypedHeader<'a> for EventHeader<'a> {
 
     fn parse(value: &'a [u8]) -> Result<Self, Error> {
         parse_all(value, |c, s| {
-            let event_type = c.token()?;
+            let event_type = c.token()?.into();
             let params = header_params(c, s)?;
             Ok(Self { event_type, params })
         })
@@ -57,15 +67,22 @@ impl<'a> TypedHeader<'a> for EventHeader<'a> {
 }
 
 /// One event type of `Allow-Events = ( "Allow-Events" / "u" ) HCOLON event-type *(COMMA event-type)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct AllowEvents<'a>(pub &'a str);
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AllowEvents<'a>(pub Cow<'a, str>);
+
+impl AllowEvents<'_> {
+    /// The same event type, owning its text.
+    pub fn into_owned(self) -> AllowEvents<'static> {
+        AllowEvents(Cow::Owned(self.0.into_owned()))
+    }
+}
 
 impl<'a> TypedHeader<'a> for AllowEvents<'a> {
     const NAME: HeaderName = HeaderName::AllowEvents;
     const LIST: bool = true;
 
     fn parse(value: &'a [u8]) -> Result<Self, Error> {
-        parse_all(value, |c, _| c.token().map(Self))
+        parse_all(value, |c, _| c.token().map(|t| Self(t.into())))
     }
 
     fn write_value<B: BufMut>(&self, buf: &mut B) {
@@ -74,7 +91,7 @@ impl<'a> TypedHeader<'a> for AllowEvents<'a> {
 }
 
 /// `substate-value = "active" / "pending" / "terminated" / extension-substate`
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SubState<'a> {
     /// `active`
     Active,
@@ -83,7 +100,7 @@ pub enum SubState<'a> {
     /// `terminated`
     Terminated,
     /// Any other token.
-    Extension(&'a str),
+    Extension(Cow<'a, str>),
 }
 
 impl<'a> SubState<'a> {
@@ -95,12 +112,12 @@ impl<'a> SubState<'a> {
         } else if t.eq_ignore_ascii_case("terminated") {
             Self::Terminated
         } else {
-            Self::Extension(t)
+            Self::Extension(Cow::Borrowed(t))
         }
     }
 
     /// The value as written on the wire.
-    pub const fn as_str(&self) -> &'a str {
+    pub fn as_str(&self) -> &str {
         match self {
             Self::Active => "active",
             Self::Pending => "pending",
@@ -108,10 +125,20 @@ impl<'a> SubState<'a> {
             Self::Extension(s) => s,
         }
     }
+
+    /// The same state, owning its text.
+    pub fn into_owned(self) -> SubState<'static> {
+        match self {
+            Self::Active => SubState::Active,
+            Self::Pending => SubState::Pending,
+            Self::Terminated => SubState::Terminated,
+            Self::Extension(s) => SubState::Extension(Cow::Owned(s.into_owned())),
+        }
+    }
 }
 
 /// `Subscription-State = "Subscription-State" HCOLON substate-value *( SEMI subexp-params )`
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubscriptionState<'a> {
     /// The state.
     pub state: SubState<'a>,
@@ -132,8 +159,13 @@ impl<'a> SubscriptionState<'a> {
 
     /// The `reason` parameter (`deactivated`, `probation`, `rejected`, `timeout`, `giveup`,
     /// `noresource`, `invariant`, or an extension).
-    pub fn reason(&self) -> Option<&'a str> {
+    pub fn reason(&self) -> Option<&str> {
         self.params.get("reason")
+    }
+
+    /// The same header, owning its text.
+    pub fn into_owned(self) -> SubscriptionState<'static> {
+        SubscriptionState { state: self.state.into_owned(), params: self.params.into_owned() }
     }
 
     /// The `retry-after` parameter, in seconds.

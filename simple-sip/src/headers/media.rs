@@ -1,5 +1,7 @@
 //! `Content-Type` and `Accept` (RFC 3261 §20.1, §20.15).
 
+use alloc::borrow::Cow;
+
 use bytes::BufMut;
 
 use super::{TypedHeader, header_params, parse_all};
@@ -9,12 +11,12 @@ use crate::params::Params;
 use crate::scan::Cursor;
 
 /// `m-type SLASH m-subtype *(SEMI m-parameter)`; in Accept, type and subtype may be `*`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MediaType<'a> {
     /// `application`, `text`, `multipart`, ... as written.
-    pub type_: &'a str,
+    pub type_: Cow<'a, str>,
     /// `pidf+xml`, `plain`, `related`, ... as written.
-    pub subtype: &'a str,
+    pub subtype: Cow<'a, str>,
     /// `;charset=...;boundary=...;type=...`
     pub params: Params<'a>,
 }
@@ -22,7 +24,16 @@ pub struct MediaType<'a> {
 impl<'a> MediaType<'a> {
     /// A media type without parameters.
     pub const fn new(type_: &'a str, subtype: &'a str) -> Self {
-        Self { type_, subtype, params: Params::EMPTY }
+        Self { type_: Cow::Borrowed(type_), subtype: Cow::Borrowed(subtype), params: Params::EMPTY }
+    }
+
+    /// The same media type, owning its text.
+    pub fn into_owned(self) -> MediaType<'static> {
+        MediaType {
+            type_: Cow::Owned(self.type_.into_owned()),
+            subtype: Cow::Owned(self.subtype.into_owned()),
+            params: self.params.into_owned(),
+        }
     }
 
     /// True if type and subtype match (case-insensitive); `*` in `self` matches anything.
@@ -32,16 +43,16 @@ impl<'a> MediaType<'a> {
     }
 
     /// A parameter, unquoted (e.g. `boundary`).
-    pub fn param(&self, name: &str) -> Option<alloc::borrow::Cow<'a, str>> {
+    pub fn param(&self, name: &str) -> Option<Cow<'_, str>> {
         self.params.get(name).map(crate::scan::unquote)
     }
 
     pub(crate) fn parse_at(c: &mut Cursor<'a>, s: &'a str) -> Result<Self, Error> {
-        let type_ = c.token()?;
+        let type_ = c.token()?.into();
         if !c.eat_sep(b'/') {
             return Err(c.err(ErrorKind::Expected("'/'")));
         }
-        let subtype = c.token()?;
+        let subtype = c.token()?.into();
         let params = header_params(c, s)?;
         Ok(Self { type_, subtype, params })
     }
@@ -56,13 +67,18 @@ impl<'a> MediaType<'a> {
 }
 
 /// `Content-Type = ( "Content-Type" / "c" ) HCOLON media-type`
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContentType<'a>(pub MediaType<'a>);
 
 impl<'a> ContentType<'a> {
     /// A content type without parameters.
     pub const fn new(type_: &'a str, subtype: &'a str) -> Self {
         Self(MediaType::new(type_, subtype))
+    }
+
+    /// The same header, owning its text.
+    pub fn into_owned(self) -> ContentType<'static> {
+        ContentType(self.0.into_owned())
     }
 }
 
@@ -87,8 +103,15 @@ impl<'a> TypedHeader<'a> for ContentType<'a> {
 
 /// One `accept-range` of `Accept = "Accept" HCOLON [ accept-range *(COMMA accept-range) ]`.
 /// An empty Accept header has no elements (RFC 3261 §20.1: nothing is acceptable).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Accept<'a>(pub MediaType<'a>);
+
+impl Accept<'_> {
+    /// The same range, owning its text.
+    pub fn into_owned(self) -> Accept<'static> {
+        Accept(self.0.into_owned())
+    }
+}
 
 impl<'a> core::ops::Deref for Accept<'a> {
     type Target = MediaType<'a>;

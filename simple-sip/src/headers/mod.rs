@@ -16,6 +16,8 @@ pub use media::{Accept, ContentType, MediaType};
 pub use name_addr::{Contact, FromHeader, NameAddr, RecordRoute, Route, ToHeader};
 pub use via::Via;
 
+use alloc::borrow::Cow;
+
 use bytes::BufMut;
 
 use crate::error::{Error, ErrorKind};
@@ -132,13 +134,18 @@ pub(crate) fn parse_all<'a, T>(
 }
 
 /// `Call-ID = ( "Call-ID" / "i" ) HCOLON callid`, `callid = word [ "@" word ]`
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct CallId<'a>(pub &'a str);
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CallId<'a>(pub Cow<'a, str>);
 
 impl<'a> CallId<'a> {
     /// A Call-ID with the given text.
     pub const fn new(id: &'a str) -> Self {
-        Self(id)
+        Self(Cow::Borrowed(id))
+    }
+
+    /// The same Call-ID, owning its text.
+    pub fn into_owned(self) -> CallId<'static> {
+        CallId(Cow::Owned(self.0.into_owned()))
     }
 }
 
@@ -152,7 +159,7 @@ impl<'a> TypedHeader<'a> for CallId<'a> {
             if c.eat(b'@') {
                 c.take1(&WORD, "word")?;
             }
-            Ok(Self(&s[start..c.pos()]))
+            Ok(Self(Cow::Borrowed(&s[start..c.pos()])))
         })
     }
 
@@ -162,12 +169,19 @@ impl<'a> TypedHeader<'a> for CallId<'a> {
 }
 
 /// `CSeq = "CSeq" HCOLON 1*DIGIT LWS Method`
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CSeq<'a> {
     /// The sequence number (less than 2**31 by RFC 3261 §8.1.1.5; up to 2**32-1 accepted).
     pub seq: u32,
     /// The method.
     pub method: Method<'a>,
+}
+
+impl CSeq<'_> {
+    /// The same header, owning its text.
+    pub fn into_owned(self) -> CSeq<'static> {
+        CSeq { seq: self.seq, method: self.method.into_owned() }
+    }
 }
 
 impl<'a> TypedHeader<'a> for CSeq<'a> {
@@ -244,15 +258,22 @@ number_header!(
 macro_rules! token_header {
     ($(#[$doc:meta])* $name:ident, $hname:ident, list: $list:expr) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub struct $name<'a>(pub &'a str);
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub struct $name<'a>(pub Cow<'a, str>);
+
+        impl $name<'_> {
+            /// The same value, owning its text.
+            pub fn into_owned(self) -> $name<'static> {
+                $name(Cow::Owned(self.0.into_owned()))
+            }
+        }
 
         impl<'a> TypedHeader<'a> for $name<'a> {
             const NAME: HeaderName = HeaderName::$hname;
             const LIST: bool = $list;
 
             fn parse(value: &'a [u8]) -> Result<Self, Error> {
-                parse_all(value, |c, _| c.token().map(Self))
+                parse_all(value, |c, _| c.token().map(|t| Self(Cow::Borrowed(t))))
             }
 
             fn write_value<B: BufMut>(&self, buf: &mut B) {
@@ -280,8 +301,15 @@ token_header!(
 );
 
 /// One method of `Allow = "Allow" HCOLON [Method *(COMMA Method)]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Allow<'a>(pub Method<'a>);
+
+impl Allow<'_> {
+    /// The same method, owning its text.
+    pub fn into_owned(self) -> Allow<'static> {
+        Allow(self.0.into_owned())
+    }
+}
 
 impl<'a> TypedHeader<'a> for Allow<'a> {
     const NAME: HeaderName = HeaderName::Allow;
@@ -297,14 +325,25 @@ impl<'a> TypedHeader<'a> for Allow<'a> {
 }
 
 /// `Retry-After = "Retry-After" HCOLON delta-seconds [ comment ] *( SEMI retry-param )`
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryAfter<'a> {
     /// Seconds to wait.
     pub seconds: u32,
     /// The comment, with its parentheses.
-    pub comment: Option<&'a str>,
+    pub comment: Option<Cow<'a, str>>,
     /// `;duration=...` and extensions.
     pub params: Params<'a>,
+}
+
+impl RetryAfter<'_> {
+    /// The same header, owning its text.
+    pub fn into_owned(self) -> RetryAfter<'static> {
+        RetryAfter {
+            seconds: self.seconds,
+            comment: self.comment.map(|c| Cow::Owned(c.into_owned())),
+            params: self.params.into_owned(),
+        }
+    }
 }
 
 impl<'a> TypedHeader<'a> for RetryAfter<'a> {
@@ -314,7 +353,8 @@ impl<'a> TypedHeader<'a> for RetryAfter<'a> {
         parse_all(value, |c, s| {
             let seconds = c.u32()?;
             c.skip_lws();
-            let comment = if c.peek() == Some(b'(') { Some(comment(c, s)?) } else { None };
+            let comment =
+                if c.peek() == Some(b'(') { Some(Cow::Borrowed(comment(c, s)?)) } else { None };
             let params = header_params(c, s)?;
             Ok(Self { seconds, comment, params })
         })
@@ -322,7 +362,7 @@ impl<'a> TypedHeader<'a> for RetryAfter<'a> {
 
     fn write_value<B: BufMut>(&self, buf: &mut B) {
         write_decimal(buf, u64::from(self.seconds));
-        if let Some(c) = self.comment {
+        if let Some(c) = &self.comment {
             buf.put_u8(b' ');
             buf.put_slice(c.as_bytes());
         }
@@ -398,7 +438,7 @@ mod tests {
         assert_eq!(MaxForwards::parse(b"7x").unwrap_err().kind(), ErrorKind::InvalidNumber);
         let r = RetryAfter::parse(b"18000 (in a meeting);duration=3600").unwrap();
         assert_eq!(
-            (r.seconds, r.comment, r.params.get("duration")),
+            (r.seconds, r.comment.as_deref(), r.params.get("duration")),
             (18000, Some("(in a meeting)"), Some("3600"))
         );
     }

@@ -1,5 +1,7 @@
 //! `name-addr` / `addr-spec` headers: From, To, Contact, Route, Record-Route (RFC 3261 §20).
 
+use alloc::borrow::Cow;
+
 use bytes::BufMut;
 
 use super::{TypedHeader, header_params, parse_all};
@@ -11,11 +13,11 @@ use crate::uri::Uri;
 
 /// `( name-addr / addr-spec ) *( SEMI param )`, with
 /// `name-addr = [ display-name ] LAQUOT addr-spec RAQUOT`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NameAddr<'a> {
     /// The display name as written: a quoted-string with its quotes, or tokens separated by
     /// whitespace. See [`NameAddr::display_name`].
-    pub display: Option<&'a str>,
+    pub display: Option<Cow<'a, str>>,
     /// The URI.
     pub uri: Uri<'a>,
     /// Header parameters after the address (`;tag=...`, `;expires=...`).
@@ -29,13 +31,22 @@ impl<'a> NameAddr<'a> {
     }
 
     /// The display name, unquoted.
-    pub fn display_name(&self) -> Option<alloc::borrow::Cow<'a, str>> {
-        self.display.map(crate::scan::unquote)
+    pub fn display_name(&self) -> Option<Cow<'_, str>> {
+        self.display.as_deref().map(crate::scan::unquote)
     }
 
     /// The `tag` parameter (From and To).
-    pub fn tag(&self) -> Option<&'a str> {
+    pub fn tag(&self) -> Option<&str> {
         self.params.get("tag")
+    }
+
+    /// The same address, owning its text.
+    pub fn into_owned(self) -> NameAddr<'static> {
+        NameAddr {
+            display: self.display.map(|d| Cow::Owned(d.into_owned())),
+            uri: self.uri.into_owned(),
+            params: self.params.into_owned(),
+        }
     }
 
     /// Parses one name-addr or addr-spec with parameters at the cursor.
@@ -44,7 +55,7 @@ impl<'a> NameAddr<'a> {
             Some(b'"') => {
                 let d = c.quoted()?;
                 c.skip_lws();
-                Some(d)
+                Some(Cow::Borrowed(d))
             }
             Some(b'<') => None,
             _ => {
@@ -64,7 +75,7 @@ impl<'a> NameAddr<'a> {
                             return Err(c.err_at(ErrorKind::Expected("display-name"), start + bad));
                         }
                         c.advance(i);
-                        (trimmed_len > 0).then(|| &s[start..start + trimmed_len])
+                        (trimmed_len > 0).then(|| Cow::Borrowed(&s[start..start + trimmed_len]))
                     }
                     _ => None,
                 }
@@ -100,7 +111,7 @@ impl<'a> NameAddr<'a> {
 
     /// Writes `display <uri>;params`.
     pub fn write<B: BufMut>(&self, buf: &mut B) {
-        if let Some(d) = self.display {
+        if let Some(d) = &self.display {
             buf.put_slice(d.as_bytes());
             buf.put_u8(b' ');
         }
@@ -114,8 +125,15 @@ impl<'a> NameAddr<'a> {
 macro_rules! name_addr_header {
     ($(#[$doc:meta])* $name:ident, $hname:ident, $list:expr) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[derive(Debug, Clone, PartialEq, Eq)]
         pub struct $name<'a>(pub NameAddr<'a>);
+
+        impl $name<'_> {
+            /// The same header, owning its text.
+            pub fn into_owned(self) -> $name<'static> {
+                $name(self.0.into_owned())
+            }
+        }
 
         impl<'a> TypedHeader<'a> for $name<'a> {
             const NAME: HeaderName = HeaderName::$hname;
@@ -157,7 +175,7 @@ name_addr_header!(
 );
 
 /// One element of `Contact = ("Contact" / "m" ) HCOLON ( STAR / (contact-param *(COMMA contact-param)))`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Contact<'a> {
     /// `*` (REGISTER: remove all bindings).
     Wildcard,
@@ -171,6 +189,14 @@ impl<'a> Contact<'a> {
         match self {
             Self::Address(a) => Some(a),
             Self::Wildcard => None,
+        }
+    }
+
+    /// The same element, owning its text.
+    pub fn into_owned(self) -> Contact<'static> {
+        match self {
+            Self::Wildcard => Contact::Wildcard,
+            Self::Address(a) => Contact::Address(a.into_owned()),
         }
     }
 
@@ -210,13 +236,13 @@ mod tests {
     #[test]
     fn forms() {
         let f = FromHeader::parse(b"Alice <sip:alice@atlanta.com>;tag=1928301774").unwrap();
-        assert_eq!(f.display, Some("Alice"));
+        assert_eq!(f.display.as_deref(), Some("Alice"));
         assert_eq!(f.tag(), Some("1928301774"));
         let t = ToHeader::parse(b"\"Bob \\\"B\\\"\" <sips:bob@biloxi.com>").unwrap();
         assert_eq!(t.display_name().unwrap(), "Bob \"B\"");
         let t = ToHeader::parse(b"sip:bob@biloxi.com;tag=a6c85cf").unwrap();
         assert_eq!(t.tag(), Some("a6c85cf"));
-        assert_eq!(t.uri.as_sip().unwrap().host, Host::Domain("biloxi.com"));
+        assert_eq!(t.uri.as_sip().unwrap().host, Host::Domain("biloxi.com".into()));
         let m = Contact::parse(b"<sip:alice@pc33.atlanta.com>;expires=3600;q=0.7").unwrap();
         assert_eq!(m.expires(), Some(3600));
         assert_eq!(Contact::parse(b"*").unwrap(), Contact::Wildcard);

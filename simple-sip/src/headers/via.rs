@@ -1,5 +1,7 @@
 //! `Via` (RFC 3261 §20.42, §18.2.1; RFC 3581 rport).
 
+use alloc::borrow::Cow;
+
 use bytes::BufMut;
 
 use super::{TypedHeader, header_params, parse_all};
@@ -10,10 +12,10 @@ use crate::scan::write_decimal;
 use crate::uri::{Host, parse_host};
 
 /// One `via-parm = sent-protocol LWS sent-by *( SEMI via-params )`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Via<'a> {
     /// The transport of `SIP/2.0/<transport>`: `UDP`, `TCP`, `TLS`, `SCTP`, `WS`, ...
-    pub transport: &'a str,
+    pub transport: Cow<'a, str>,
     /// The sent-by host.
     pub host: Host<'a>,
     /// The sent-by port.
@@ -24,13 +26,23 @@ pub struct Via<'a> {
 
 impl<'a> Via<'a> {
     /// The `branch` parameter (the transaction id when it starts with `z9hG4bK`).
-    pub fn branch(&self) -> Option<&'a str> {
+    pub fn branch(&self) -> Option<&str> {
         self.params.get("branch")
     }
 
     /// The `received` parameter.
-    pub fn received(&self) -> Option<&'a str> {
+    pub fn received(&self) -> Option<&str> {
         self.params.get("received")
+    }
+
+    /// The same Via, owning its text.
+    pub fn into_owned(self) -> Via<'static> {
+        Via {
+            transport: Cow::Owned(self.transport.into_owned()),
+            host: self.host.into_owned(),
+            port: self.port,
+            params: self.params.into_owned(),
+        }
     }
 
     /// The `rport` parameter (RFC 3581): `Some(None)` when present without a value.
@@ -74,7 +86,7 @@ impl<'a> TypedHeader<'a> for Via<'a> {
                 None
             };
             let params = header_params(c, s)?;
-            Ok(Self { transport, host, port, params })
+            Ok(Self { transport: transport.into(), host, port, params })
         })
     }
 
@@ -99,7 +111,7 @@ mod tests {
     fn vias() {
         let v = Via::parse(b"SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds").unwrap();
         assert_eq!(v.transport, "UDP");
-        assert_eq!(v.host, Host::Domain("pc33.atlanta.com"));
+        assert_eq!(v.host, Host::Domain("pc33.atlanta.com".into()));
         assert_eq!(v.branch(), Some("z9hG4bK776asdhds"));
         let v = Via::parse(b"SIP / 2.0 / TCP 192.0.2.1 : 5060 ;received=192.0.2.207;rport=5061")
             .unwrap();

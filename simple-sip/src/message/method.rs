@@ -1,10 +1,11 @@
 //! SIP methods (RFC 3261 §7.1 and the extensions SIMPLE uses).
 
+use alloc::borrow::Cow;
 use core::fmt;
 
 /// A request method. Methods are case-sensitive (RFC 3261 §7.1); anything else is
 /// [`Method::Extension`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Method<'a> {
     /// `INVITE` (RFC 3261)
     Invite,
@@ -35,7 +36,7 @@ pub enum Method<'a> {
     /// `REFER` (RFC 3515)
     Refer,
     /// Any other `token`.
-    Extension(&'a str),
+    Extension(Cow<'a, str>),
 }
 
 impl<'a> Method<'a> {
@@ -56,12 +57,12 @@ impl<'a> Method<'a> {
             "PRACK" => Self::Prack,
             "UPDATE" => Self::Update,
             "REFER" => Self::Refer,
-            other => Self::Extension(other),
+            other => Self::Extension(Cow::Borrowed(other)),
         }
     }
 
     /// The method as written on the wire.
-    pub const fn as_str(&self) -> &'a str {
+    pub fn as_str(&self) -> &str {
         match self {
             Self::Invite => "INVITE",
             Self::Ack => "ACK",
@@ -78,6 +79,27 @@ impl<'a> Method<'a> {
             Self::Update => "UPDATE",
             Self::Refer => "REFER",
             Self::Extension(s) => s,
+        }
+    }
+
+    /// The same method, owning its text.
+    pub fn into_owned(self) -> Method<'static> {
+        match self {
+            Self::Extension(s) => Method::Extension(Cow::Owned(s.into_owned())),
+            Self::Invite => Method::Invite,
+            Self::Ack => Method::Ack,
+            Self::Bye => Method::Bye,
+            Self::Cancel => Method::Cancel,
+            Self::Options => Method::Options,
+            Self::Register => Method::Register,
+            Self::Subscribe => Method::Subscribe,
+            Self::Notify => Method::Notify,
+            Self::Publish => Method::Publish,
+            Self::Message => Method::Message,
+            Self::Info => Method::Info,
+            Self::Prack => Method::Prack,
+            Self::Update => Method::Update,
+            Self::Refer => Method::Refer,
         }
     }
 }

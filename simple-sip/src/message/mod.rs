@@ -11,6 +11,8 @@ pub use name::HeaderName;
 pub use stream::{Frame, KeepAlive, StreamDecoder};
 pub use write::MessageWriter;
 
+use alloc::borrow::Cow;
+
 use crate::error::{Error, ErrorKind};
 use crate::headers::TypedHeader;
 
@@ -109,8 +111,9 @@ impl<'b> Header<'b> {
     }
 }
 
-/// The first line of a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The first line of a message: borrowed in a parsed [`Message`], owned
+/// (`StartLine<'static>`) after [`StartLine::into_owned`].
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StartLine<'b> {
     /// `Request-Line = Method SP Request-URI SP SIP-Version CRLF`
     Request(RequestLine<'b>),
@@ -118,22 +121,38 @@ pub enum StartLine<'b> {
     Response(StatusLine<'b>),
 }
 
+impl StartLine<'_> {
+    /// The same line, owning its text.
+    pub fn into_owned(self) -> StartLine<'static> {
+        match self {
+            Self::Request(r) => StartLine::Request(RequestLine {
+                method: r.method.into_owned(),
+                uri: Cow::Owned(r.uri.into_owned()),
+            }),
+            Self::Response(s) => StartLine::Response(StatusLine {
+                code: s.code,
+                reason: Cow::Owned(s.reason.into_owned()),
+            }),
+        }
+    }
+}
+
 /// `Request-Line`. The version is always `SIP/2.0` (others fail to parse).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestLine<'b> {
     /// The method.
     pub method: Method<'b>,
     /// The Request-URI as written; [`crate::Uri::parse`] types it.
-    pub uri: &'b str,
+    pub uri: Cow<'b, str>,
 }
 
 /// `Status-Line`. The version is always `SIP/2.0` (others fail to parse).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusLine<'b> {
     /// Status-Code, 100..=699.
     pub code: u16,
     /// Reason-Phrase (may be empty).
-    pub reason: &'b str,
+    pub reason: Cow<'b, str>,
 }
 
 /// A parsed SIP message borrowing its bytes and the caller's header array.
@@ -141,7 +160,7 @@ pub struct StatusLine<'b> {
 /// Parsing allocates nothing: headers land in the `&mut [Header]` the caller passes in
 /// (as in httparse), names are classified once, and values stay raw until a typed accessor
 /// ([`Message::typed`], [`Message::typed_all`]) reads them.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Message<'h, 'b> {
     start: StartLine<'b>,
     headers: &'h [Header<'b>],
@@ -218,7 +237,7 @@ impl<'h, 'b> Message<'h, 'b> {
 
     /// The request method, if this is a request.
     pub fn method(&self) -> Option<Method<'b>> {
-        self.request().map(|r| r.method)
+        self.request().map(|r| r.method.clone())
     }
 
     /// The status code, if this is a response.

@@ -213,7 +213,7 @@ fn parse_start_line(line: &[u8]) -> Result<StartLine<'_>, Error> {
         };
         return Err(Error::new(kind, j + 1));
     }
-    Ok(StartLine::Request(RequestLine { method, uri }))
+    Ok(StartLine::Request(RequestLine { method, uri: uri.into() }))
 }
 
 /// `Status-Line = SIP-Version SP Status-Code SP Reason-Phrase`
@@ -243,7 +243,7 @@ fn parse_status_line(line: &[u8]) -> Result<StatusLine<'_>, Error> {
     // 3 digits of 100..=699 always fit in u16
     let code =
         u16::try_from(code).map_err(|_| Error::new(ErrorKind::InvalidStatusCode, code_at))?;
-    Ok(StatusLine { code, reason })
+    Ok(StatusLine { code, reason: reason.into() })
 }
 
 /// The body length declared by the Content-Length headers, if any; conflicting values fail.

@@ -17,7 +17,7 @@ impl Message<'_, '_> {
                 buf.put_slice(r.uri.as_bytes());
                 buf.put_slice(b" SIP/2.0\r\n");
             }
-            StartLine::Response(s) => write_status_line(buf, s.code, s.reason),
+            StartLine::Response(s) => write_status_line(buf, s.code, &s.reason),
         }
         for h in self.headers {
             write_header(buf, h);
