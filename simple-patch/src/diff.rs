@@ -543,13 +543,15 @@ impl Gen<'_> {
     /// document.
     fn element(&mut self, x: NodeId, y: NodeId, path: &[Step]) {
         let (Some(ex), Some(ey)) = (self.a.element(x), self.b.element(y)) else { return };
-        let b_parent = self.b.parent(y).unwrap_or(Document::ROOT);
+        let b_parent =
+            self.b.parent(y).expect("an element has a parent: an element or the document");
         // namespace declarations: only additions of new prefixes can be patched in place
         let dx: Vec<(Option<&str>, &str)> = ex.namespace_decls().collect();
         let dy: Vec<(Option<&str>, &str)> = ey.namespace_decls().collect();
         // (and only when they shadow nothing: a new binding of an inherited prefix would change
         // what the element's existing names mean)
-        let a_parent = self.a.parent(x).unwrap_or(Document::ROOT);
+        let a_parent =
+            self.a.parent(x).expect("an element has a parent: an element or the document");
         let only_added = dx.iter().all(|d| dy.contains(d))
             && dy.iter().filter(|d| !dx.contains(d)).all(|(p, _)| {
                 p.is_some_and(|p| self.a.lookup_namespace(a_parent, Some(p)).is_none())
@@ -621,7 +623,8 @@ impl Gen<'_> {
             if !doc_level {
                 let sel = Self::path_selector(path, None);
                 let el = self.emit(OpKind::Replace, sel);
-                let parent = self.b.parent(y).unwrap_or(Document::ROOT);
+                let parent =
+                    self.b.parent(y).expect("an element has a parent: an element or the document");
                 self.fill(el, parent, &[(String::new(), y)]);
                 return;
             }

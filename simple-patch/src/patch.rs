@@ -412,7 +412,9 @@ impl Patch {
                                 "an element must replace an element",
                             ));
                         }
-                        let parent = target.parent(n).unwrap_or(Document::ROOT);
+                        let parent = target
+                            .parent(n)
+                            .expect("an element has a parent: an element or the document");
                         let copy = self.copy_content(target, c, parent)?;
                         target.insert_before(n, copy);
                         target.remove(n);
