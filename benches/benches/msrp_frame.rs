@@ -11,17 +11,12 @@ use simple_msrp::{ByteRange, Decoder, Frame, Message, MsrpUri, end_line_in_body}
 const BODY: usize = 1 << 20;
 const READ: usize = 64 << 10;
 
+#[path = "support/noise.rs"]
+mod noise;
+
 fn chunk() -> Vec<u8> {
     // pseudo-random bytes: no accidental end-lines, no help for the search
-    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-    let body: Vec<u8> = (0..BODY)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect();
+    let body = noise::noise(BODY);
     let tid = "f8Hk2Zq9wQ1";
     assert!(!end_line_in_body(&body, tid));
     let to = MsrpUri::new("bob.example.com", 2855, "9di4eae923wzd");

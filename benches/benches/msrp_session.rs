@@ -11,6 +11,9 @@ use simple_msrp::{Event, MsrpUri, SendOptions, Session, SessionConfig};
 const BIG: usize = 4 << 20;
 const MANY: usize = 2_000;
 
+#[path = "support/noise.rs"]
+mod noise;
+
 fn pair() -> (Session, Session) {
     let a = MsrpUri::new("alice.example.com", 2855, "iau39soe2843z");
     let b = MsrpUri::new("bob.example.com", 2855, "9di4eae923wzd");
@@ -54,15 +57,7 @@ fn drive(alice: &mut Session, bob: &mut Session, now: Instant, buf: &mut Vec<u8>
 
 fn bench(c: &mut Criterion) {
     let now = Instant::now();
-    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-    let body: Vec<u8> = (0..BIG)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect();
+    let body = noise::noise(BIG);
     let mut buf = Vec::with_capacity(64 << 10);
     let mut g = c.benchmark_group("msrp_session");
     g.throughput(Throughput::Bytes(BIG as u64));

@@ -6,6 +6,9 @@ use std::time::Instant;
 
 use simple_msrp::{MsrpUri, SendOptions, Session, SessionConfig};
 
+#[path = "../benches/support/noise.rs"]
+mod noise;
+
 fn session(seed: u64, local: MsrpUri, remote: MsrpUri) -> Session {
     Session::new(SessionConfig::default(), seed, local, vec![remote])
 }
@@ -17,15 +20,7 @@ fn main() {
     let (mut alice, mut bob) = (session(1, a.clone(), b.clone()), session(2, b, a));
     let now = Instant::now();
     if which == "big" {
-        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-        let body: Vec<u8> = (0..4 << 20)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                (x >> 24) as u8
-            })
-            .collect();
+        let body = noise::noise(4 << 20);
         alice.send("application/octet-stream", body, SendOptions::default());
     } else {
         for i in 0..2000 {
