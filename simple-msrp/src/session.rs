@@ -205,6 +205,9 @@ pub enum Event {
 
 #[derive(Debug)]
 struct Outgoing {
+    /// Order of [`Session::send`] calls, so that what is reported together is reported in
+    /// the order it was sent (maps iterate in no fixed order).
+    seq: u64,
     content_type: String,
     body: Vec<u8>,
     options: SendOptions,
@@ -248,6 +251,8 @@ struct Transaction {
 
 #[derive(Debug)]
 struct Reassembly {
+    /// Order in which messages started arriving (for the same reason as `Outgoing::seq`).
+    seq: u64,
     content_type: String,
     data: Vec<u8>,
     /// Received 1-based inclusive ranges, merged and sorted.
@@ -313,6 +318,8 @@ pub struct Session {
     /// timeout is fixed and time does not go backwards); the front is always open.
     deadlines: VecDeque<(Instant, String)>,
     timers: TimerTable,
+    /// The last `Outgoing::seq` / `Reassembly::seq` given.
+    next_seq: u64,
     events: VecDeque<Event>,
     closed: bool,
     /// What the peer's SDP said it accepts, if known.
@@ -345,6 +352,7 @@ impl Session {
             transactions: HashMap::new(),
             deadlines: VecDeque::new(),
             timers: TimerTable::default(),
+            next_seq: 0,
             events: VecDeque::new(),
             closed: false,
             peer: None,
@@ -413,7 +421,9 @@ impl Session {
             self.events.push_back(Event::SendFailed { message_id: message_id.clone(), reason });
             return message_id;
         }
+        self.next_seq += 1;
         let o = Outgoing {
+            seq: self.next_seq,
             content_type: content_type.to_owned(),
             body,
             options,
@@ -471,11 +481,10 @@ impl Session {
         self.chunk = None;
         self.rx = Vec::new();
         self.receiving = None;
-        // report in the order the messages were sent
-        let mut ids: Vec<String> = self.outgoing.keys().cloned().collect();
-        ids.sort_by_key(|id| self.queue.iter().position(|q| q == id).unwrap_or(usize::MAX));
-        for id in ids {
-            let Some(o) = self.outgoing.remove(&id) else { continue };
+        // report in the order the messages were sent, and arrived
+        let mut outgoing: Vec<(String, Outgoing)> = self.outgoing.drain().collect();
+        outgoing.sort_unstable_by_key(|(_, o)| o.seq);
+        for (id, o) in outgoing {
             if o.failed {
                 continue;
             }
@@ -487,7 +496,9 @@ impl Session {
             }
         }
         self.queue.clear();
-        for (message_id, _) in self.incoming.drain() {
+        let mut incoming: Vec<(String, Reassembly)> = self.incoming.drain().collect();
+        incoming.sort_unstable_by_key(|(_, m)| m.seq);
+        for (message_id, _) in incoming {
             self.events.push_back(Event::ReceiveAborted { message_id });
         }
         self.held = 0;
@@ -764,7 +775,12 @@ impl Session {
         }
         if disposition == Disposition::Deliver {
             let content_type = h.content_type.unwrap_or_default();
+            let next_seq = &mut self.next_seq;
             let entry = self.incoming.entry(message_id.to_owned()).or_insert_with(|| Reassembly {
+                seq: {
+                    *next_seq += 1;
+                    *next_seq
+                },
                 content_type: content_type.to_owned(),
                 data: Vec::new(),
                 ranges: Vec::new(),
@@ -1071,5 +1087,24 @@ mod tests {
         assert!(s.deadlines.is_empty(), "the front was answered: both pruned");
         assert_eq!(s.poll_timeout(), None);
         assert!(s.outgoing.is_empty(), "both messages are done and forgotten");
+    }
+
+    #[test]
+    fn close_reports_in_the_order_messages_were_sent() {
+        let local = MsrpUri::new("a.example.com", 1, "s1");
+        let remote = MsrpUri::new("b.example.com", 2, "s2");
+        let mut s = Session::new(SessionConfig::default(), 9, local, vec![remote]);
+        let ids: Vec<String> =
+            (0..50).map(|i| s.send("text/plain", vec![b'x'; i], SendOptions::default())).collect();
+        s.close();
+        let failed: Vec<String> = core::iter::from_fn(|| s.poll_event())
+            .map(|e| {
+                let Event::SendFailed { message_id, reason: FailureReason::Closed } = e else {
+                    panic!("{e:?}")
+                };
+                message_id
+            })
+            .collect();
+        assert_eq!(failed, ids);
     }
 }
