@@ -594,9 +594,7 @@ impl Message {
                     }
                 }
                 Frame::End(flag) => {
-                    let Some(mut m) = msg else {
-                        return Err(Error::new(ErrorKind::InvalidStartLine, 0));
-                    };
+                    let mut m = msg.expect("the decoder gives a head before an end-line");
                     m.flag = flag;
                     if at != bytes.len() {
                         return Err(Error::new(ErrorKind::InvalidEndLine, at));
