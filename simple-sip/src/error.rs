@@ -66,6 +66,10 @@ pub enum ErrorKind {
     InvalidMultipart,
     /// Text is not valid UTF-8.
     InvalidUtf8,
+    /// An authentication scheme or digest algorithm this crate does not implement.
+    UnsupportedAuth,
+    /// A Digest challenge lacks a parameter it must have.
+    MissingAuthParam(&'static str),
 }
 
 impl fmt::Display for ErrorKind {
@@ -101,6 +105,8 @@ impl fmt::Display for ErrorKind {
             Self::MissingHeader => "missing header",
             Self::InvalidMultipart => "invalid multipart body",
             Self::InvalidUtf8 => "invalid UTF-8",
+            Self::UnsupportedAuth => "unsupported authentication scheme or algorithm",
+            Self::MissingAuthParam(p) => return write!(f, "digest parameter {p} missing"),
         };
         f.write_str(s)
     }
@@ -114,6 +120,9 @@ pub enum Category {
     Malformed,
     /// The input is well formed but exceeds a configured limit ([`ParseConfig`](crate::ParseConfig)).
     Limit,
+    /// The input is well formed but asks for something this crate does not implement (an
+    /// authentication scheme or digest algorithm).
+    Unsupported,
 }
 
 impl ErrorKind {
@@ -149,7 +158,9 @@ impl ErrorKind {
             | Self::UnterminatedAngle
             | Self::MissingHeader
             | Self::InvalidMultipart
-            | Self::InvalidUtf8 => Category::Malformed,
+            | Self::InvalidUtf8
+            | Self::MissingAuthParam(_) => Category::Malformed,
+            Self::UnsupportedAuth => Category::Unsupported,
         }
     }
 }
@@ -221,7 +232,9 @@ impl Error {
             | ErrorKind::UnterminatedAngle
             | ErrorKind::MissingHeader
             | ErrorKind::InvalidMultipart
-            | ErrorKind::InvalidUtf8 => 400,
+            | ErrorKind::InvalidUtf8
+            | ErrorKind::UnsupportedAuth
+            | ErrorKind::MissingAuthParam(_) => 400,
         }
     }
 }

@@ -88,6 +88,7 @@
 
 extern crate alloc;
 
+pub mod digest;
 mod error;
 pub mod headers;
 mod message;
