@@ -40,7 +40,10 @@ fuzz_target!(|data: &[u8]| {
                     let mut out = Vec::new();
                     u.write(&mut out);
                     let out = String::from_utf8(out).expect("URIs write ASCII or their input");
-                    assert_eq!(Uri::parse(&out).expect("a written URI parses"), u);
+                    let back = Uri::parse(&out).expect("a written URI parses");
+                    assert_eq!(back, u);
+                    // §19.1.4 comparison is reflexive and symmetric
+                    assert!(u.equivalent(&u) && back.equivalent(&u) && u.equivalent(&back), "{s}");
                 }
             }
         }

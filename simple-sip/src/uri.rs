@@ -443,6 +443,148 @@ static TELCHAR: [bool; 256] = {
     t
 };
 
+/// URI comparison (RFC 3261 §19.1.4), which derived `PartialEq` (byte-wise) is not.
+impl SipUri<'_> {
+    /// Whether `self` and `other` are equivalent URIs by RFC 3261 §19.1.4: the schemes match;
+    /// the userinfo matches case-sensitively, the host case-insensitively, the port exactly
+    /// (absent is not 5060); parameters in both match case-insensitively, `user`, `ttl`,
+    /// `method`, `maddr` and `transport` in only one never match, others in only one are
+    /// ignored; headers must be the same set. Escapes of characters outside the `reserved`
+    /// set equal the characters themselves.
+    pub fn equivalent(&self, other: &SipUri<'_>) -> bool {
+        let same =
+            |a: Option<&str>, b: Option<&str>| a.map(normalize_escapes) == b.map(normalize_escapes);
+        self.scheme == other.scheme
+            && same(self.user.as_deref(), other.user.as_deref())
+            && same(self.password.as_deref(), other.password.as_deref())
+            && hosts_equivalent(&self.host, &other.host)
+            && self.port == other.port
+            && params_equivalent(&self.params, &other.params)
+            && headers_equivalent(self.headers.as_deref(), other.headers.as_deref())
+    }
+}
+
+impl Uri<'_> {
+    /// Whether two URIs are equivalent: SIP and SIPS URIs by RFC 3261 §19.1.4
+    /// ([`SipUri::equivalent`]); `tel:` URIs by RFC 3966 §4 (numbers without visual
+    /// separators, parameters in any order, case-insensitively); other URIs by scheme
+    /// (case-insensitive) and text.
+    pub fn equivalent(&self, other: &Uri<'_>) -> bool {
+        match (self, other) {
+            (Self::Sip(a), Uri::Sip(b)) => a.equivalent(b),
+            (Self::Tel(a), Uri::Tel(b)) => {
+                let digits = |n: &str| {
+                    n.chars()
+                        .filter(|c| !matches!(c, '-' | '.' | '(' | ')'))
+                        .map(|c| c.to_ascii_lowercase())
+                        .collect::<String>()
+                };
+                let params = |p: &Params<'_>| {
+                    let mut v: Vec<(String, Option<String>)> = p
+                        .iter()
+                        .map(|p| {
+                            (p.name.to_ascii_lowercase(), p.value.map(str::to_ascii_lowercase))
+                        })
+                        .collect();
+                    v.sort();
+                    v
+                };
+                digits(&a.number) == digits(&b.number) && params(&a.params) == params(&b.params)
+            }
+            (Self::Other(a), Uri::Other(b)) => {
+                a.scheme.eq_ignore_ascii_case(&b.scheme)
+                    && normalize_escapes(&a.rest) == normalize_escapes(&b.rest)
+            }
+            (Self::Sip(_) | Self::Tel(_) | Self::Other(_), _) => false,
+        }
+    }
+}
+
+/// `%HH` escapes of characters outside `reserved` (RFC 3261 §25.1: `; / ? : @ & = + $ ,`)
+/// decoded, the others kept with upper-case digits: the form in which escaped and plain
+/// spellings of the same URI compare equal.
+fn normalize_escapes(s: &str) -> Cow<'_, str> {
+    if !s.contains('%') {
+        return Cow::Borrowed(s);
+    }
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (b[i], b.get(i + 1).and_then(|&c| hex(c)), b.get(i + 2).and_then(|&c| hex(c))) {
+            (b'%', Some(h), Some(l)) => {
+                let c = char::from((h * 16 + l) as u8); // two hex digits: below 256
+                if c.is_ascii_graphic() && !";/?:@&=+$,%".contains(c) {
+                    out.push(c);
+                } else {
+                    out.push('%');
+                    out.push_str(&format!("{:02X}", h * 16 + l));
+                }
+                i += 3;
+            }
+            (_, _, _) => {
+                let ch = s[i..].chars().next().expect("i is at a character boundary");
+                out.push(ch);
+                i += ch.len_utf8();
+            }
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn hosts_equivalent(a: &Host<'_>, b: &Host<'_>) -> bool {
+    match (a, b) {
+        (Host::Domain(x), Host::Domain(y)) => x.eq_ignore_ascii_case(y),
+        (Host::Ipv4(x), Host::Ipv4(y)) => x == y,
+        (Host::Ipv6(x), Host::Ipv6(y)) => x == y,
+        (Host::Domain(_) | Host::Ipv4(_) | Host::Ipv6(_), _) => false,
+    }
+}
+
+/// The parameters that never match when only one URI has them (§19.1.4).
+const MUST_BOTH: [&str; 5] = ["user", "ttl", "method", "maddr", "transport"];
+
+/// The value of the first parameter named `name`: `Some(None)` for a flag, `None` if absent.
+fn first<'p>(x: &'p Params<'_>, name: &str) -> Option<Option<&'p str>> {
+    x.iter().find(|q| q.name.eq_ignore_ascii_case(name)).map(|q| q.value)
+}
+
+fn params_equivalent(a: &Params<'_>, b: &Params<'_>) -> bool {
+    // a name given twice counts by its first value, in both URIs alike
+    let one_way = |x: &Params<'_>, y: &Params<'_>| {
+        x.iter().all(|p| match (first(x, p.name), first(y, p.name)) {
+            (Some(pv), Some(qv)) => match (pv, qv) {
+                (Some(v), Some(w)) => {
+                    normalize_escapes(v).eq_ignore_ascii_case(&normalize_escapes(w))
+                }
+                (None, None) => true,
+                (Some(_), None) | (None, Some(_)) => false,
+            },
+            (_, None) => !MUST_BOTH.iter().any(|m| m.eq_ignore_ascii_case(p.name)),
+            (None, Some(_)) => unreachable!("p is one of x's parameters"),
+        })
+    };
+    one_way(a, b) && one_way(b, a)
+}
+
+fn headers_equivalent(a: Option<&str>, b: Option<&str>) -> bool {
+    let set = |h: Option<&str>| {
+        let mut v: Vec<(String, String)> = h
+            .unwrap_or_default()
+            .split('&')
+            .filter(|f| !f.is_empty())
+            .map(|f| {
+                let (n, v) = f.split_once('=').unwrap_or((f, ""));
+                (unescape(n).to_ascii_lowercase(), unescape(v).into_owned())
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    set(a) == set(b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

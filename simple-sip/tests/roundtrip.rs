@@ -434,3 +434,61 @@ Content-Length: 0\r\n\r\n"
     assert_eq!((via.branch(), via.received()), (Some("z9hG4bKnashds8"), Some("192.0.2.1")));
     assert!(matches!(start, StartLine::Response(ref s) if s.code == 200 && s.reason == "OK"));
 }
+
+/// RFC 3261 §19.1.4's examples, both lists, and its note that equality is not transitive.
+#[test]
+fn uri_comparison_rfc3261_19_1_4() {
+    let equivalent: &[&[&str]] = &[
+        &["sip:%61lice@atlanta.com;transport=TCP", "sip:alice@AtLanTa.CoM;Transport=tcp"],
+        &[
+            "sip:carol@chicago.com",
+            "sip:carol@chicago.com;newparam=5",
+            "sip:carol@chicago.com;security=on",
+        ],
+        &[
+            "sip:biloxi.com;transport=tcp;method=REGISTER?to=sip:bob%40biloxi.com",
+            "sip:biloxi.com;method=REGISTER;transport=tcp?to=sip:bob%40biloxi.com",
+        ],
+        &[
+            "sip:alice@atlanta.com?subject=project%20x&priority=urgent",
+            "sip:alice@atlanta.com?priority=urgent&subject=project%20x",
+        ],
+    ];
+    let different: &[[&str; 2]] = &[
+        ["SIP:ALICE@AtLanTa.CoM;Transport=udp", "sip:alice@AtLanTa.CoM;Transport=UDP"],
+        ["sip:bob@biloxi.com", "sip:bob@biloxi.com:5060"],
+        ["sip:bob@biloxi.com", "sip:bob@biloxi.com;transport=udp"],
+        ["sip:bob@biloxi.com", "sip:bob@biloxi.com:6000;transport=tcp"],
+        ["sip:carol@chicago.com", "sip:carol@chicago.com?Subject=next%20meeting"],
+        ["sip:bob@phone21.boxesbybob.com", "sip:bob@192.0.2.4"],
+        // and the note: not transitive
+        ["sip:carol@chicago.com;security=on", "sip:carol@chicago.com;security=off"],
+        // a reserved character escaped is not the character
+        ["sip:a%3Bb@x.com", "sip:a;b@x.com"],
+        ["sips:alice@atlanta.com", "sip:alice@atlanta.com"],
+    ];
+    for set in equivalent {
+        for a in *set {
+            for b in *set {
+                let (x, y) = (Uri::parse(a).unwrap(), Uri::parse(b).unwrap());
+                assert!(x.equivalent(&y), "{a} ~ {b}");
+            }
+        }
+    }
+    for [a, b] in different {
+        let (x, y) = (Uri::parse(a).unwrap(), Uri::parse(b).unwrap());
+        assert!(!x.equivalent(&y) && !y.equivalent(&x), "{a} !~ {b}");
+    }
+    let on_off = ["sip:carol@chicago.com;security=off", "sip:carol@chicago.com"];
+    assert!(Uri::parse(on_off[0]).unwrap().equivalent(&Uri::parse(on_off[1]).unwrap()));
+    // a parameter given twice counts by its first value, so comparison stays reflexive and
+    // symmetric (found by fuzzing sip_headers)
+    let twice = Uri::parse("sip:uikm;cg=:&;cg=.0?N").unwrap();
+    assert!(twice.equivalent(&twice));
+    let other = Uri::parse("sip:uikm;cg=:&?N").unwrap();
+    assert!(twice.equivalent(&other) && other.equivalent(&twice));
+    // tel: numbers without their visual separators
+    let tel = |s| Uri::parse(s).unwrap();
+    assert!(tel("tel:+1-201-555-0123").equivalent(&tel("tel:+1.201.555.0123")));
+    assert!(!tel("tel:+1-201-555-0123").equivalent(&tel("tel:+1-201-555-0124")));
+}
