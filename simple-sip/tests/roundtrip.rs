@@ -492,3 +492,84 @@ fn uri_comparison_rfc3261_19_1_4() {
     assert!(tel("tel:+1-201-555-0123").equivalent(&tel("tel:+1.201.555.0123")));
     assert!(!tel("tel:+1-201-555-0123").equivalent(&tel("tel:+1-201-555-0124")));
 }
+
+/// Responses built from requests (RFC 3261 §8.2.6) with the receiver's Via rules (§18.2.1,
+/// RFC 3581 §4), checked by parsing what was written.
+#[test]
+fn responses_to_requests() {
+    use simple_sip::headers::{CSeq, CallId, ToHeader};
+    use std::net::SocketAddr;
+    let register = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/vectors/rfc3261/rfc3261-sec24.1-F1-REGISTER.sip"),
+    )
+    .unwrap();
+    let mut h = [Header::EMPTY; 32];
+    let req = Message::parse(&register, &mut h).unwrap();
+    let src: SocketAddr = "192.0.2.201:5060".parse().unwrap();
+    let mut out = Vec::new();
+    MessageWriter::response_to(&mut out, &req, 200, "OK", Some("2493k59kd"), Some(src))
+        .unwrap()
+        .finish();
+    let mut h2 = [Header::EMPTY; 32];
+    let resp = Message::parse(&out, &mut h2).unwrap();
+    assert_eq!(resp.status_code(), Some(200));
+    let via = resp.require::<Via>().unwrap();
+    let req_via = req.require::<Via>().unwrap();
+    assert_eq!((via.host.clone(), via.branch()), (req_via.host.clone(), req_via.branch()));
+    // the sent-by is a name: received is added (§18.2.1)
+    assert_eq!(via.received(), Some("192.0.2.201"));
+    assert_eq!(resp.require::<ToHeader>().unwrap().tag(), Some("2493k59kd"));
+    assert_eq!(resp.require::<CallId>().unwrap(), req.require::<CallId>().unwrap());
+    assert_eq!(resp.require::<CSeq>().unwrap(), req.require::<CSeq>().unwrap());
+    assert_eq!(
+        resp.header(simple_sip::HeaderName::From).unwrap().value(),
+        req.header(simple_sip::HeaderName::From).unwrap().value()
+    );
+
+    // RFC 3581 §4: a valueless rport is filled with the source port, and received added
+    let nat = b"OPTIONS sip:b@example.com SIP/2.0\r\n\
+Via: SIP/2.0/UDP 10.1.1.1:4540;rport;branch=z9hG4bKkjshdyff, SIP/2.0/UDP p.example.com;branch=z9hG4bK2\r\n\
+v: SIP/2.0/TCP q.example.com;branch=z9hG4bK3\r\n\
+From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>;tag=9\r\nCall-ID: c1\r\nCSeq: 5 OPTIONS\r\n\
+Content-Length: 0\r\n\r\n";
+    let mut h = [Header::EMPTY; 16];
+    let req = Message::parse(nat, &mut h).unwrap();
+    let mut out = Vec::new();
+    let src: SocketAddr = "192.0.2.1:9988".parse().unwrap();
+    MessageWriter::response_to(&mut out, &req, 486, "Busy Here", Some("x"), Some(src))
+        .unwrap()
+        .finish();
+    let mut h2 = [Header::EMPTY; 16];
+    let resp = Message::parse(&out, &mut h2).unwrap();
+    let vias: Vec<Via> = resp.typed_all().collect::<Result<_, _>>().unwrap();
+    assert_eq!(vias.len(), 3, "every Via, in order");
+    assert_eq!((vias[0].received(), vias[0].rport()), (Some("192.0.2.1"), Some(Some(9988))));
+    assert_eq!(vias[0].branch(), Some("z9hG4bKkjshdyff"));
+    assert_eq!((vias[1].branch(), vias[2].branch()), (Some("z9hG4bK2"), Some("z9hG4bK3")));
+    // a To that has a tag keeps it
+    assert_eq!(resp.require::<ToHeader>().unwrap().tag(), Some("9"));
+
+    // sent-by is the source address, no rport: nothing added
+    let direct = b"OPTIONS sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK7\r\n\
+From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\nCall-ID: c2\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+    let mut h = [Header::EMPTY; 16];
+    let req = Message::parse(direct, &mut h).unwrap();
+    let mut out = Vec::new();
+    let src: SocketAddr = "192.0.2.1:5060".parse().unwrap();
+    MessageWriter::response_to(&mut out, &req, 100, "Trying", None, Some(src)).unwrap().finish();
+    let mut h2 = [Header::EMPTY; 16];
+    let resp = Message::parse(&out, &mut h2).unwrap();
+    assert_eq!(resp.require::<Via>().unwrap().received(), None);
+    assert_eq!(resp.require::<ToHeader>().unwrap().tag(), None, "100 may go without a tag");
+
+    // a request without Call-ID cannot be answered
+    let broken = b"OPTIONS sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK7\r\n\
+From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\nCSeq: 1 OPTIONS\r\n\r\n";
+    let mut h = [Header::EMPTY; 16];
+    let req = Message::parse(broken, &mut h).unwrap();
+    let e = MessageWriter::response_to(&mut Vec::new(), &req, 400, "Bad Request", None, None)
+        .unwrap_err();
+    assert_eq!(e.kind(), simple_sip::ErrorKind::MissingHeader);
+    assert_eq!(e.offset(), broken.len() - 2, "where the header was missed: the blank line");
+}

@@ -281,8 +281,12 @@ impl<'h, 'b> Message<'h, 'b> {
     /// that error's offset is the end of the header section (the blank line), where the
     /// header was missed.
     pub fn require<T: TypedHeader<'b>>(&self) -> Result<T, Error> {
-        let end_of_headers = self.src.len().saturating_sub(self.body.len() + 2);
-        self.typed::<T>()?.ok_or(Error::new(ErrorKind::MissingHeader, end_of_headers))
+        self.typed::<T>()?.ok_or_else(|| self.missing_header())
+    }
+
+    /// [`ErrorKind::MissingHeader`] at the end of the header section (the blank line).
+    pub(crate) fn missing_header(&self) -> Error {
+        Error::new(ErrorKind::MissingHeader, self.src.len().saturating_sub(self.body.len() + 2))
     }
 
     /// Every value of `T` in order: list headers (Via, Contact, Route, Supported, ...) yield

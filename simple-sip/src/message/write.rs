@@ -1,10 +1,15 @@
 //! Writing messages into a `bytes::BufMut`.
 
+use core::net::{IpAddr, SocketAddr};
+
 use bytes::BufMut;
 
 use super::{Header, HeaderName, Message, Method, StartLine};
-use crate::headers::{ContentType, TypedHeader};
+use crate::error::Error;
+use crate::headers::{ContentType, ListSplit, ToHeader, TypedHeader, Via};
+use crate::params::Params;
 use crate::scan::write_decimal;
+use crate::uri::Host;
 
 impl Message<'_, '_> {
     /// Writes the message: start line, every header as `name: value`, the empty line, the body.
@@ -95,6 +100,72 @@ impl<'a, B: BufMut> MessageWriter<'a, B> {
         Self { buf }
     }
 
+    /// Starts the response to `request` (RFC 3261 §8.2.6): the status line, then its Via
+    /// headers in order, From, To, Call-ID and CSeq copied. A To without a tag gets `to_tag`
+    /// (the UAS's tag; required except on 100, §8.2.6.2). With `source` (where the request
+    /// came from), the top Via gets `received` when its sent-by is a name or another address
+    /// (§18.2.1), and a valueless `rport` is filled with the source port, `received` then
+    /// always added (RFC 3581 §4). Add other headers, then [`MessageWriter::finish`] or
+    /// [`MessageWriter::body`].
+    ///
+    /// Errors: a request without Via, From, To, Call-ID or CSeq
+    /// ([`ErrorKind::MissingHeader`](crate::ErrorKind::MissingHeader), at the end of its
+    /// headers), or whose top Via, To or CSeq does not parse.
+    pub fn response_to(
+        buf: &'a mut B,
+        request: &Message<'_, '_>,
+        code: u16,
+        reason: &str,
+        to_tag: Option<&str>,
+        source: Option<SocketAddr>,
+    ) -> Result<Self, Error> {
+        let missing = || request.missing_header();
+        for name in [HeaderName::From, HeaderName::CallId, HeaderName::CSeq] {
+            request.header(name).ok_or_else(missing)?;
+        }
+        request.require::<crate::headers::CSeq<'_>>()?;
+        let to = request.require::<ToHeader<'_>>()?;
+        let mut vias = request.headers_named(HeaderName::Via);
+        let top = vias.next().ok_or_else(missing)?;
+        let mut items = ListSplit::new(top.value());
+        let (first, _) = items.next().ok_or_else(missing)??;
+        let mut via = Via::parse(first)?;
+        let rest: Vec<&[u8]> = items.map(|r| r.map(|(item, _)| item)).collect::<Result<_, _>>()?;
+
+        let mut w = Self::response(buf, code, reason);
+        if let Some(src) = source {
+            via.params = via_params_for(&via, src);
+        }
+        w.buf.put_slice(b"Via: ");
+        via.write_value(w.buf);
+        for item in rest {
+            w.buf.put_slice(b", ");
+            w.buf.put_slice(item);
+        }
+        w.buf.put_slice(b"\r\n");
+        for h in vias {
+            w.copy_header(h);
+        }
+        for name in [HeaderName::From, HeaderName::CallId, HeaderName::CSeq] {
+            let h = request.header(name).expect("checked above");
+            w.copy_header(h);
+        }
+        match (to.tag(), to_tag) {
+            (None, Some(tag)) => {
+                let mut to = to;
+                let mut params = to.0.params.as_str().to_owned();
+                params.push_str(";tag=");
+                params.push_str(tag);
+                to.0.params = Params::new(&params);
+                w.header(&to);
+            }
+            (Some(_), _) | (None, None) => {
+                w.copy_header(request.header(HeaderName::To).expect("parsed above"));
+            }
+        }
+        Ok(w)
+    }
+
     /// Writes a typed header (one line; list headers write one element per call).
     pub fn header<'h, T: TypedHeader<'h>>(&mut self, value: &T) -> &mut Self {
         if let Some(name) = T::NAME.as_str() {
@@ -136,4 +207,39 @@ impl<'a, B: BufMut> MessageWriter<'a, B> {
     pub fn finish(self) {
         self.body(None, b"");
     }
+}
+
+/// The top Via's parameters with `received` and `rport` set for a request from `src`
+/// (RFC 3261 §18.2.1, RFC 3581 §4).
+fn via_params_for(via: &Via<'_>, src: SocketAddr) -> Params<'static> {
+    let sent_by_is_src = match &via.host {
+        Host::Ipv4(a) => IpAddr::V4(*a) == src.ip(),
+        Host::Ipv6(a) => IpAddr::V6(*a) == src.ip(),
+        Host::Domain(_) => false,
+    };
+    let fill_rport = via.rport() == Some(None);
+    let mut out = String::with_capacity(via.params.as_str().len() + 40);
+    for p in via.params.iter() {
+        let name = p.name;
+        if name.eq_ignore_ascii_case("received")
+            || (fill_rport && name.eq_ignore_ascii_case("rport"))
+        {
+            continue;
+        }
+        out.push(';');
+        out.push_str(name);
+        if let Some(v) = p.value {
+            out.push('=');
+            out.push_str(v);
+        }
+    }
+    if !sent_by_is_src || fill_rport {
+        out.push_str(";received=");
+        out.push_str(&src.ip().to_string());
+    }
+    if fill_rport {
+        out.push_str(";rport=");
+        out.push_str(&src.port().to_string());
+    }
+    Params::new(&out).into_owned()
 }
