@@ -1,10 +1,11 @@
 //! `Message::parse` on any bytes: never panics; whatever parses writes back and parses equal,
-//! and every typed header either types or fails with an error.
+//! reads the same through its owned form (`OwnedMessage`), and every typed header either types
+//! or fails with an error.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use simple_sip::headers::*;
-use simple_sip::{Header, Message, Uri};
+use simple_sip::{Header, Message, OwnedMessage, Uri};
 
 fuzz_target!(|data: &[u8]| {
     let mut headers = [Header::EMPTY; 64];
@@ -13,6 +14,9 @@ fuzz_target!(|data: &[u8]| {
     let mut h2 = [Header::EMPTY; 64];
     let again = Message::parse(&out, &mut h2).expect("a written message parses");
     assert_eq!(again, msg);
+    let owned = OwnedMessage::parse(bytes::Bytes::copy_from_slice(data)).expect("parses as Message did");
+    owned.view(|m| assert_eq!(m, &msg));
+    assert_eq!(&owned.body()[..], msg.body());
     if let Some(r) = msg.request() {
         let _ = Uri::parse(&r.uri);
     }

@@ -99,8 +99,8 @@ mod uri;
 
 pub use error::{Category, Error, ErrorKind};
 pub use message::{
-    Frame, Header, HeaderName, KeepAlive, Message, MessageWriter, Method, ParseConfig, Progress,
-    RequestLine, StartLine, StatusLine, StreamDecoder, TypedIter,
+    Frame, Header, HeaderName, KeepAlive, Message, MessageWriter, Method, OwnedMessage,
+    ParseConfig, Progress, RequestLine, StartLine, StatusLine, StreamDecoder, TypedIter,
 };
 pub use params::{Param, ParamIter, Params};
 pub use scan::{unquote, write_quoted};

@@ -12,7 +12,8 @@ use std::path::Path;
 use simple_sip::headers::*;
 use simple_sip::multipart::Multipart;
 use simple_sip::{
-    Error, ErrorKind, Frame, Header, HeaderName, Message, Progress, StreamDecoder, Uri,
+    Error, ErrorKind, Frame, Header, HeaderName, Message, OwnedMessage, Progress, StreamDecoder,
+    Uri,
 };
 
 struct Vector {
@@ -203,6 +204,18 @@ fn every_sip_example() {
                             (r, _) => problems.push(format!("{}: multipart: {r:?}", v.file)),
                         }
                     }
+                }
+                // the owned form reads the same, sharing the bytes
+                let owned = OwnedMessage::parse(bytes::Bytes::copy_from_slice(&v.bytes)).unwrap();
+                owned.view(|m| assert_eq!(m, &msg, "{}", v.file));
+                assert_eq!(
+                    (owned.method(), owned.status_code()),
+                    (msg.method(), msg.status_code())
+                );
+                assert_eq!(&owned.body()[..], msg.body(), "{}", v.file);
+                for h in msg.headers() {
+                    let first = owned.header(h.kind()).unwrap();
+                    assert_eq!(first.kind(), h.kind());
                 }
                 // lossless write
                 let out = msg.to_vec();

@@ -2,12 +2,14 @@
 
 mod method;
 mod name;
+mod owned;
 mod parse;
 mod stream;
 mod write;
 
 pub use method::Method;
 pub use name::HeaderName;
+pub use owned::OwnedMessage;
 pub use stream::{Frame, KeepAlive, StreamDecoder};
 pub use write::MessageWriter;
 
