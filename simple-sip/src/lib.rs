@@ -95,6 +95,7 @@ mod message;
 pub mod multipart;
 mod params;
 mod scan;
+pub mod transaction;
 mod uri;
 
 pub use error::{Category, Error, ErrorKind};

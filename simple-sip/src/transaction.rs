@@ -1,0 +1,362 @@
+//! Non-INVITE transactions (RFC 3261 §17.1.2, §17.2.2), client and server, as Sans-IO state
+//! machines. The INVITE transactions, transaction matching and the `Endpoint` that owns them
+//! come next; these two are driven directly.
+//!
+//! Each machine follows the crate family's shape. Polling order, after every input
+//! (`handle_*`, a command, or `handle_timeout` once the deadline has passed):
+//!
+//! 1. `poll_transmit()` until `None`: messages to send (a retransmission is the same
+//!    [`Bytes`] again);
+//! 2. `poll_event()` until `None`: what the transaction user must know;
+//! 3. `poll_timeout()`: the next deadline and which [`Timer`] it is. It moves when a message
+//!    is sent or retransmitted (Timer E), when a final response arrives or is sent (Timers K,
+//!    J), and it is `None` once the transaction has terminated.
+//!
+//! Times come from [`Timers`] (T1, T2, T4); on a reliable transport the waiting timers (K, J)
+//! are zero and nothing is retransmitted (§17.1.2.2, §17.2.2).
+
+use core::time::Duration;
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use bytes::Bytes;
+
+use crate::message::OwnedMessage;
+
+/// RFC 3261's timer values (§17.1.1.1, Table 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Timers {
+    /// RTT estimate (default 500 ms).
+    pub t1: Duration,
+    /// Longest retransmit interval for non-INVITE requests and INVITE responses (default 4 s).
+    pub t2: Duration,
+    /// Longest time a message stays in the network (default 5 s).
+    pub t4: Duration,
+}
+
+impl Default for Timers {
+    fn default() -> Self {
+        Self {
+            t1: Duration::from_millis(500),
+            t2: Duration::from_secs(4),
+            t4: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Whether the transport retransmits by itself (TCP, TLS, SCTP) or not (UDP).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reliability {
+    /// UDP: the transaction retransmits and waits out stray copies.
+    Unreliable,
+    /// TCP, TLS, SCTP, WebSocket.
+    Reliable,
+}
+
+/// The timers of the non-INVITE transactions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Timer {
+    /// Client: retransmit the request (unreliable transports only).
+    E,
+    /// Client: give up waiting for a final response (64·T1).
+    F,
+    /// Client: stop absorbing retransmitted final responses (T4; zero when reliable).
+    K,
+    /// Server: stop answering retransmitted requests (64·T1; zero when reliable).
+    J,
+}
+
+impl Timer {
+    const COUNT: usize = 4;
+    const ALL: [Self; Self::COUNT] = [Self::E, Self::F, Self::K, Self::J];
+
+    const fn index(self) -> usize {
+        match self {
+            Self::E => 0,
+            Self::F => 1,
+            Self::K => 2,
+            Self::J => 3,
+        }
+    }
+}
+
+/// One deadline per [`Timer`]; the next due is the earliest.
+#[derive(Debug, Clone, Default)]
+struct TimerTable {
+    at: [Option<Instant>; Timer::COUNT],
+}
+
+impl TimerTable {
+    const fn set(&mut self, t: Timer, at: Option<Instant>) {
+        self.at[t.index()] = at;
+    }
+
+    const fn get(&self, t: Timer) -> Option<Instant> {
+        self.at[t.index()]
+    }
+
+    fn next(&self) -> Option<(Instant, Timer)> {
+        Timer::ALL.iter().filter_map(|&t| Some((self.get(t)?, t))).min_by_key(|(at, _)| *at)
+    }
+
+    fn clear(&mut self) {
+        self.at = [None; Timer::COUNT];
+    }
+}
+
+/// The state of a non-INVITE transaction (§17.1.2.2, §17.2.2, Figures 6 and 8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum State {
+    /// Client: request sent, nothing heard. Server: request received, nothing sent.
+    Trying,
+    /// A provisional response was received (client) or sent (server).
+    Proceeding,
+    /// A final response was received or sent; stray copies are absorbed or answered.
+    Completed,
+    /// Over: the transaction can be dropped.
+    Terminated,
+}
+
+/// What a client transaction tells its user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClientEvent {
+    /// A provisional (1xx) response.
+    Provisional(OwnedMessage),
+    /// The final response (2xx-6xx); later copies of it are absorbed.
+    Final(OwnedMessage),
+    /// No final response within Timer F: treat as 408 (§8.1.3.1).
+    Timeout,
+    /// The transaction is over and can be dropped.
+    Terminated,
+}
+
+/// A client non-INVITE transaction (§17.1.2): sends the request, retransmits it on
+/// unreliable transports (Timer E, doubling from T1 up to T2; T2 once a provisional response
+/// came), gives up at Timer F, and absorbs copies of the final response for T4 (Timer K).
+#[derive(Debug)]
+pub struct ClientNonInvite {
+    request: Bytes,
+    reliability: Reliability,
+    timers: Timers,
+    state: State,
+    interval: Duration,
+    table: TimerTable,
+    transmit: VecDeque<Bytes>,
+    events: VecDeque<ClientEvent>,
+}
+
+impl ClientNonInvite {
+    /// Starts the transaction at `now`: the request goes out with the first `poll_transmit`.
+    pub fn new(request: Bytes, reliability: Reliability, timers: Timers, now: Instant) -> Self {
+        let mut table = TimerTable::default();
+        if reliability == Reliability::Unreliable {
+            table.set(Timer::E, Some(now + timers.t1));
+        }
+        table.set(Timer::F, Some(now + timers.t1 * 64));
+        Self {
+            transmit: VecDeque::from([request.clone()]),
+            request,
+            reliability,
+            timers,
+            state: State::Trying,
+            interval: timers.t1,
+            table,
+            events: VecDeque::new(),
+        }
+    }
+
+    /// The state.
+    pub const fn state(&self) -> State {
+        self.state
+    }
+
+    /// A response that matched this transaction (§17.1.3 matching is the caller's).
+    pub fn handle_response(&mut self, response: OwnedMessage, now: Instant) {
+        let Some(code) = response.status_code() else { return };
+        match (self.state, code) {
+            (State::Trying | State::Proceeding, 100..=199) => {
+                self.state = State::Proceeding;
+                self.events.push_back(ClientEvent::Provisional(response));
+            }
+            (State::Trying | State::Proceeding, _) => {
+                self.state = State::Completed;
+                self.table.set(Timer::E, None);
+                self.table.set(Timer::F, None);
+                let wait = match self.reliability {
+                    Reliability::Unreliable => self.timers.t4,
+                    Reliability::Reliable => Duration::ZERO,
+                };
+                self.table.set(Timer::K, Some(now + wait));
+                self.events.push_back(ClientEvent::Final(response));
+            }
+            // copies of the final response, and anything after the end, are absorbed
+            (State::Completed | State::Terminated, _) => {}
+        }
+    }
+
+    /// Fires the timers due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some((at, timer)) = self.table.next() {
+            if at > now {
+                break;
+            }
+            self.table.set(timer, None);
+            match timer {
+                Timer::E => {
+                    self.transmit.push_back(self.request.clone());
+                    // doubling in Trying, T2 in Proceeding (§17.1.2.2)
+                    self.interval = match self.state {
+                        State::Trying => (self.interval * 2).min(self.timers.t2),
+                        State::Proceeding | State::Completed | State::Terminated => self.timers.t2,
+                    };
+                    self.table.set(Timer::E, Some(at + self.interval));
+                }
+                Timer::F => {
+                    self.events.push_back(ClientEvent::Timeout);
+                    self.terminate();
+                }
+                Timer::K => self.terminate(),
+                Timer::J => unreachable!("a client transaction never sets Timer J"),
+            }
+        }
+    }
+
+    fn terminate(&mut self) {
+        self.state = State::Terminated;
+        self.table.clear();
+        self.transmit.clear();
+        self.events.push_back(ClientEvent::Terminated);
+    }
+
+    /// The next message to send.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Bytes> {
+        self.transmit.pop_front()
+    }
+
+    /// The next event.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<ClientEvent> {
+        self.events.pop_front()
+    }
+
+    /// When to call [`ClientNonInvite::handle_timeout`], and which timer that is.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<(Instant, Timer)> {
+        self.table.next()
+    }
+}
+
+/// What a server transaction tells its user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ServerEvent {
+    /// The transaction is over and can be dropped.
+    Terminated,
+}
+
+/// Why a server transaction did not take a response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RespondError {
+    /// A final response was sent already (§17.2.2: later ones are not passed down).
+    AlreadyFinal,
+    /// The message is not a response.
+    NotAResponse,
+}
+
+/// A server non-INVITE transaction (§17.2.2): created by a request, it sends the responses
+/// its user gives, answers retransmitted requests with the last response sent (nothing in
+/// Trying), and after the final response waits out copies of the request for 64·T1 (Timer J;
+/// zero when reliable).
+#[derive(Debug)]
+pub struct ServerNonInvite {
+    reliability: Reliability,
+    timers: Timers,
+    state: State,
+    last_response: Option<Bytes>,
+    table: TimerTable,
+    transmit: VecDeque<Bytes>,
+    events: VecDeque<ServerEvent>,
+}
+
+impl ServerNonInvite {
+    /// The transaction for a request that just arrived; pass the request to the user.
+    pub fn new(reliability: Reliability, timers: Timers) -> Self {
+        Self {
+            reliability,
+            timers,
+            state: State::Trying,
+            last_response: None,
+            table: TimerTable::default(),
+            transmit: VecDeque::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    /// The state.
+    pub const fn state(&self) -> State {
+        self.state
+    }
+
+    /// A copy of the request arrived (matched by the caller, §17.2.3): the last response is
+    /// sent again, if there is one.
+    pub fn handle_retransmission(&mut self) {
+        if let (State::Proceeding | State::Completed, Some(r)) = (self.state, &self.last_response) {
+            self.transmit.push_back(r.clone());
+        }
+    }
+
+    /// Sends `response` (its bytes): a provisional one moves to Proceeding, a final one to
+    /// Completed with Timer J set.
+    pub fn respond(&mut self, response: &OwnedMessage, now: Instant) -> Result<(), RespondError> {
+        let code = response.status_code().ok_or(RespondError::NotAResponse)?;
+        if matches!(self.state, State::Completed | State::Terminated) {
+            return Err(RespondError::AlreadyFinal);
+        }
+        let bytes = response.bytes().clone();
+        self.transmit.push_back(bytes.clone());
+        self.last_response = Some(bytes);
+        if code < 200 {
+            self.state = State::Proceeding;
+        } else {
+            self.state = State::Completed;
+            let wait = match self.reliability {
+                Reliability::Unreliable => self.timers.t1 * 64,
+                Reliability::Reliable => Duration::ZERO,
+            };
+            self.table.set(Timer::J, Some(now + wait));
+        }
+        Ok(())
+    }
+
+    /// Fires the timers due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.table.get(Timer::J).is_some_and(|at| at <= now) {
+            self.state = State::Terminated;
+            self.table.clear();
+            self.events.push_back(ServerEvent::Terminated);
+        }
+    }
+
+    /// The next message to send.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Bytes> {
+        self.transmit.pop_front()
+    }
+
+    /// The next event.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<ServerEvent> {
+        self.events.pop_front()
+    }
+
+    /// When to call [`ServerNonInvite::handle_timeout`], and which timer that is.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<(Instant, Timer)> {
+        self.table.next()
+    }
+}

@@ -1,0 +1,247 @@
+//! Non-INVITE transactions against RFC 3261 §17.1.2 and §17.2.2, with a fake clock: the
+//! retransmission schedule, Timer F, provisional responses, absorbed copies, Timers K and J,
+//! and reliable transports.
+#![allow(clippy::unwrap_used, clippy::std_instead_of_core)]
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use simple_sip::OwnedMessage;
+use simple_sip::transaction::{
+    ClientEvent, ClientNonInvite, Reliability, RespondError, ServerEvent, ServerNonInvite, State,
+    Timer, Timers,
+};
+
+const REQUEST: &[u8] = b"OPTIONS sip:bob@biloxi.com SIP/2.0\r\n\
+Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds\r\nMax-Forwards: 70\r\n\
+To: <sip:bob@biloxi.com>\r\nFrom: <sip:alice@atlanta.com>;tag=1928301774\r\n\
+Call-ID: a84b4c76e66710\r\nCSeq: 63104 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+
+fn response(code: u16) -> OwnedMessage {
+    let text = format!(
+        "SIP/2.0 {code} X\r\nVia: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds\r\n\
+To: <sip:bob@biloxi.com>;tag=a6c85cf\r\nFrom: <sip:alice@atlanta.com>;tag=1928301774\r\n\
+Call-ID: a84b4c76e66710\r\nCSeq: 63104 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+    );
+    OwnedMessage::parse(Bytes::from(text)).unwrap()
+}
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// Runs the client's timers until it terminates or `until`; returns when each request was
+/// sent (ms after start) and the events.
+fn run_client(
+    c: &mut ClientNonInvite,
+    t0: Instant,
+    until: Duration,
+) -> (Vec<u64>, Vec<ClientEvent>) {
+    let (mut sent, mut events) = (Vec::new(), Vec::new());
+    let mut now = t0;
+    loop {
+        while let Some(b) = c.poll_transmit() {
+            assert_eq!(&b[..], REQUEST);
+            sent.push((now - t0).as_millis() as u64);
+        }
+        events.extend(std::iter::from_fn(|| c.poll_event()));
+        let Some((at, _)) = c.poll_timeout() else { break };
+        if at - t0 > until {
+            break;
+        }
+        now = at;
+        c.handle_timeout(now);
+    }
+    (sent, events)
+}
+
+#[test]
+fn unanswered_request_retransmits_doubling_to_t2_then_times_out_at_64_t1() {
+    let t0 = Instant::now();
+    let mut c = ClientNonInvite::new(
+        Bytes::from_static(REQUEST),
+        Reliability::Unreliable,
+        Timers::default(),
+        t0,
+    );
+    assert_eq!(c.poll_timeout(), Some((t0 + ms(500), Timer::E)));
+    let (sent, events) = run_client(&mut c, t0, Duration::from_secs(60));
+    // 0, then T1, 2T1, 4T1 after each other, then every T2 (4 s) until 32 s
+    let mut want = vec![0, 500, 1500, 3500, 7500];
+    let mut t = 7500;
+    while t + 4000 < 32_000 {
+        t += 4000;
+        want.push(t);
+    }
+    assert_eq!(sent, want);
+    assert_eq!(events, [ClientEvent::Timeout, ClientEvent::Terminated]);
+    assert_eq!((c.state(), c.poll_timeout()), (State::Terminated, None));
+}
+
+#[test]
+fn provisional_responses_slow_retransmissions_to_t2_and_the_final_one_completes() {
+    let t0 = Instant::now();
+    let mut c = ClientNonInvite::new(
+        Bytes::from_static(REQUEST),
+        Reliability::Unreliable,
+        Timers::default(),
+        t0,
+    );
+    assert!(c.poll_transmit().is_some());
+    c.handle_response(response(100), t0 + ms(100));
+    assert_eq!(c.state(), State::Proceeding);
+    assert!(
+        matches!(c.poll_event(), Some(ClientEvent::Provisional(r)) if r.status_code() == Some(100))
+    );
+    // Timer E still fires at T1, and after it every T2
+    c.handle_timeout(t0 + ms(500));
+    assert!(c.poll_transmit().is_some());
+    assert_eq!(c.poll_timeout(), Some((t0 + ms(4500), Timer::E)));
+    c.handle_response(response(200), t0 + ms(1000));
+    assert_eq!(c.state(), State::Completed);
+    assert!(matches!(c.poll_event(), Some(ClientEvent::Final(r)) if r.status_code() == Some(200)));
+    // copies of the final response are absorbed; nothing is retransmitted any more
+    c.handle_response(response(200), t0 + ms(2000));
+    c.handle_response(response(180), t0 + ms(2000));
+    assert_eq!(c.poll_event(), None);
+    // Timer K: T4 after the final response
+    assert_eq!(c.poll_timeout(), Some((t0 + ms(6000), Timer::K)));
+    c.handle_timeout(t0 + ms(6000));
+    assert_eq!((c.state(), c.poll_event()), (State::Terminated, Some(ClientEvent::Terminated)));
+    assert_eq!(c.poll_transmit(), None);
+}
+
+#[test]
+fn reliable_transports_neither_retransmit_nor_wait() {
+    let t0 = Instant::now();
+    let mut c = ClientNonInvite::new(
+        Bytes::from_static(REQUEST),
+        Reliability::Reliable,
+        Timers::default(),
+        t0,
+    );
+    assert_eq!(c.poll_timeout(), Some((t0 + ms(32_000), Timer::F)), "no Timer E");
+    assert!(c.poll_transmit().is_some());
+    c.handle_response(response(404), t0 + ms(10));
+    assert!(matches!(c.poll_event(), Some(ClientEvent::Final(_))));
+    assert_eq!(c.poll_timeout(), Some((t0 + ms(10), Timer::K)), "K is zero");
+    c.handle_timeout(t0 + ms(10));
+    assert_eq!((c.state(), c.poll_event()), (State::Terminated, Some(ClientEvent::Terminated)));
+}
+
+#[test]
+fn server_answers_retransmissions_with_its_last_response_and_waits_64_t1() {
+    let t0 = Instant::now();
+    let mut s = ServerNonInvite::new(Reliability::Unreliable, Timers::default());
+    // a copy of the request before anything was sent: nothing to send (Trying)
+    s.handle_retransmission();
+    assert_eq!(s.poll_transmit(), None);
+    s.respond(&response(100), t0).unwrap();
+    assert_eq!(s.state(), State::Proceeding);
+    assert_eq!(s.poll_transmit().unwrap(), response(100).bytes());
+    s.handle_retransmission();
+    assert_eq!(s.poll_transmit().unwrap(), response(100).bytes(), "the last provisional again");
+    s.respond(&response(200), t0 + ms(50)).unwrap();
+    assert_eq!(s.state(), State::Completed);
+    assert_eq!(s.poll_transmit().unwrap(), response(200).bytes());
+    s.handle_retransmission();
+    assert_eq!(s.poll_transmit().unwrap(), response(200).bytes(), "the final again");
+    assert_eq!(s.respond(&response(500), t0 + ms(60)), Err(RespondError::AlreadyFinal));
+    assert_eq!(s.poll_timeout(), Some((t0 + ms(50) + ms(32_000), Timer::J)));
+    s.handle_timeout(t0 + ms(32_049));
+    assert_eq!(s.state(), State::Completed, "not yet");
+    s.handle_timeout(t0 + ms(32_050));
+    assert_eq!((s.state(), s.poll_event()), (State::Terminated, Some(ServerEvent::Terminated)));
+    s.handle_retransmission();
+    assert_eq!((s.poll_transmit(), s.poll_timeout()), (None, None), "over: nothing more");
+}
+
+#[test]
+fn a_reliable_server_transaction_ends_with_its_final_response() {
+    let t0 = Instant::now();
+    let mut s = ServerNonInvite::new(Reliability::Reliable, Timers::default());
+    s.respond(&response(202), t0).unwrap();
+    assert_eq!(s.poll_timeout(), Some((t0, Timer::J)), "J is zero");
+    s.handle_timeout(t0);
+    assert_eq!(s.poll_event(), Some(ServerEvent::Terminated));
+    let request = OwnedMessage::parse(Bytes::from_static(REQUEST)).unwrap();
+    let mut s = ServerNonInvite::new(Reliability::Reliable, Timers::default());
+    assert_eq!(s.respond(&request, t0), Err(RespondError::NotAResponse));
+}
+
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[derive(Debug, Clone)]
+    enum Input {
+        Response(u16),
+        Wait(u64),
+    }
+
+    fn input() -> impl Strategy<Value = Input> {
+        prop_oneof![
+            prop::sample::select(vec![100u16, 180, 183, 200, 202, 302, 404, 486, 500, 603])
+                .prop_map(Input::Response),
+            (0u64..40_000).prop_map(Input::Wait),
+        ]
+    }
+
+    fn rank(s: State) -> u8 {
+        match s {
+            State::Trying => 0,
+            State::Proceeding => 1,
+            State::Completed => 2,
+            State::Terminated => 3,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Any order of responses and waits: the state only moves forward; at most one final
+        /// response or timeout reaches the user, and exactly one if it terminated; after the
+        /// end nothing is sent and no timer is left; a deadline is never in the past.
+        #[test]
+        fn client_invariants(inputs in prop::collection::vec(input(), 0..40), reliable in any::<bool>()) {
+            let t0 = Instant::now();
+            let rel = if reliable { Reliability::Reliable } else { Reliability::Unreliable };
+            let mut c = ClientNonInvite::new(Bytes::from_static(REQUEST), rel, Timers::default(), t0);
+            let mut now = t0;
+            let (mut outcomes, mut terminated) = (0, 0);
+            for i in inputs {
+                let before = rank(c.state());
+                match i {
+                    Input::Response(code) => c.handle_response(response(code), now),
+                    Input::Wait(ms) => {
+                        now += Duration::from_millis(ms);
+                        c.handle_timeout(now);
+                    }
+                }
+                prop_assert!(rank(c.state()) >= before);
+                while let Some(e) = c.poll_event() {
+                    match e {
+                        ClientEvent::Final(_) | ClientEvent::Timeout => outcomes += 1,
+                        ClientEvent::Terminated => terminated += 1,
+                        ClientEvent::Provisional(_) => prop_assert!(outcomes == 0),
+                        _ => {}
+                    }
+                }
+                if c.state() == State::Terminated {
+                    prop_assert_eq!(c.poll_timeout(), None);
+                    prop_assert!(c.poll_transmit().is_none());
+                } else {
+                    while c.poll_transmit().is_some() {}
+                    let (at, _) = c.poll_timeout().expect("a live transaction has a timer");
+                    prop_assert!(at > now || c.state() == State::Completed);
+                }
+            }
+            prop_assert!(outcomes <= 1 && terminated <= 1);
+            prop_assert_eq!(terminated == 1, c.state() == State::Terminated);
+            if terminated == 1 {
+                prop_assert_eq!(outcomes, 1);
+            }
+        }
+    }
+}
