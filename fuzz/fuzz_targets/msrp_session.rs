@@ -16,7 +16,11 @@ fuzz_target!(|data: &[u8]| {
     let bound = (config.max_reassembly as usize) + config.parse.max_head_size + 64;
     let local = MsrpUri::new("b.example.com", 1, "s1");
     let mut s = Session::new(config, 7, local, vec![MsrpUri::new("a.example.com", 2, "t1")]);
-    let id = s.send("text/plain", data.iter().rev().copied().collect::<Vec<u8>>(), SendOptions::default());
+    let id = s.send(
+        "text/plain",
+        data.iter().rev().copied().collect::<Vec<u8>>(),
+        SendOptions::default(),
+    );
     let mut t = now;
     let mut out = Vec::new();
     let mut outcomes = 0;

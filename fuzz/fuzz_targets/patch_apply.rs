@@ -15,7 +15,8 @@ fuzz_target!(|data: &[u8]| {
     let before = doc.to_vec();
     match patch.apply(&mut doc) {
         Ok(()) => {
-            let again = Document::parse(&doc.to_vec()).expect("a patched document writes valid XML");
+            let again =
+                Document::parse(&doc.to_vec()).expect("a patched document writes valid XML");
             assert!(again.equivalent(&doc));
         }
         Err(e) => {

@@ -17,7 +17,9 @@ fuzz_target!(|data: &[u8]| {
     for part in data.split(|&b| b == 0) {
         let before = raw_view.presence().cloned();
         match raw_view.handle_body(part) {
-            Err(_) => assert_eq!(raw_view.presence().cloned(), before, "a failed body changes nothing"),
+            Err(_) => {
+                assert_eq!(raw_view.presence().cloned(), before, "a failed body changes nothing")
+            }
             Ok(()) => {
                 let update = raw_view.poll_event().expect("one event per body");
                 if matches!(update, Update::Resync(_) | Update::Stale) {

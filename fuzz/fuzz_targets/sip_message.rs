@@ -14,7 +14,8 @@ fuzz_target!(|data: &[u8]| {
     let mut h2 = [Header::EMPTY; 64];
     let again = Message::parse(&out, &mut h2).expect("a written message parses");
     assert_eq!(again, msg);
-    let owned = OwnedMessage::parse(bytes::Bytes::copy_from_slice(data)).expect("parses as Message did");
+    let owned =
+        OwnedMessage::parse(bytes::Bytes::copy_from_slice(data)).expect("parses as Message did");
     owned.view(|m| assert_eq!(m, &msg));
     assert_eq!(&owned.body()[..], msg.body());
     if let Some(r) = msg.request() {

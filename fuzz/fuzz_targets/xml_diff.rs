@@ -7,7 +7,8 @@ use simple_patch::{Document, Patch, diff};
 
 fuzz_target!(|data: &[u8]| {
     let Some(split) = data.iter().position(|&b| b == 0) else { return };
-    let (Ok(a), Ok(b)) = (Document::parse(&data[..split]), Document::parse(&data[split + 1..])) else {
+    let (Ok(a), Ok(b)) = (Document::parse(&data[..split]), Document::parse(&data[split + 1..]))
+    else {
         return;
     };
     let patch = Patch::parse(&diff(&a, &b).to_vec()).expect("a generated diff parses");
