@@ -21,7 +21,102 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
-use crate::message::OwnedMessage;
+use crate::error::{Error, ErrorKind};
+use crate::headers::{CSeq, CallId, FromHeader, ToHeader, TypedHeader, Via};
+use crate::message::{Message, Method, OwnedMessage};
+use crate::uri::Host;
+
+/// The magic cookie that starts RFC 3261 branch parameters (§8.1.1.7).
+pub const MAGIC_COOKIE: &str = "z9hG4bK";
+
+/// What a response is matched to its client transaction by (RFC 3261 §17.1.3): the branch
+/// of the top Via and the method of CSeq (so a CANCEL's response does not match the INVITE).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ClientKey {
+    /// The top Via's `branch`.
+    pub branch: String,
+    /// CSeq's method.
+    pub method: Method<'static>,
+}
+
+impl ClientKey {
+    /// The key of a request being sent, or of a response received: the same for both.
+    pub fn of(msg: &Message<'_, '_>) -> Result<Self, Error> {
+        let via = msg.require::<Via<'_>>()?;
+        let branch = via.branch().ok_or_else(|| msg.missing_header())?.to_owned();
+        let method = msg.require::<CSeq<'_>>()?.method.into_owned();
+        Ok(Self { branch, method })
+    }
+}
+
+/// What a request is matched to its server transaction by (RFC 3261 §17.2.3). An ACK matches
+/// the INVITE it acknowledges (its method is taken as INVITE); a CANCEL has its own.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ServerKey {
+    /// The top Via's branch starts with the magic cookie: branch, sent-by and method.
+    Rfc3261 {
+        /// The `branch` parameter.
+        branch: String,
+        /// The sent-by host (lower-cased) and port.
+        sent_by: (String, Option<u16>),
+        /// The method (INVITE for an ACK).
+        method: Method<'static>,
+    },
+    /// An RFC 2543 request (no magic cookie): Request-URI, From tag, Call-ID, CSeq number, top
+    /// Via and method. The To tag, which §17.2.3 also compares, is left out so that the ACK
+    /// of a non-2xx response (which carries the server's To tag) finds its INVITE.
+    Rfc2543 {
+        /// The Request-URI as written.
+        request_uri: String,
+        /// The From tag.
+        from_tag: Option<String>,
+        /// Call-ID.
+        call_id: String,
+        /// CSeq's number.
+        cseq: u32,
+        /// The top Via as written.
+        via: String,
+        /// The method (INVITE for an ACK).
+        method: Method<'static>,
+    },
+}
+
+impl ServerKey {
+    /// The key of a received request. Errors: not a request, or Via/CSeq missing or malformed.
+    pub fn of(request: &Message<'_, '_>) -> Result<Self, Error> {
+        let line = request.request().ok_or(Error::new(ErrorKind::InvalidStartLine, 0))?;
+        let method = if line.method == Method::Ack {
+            Method::Invite
+        } else {
+            line.method.clone().into_owned()
+        };
+        let via = request.require::<Via<'_>>()?;
+        match via.branch() {
+            Some(b) if b.starts_with(MAGIC_COOKIE) => {
+                let host = match &via.host {
+                    Host::Domain(d) => d.to_ascii_lowercase(),
+                    Host::Ipv4(_) | Host::Ipv6(_) => via.host.to_string(),
+                };
+                Ok(Self::Rfc3261 { branch: b.to_owned(), sent_by: (host, via.port), method })
+            }
+            Some(_) | None => {
+                let cseq = request.require::<CSeq<'_>>()?.seq;
+                let from_tag = request.require::<FromHeader<'_>>()?.tag().map(str::to_owned);
+                let call_id = request.require::<CallId<'_>>()?.0.into_owned();
+                request.require::<ToHeader<'_>>()?;
+                Ok(Self::Rfc2543 {
+                    request_uri: line.uri.to_string(),
+                    from_tag,
+                    call_id,
+                    cseq,
+                    via: String::from_utf8_lossy(&via.to_value_vec()).into_owned(),
+                    method,
+                })
+            }
+        }
+    }
+}
 
 /// RFC 3261's timer values (§17.1.1.1, Table 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

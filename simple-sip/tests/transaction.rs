@@ -245,3 +245,43 @@ mod props {
         }
     }
 }
+
+/// §17.1.3 and §17.2.3 matching keys.
+#[test]
+fn matching_keys() {
+    use simple_sip::transaction::{ClientKey, ServerKey};
+    use simple_sip::{Header, Message};
+    let key = |text: &str, f: &dyn Fn(&Message<'_, '_>) -> String| {
+        let mut h = [Header::EMPTY; 16];
+        let m = Message::parse(text.as_bytes(), &mut h).unwrap();
+        f(&m)
+    };
+    let server = |text: &str| key(text, &|m| format!("{:?}", ServerKey::of(m).unwrap()));
+    let client = |text: &str| key(text, &|m| format!("{:?}", ClientKey::of(m).unwrap()));
+    let msg = |start: &str, via: &str, cseq: &str, to_tag: &str| {
+        format!(
+            "{start}\r\nVia: SIP/2.0/UDP {via}\r\nFrom: <sip:a@x.com>;tag=f1\r\n\
+To: <sip:b@y.com>{to_tag}\r\nCall-ID: c1@x.com\r\nCSeq: {cseq}\r\nContent-Length: 0\r\n\r\n"
+        )
+    };
+    let invite = msg("INVITE sip:b@y.com SIP/2.0", "pc.x.com;branch=z9hG4bK1", "1 INVITE", "");
+    let ack = msg("ACK sip:b@y.com SIP/2.0", "PC.X.com;branch=z9hG4bK1", "1 ACK", ";tag=t9");
+    let cancel = msg("CANCEL sip:b@y.com SIP/2.0", "pc.x.com;branch=z9hG4bK1", "1 CANCEL", "");
+    let other_host = msg("INVITE sip:b@y.com SIP/2.0", "pc2.x.com;branch=z9hG4bK1", "1 INVITE", "");
+    assert_eq!(server(&invite), server(&invite));
+    assert_eq!(server(&ack), server(&invite), "the ACK of a non-2xx finds its INVITE");
+    assert_ne!(server(&cancel), server(&invite), "a CANCEL is its own transaction");
+    assert_ne!(server(&other_host), server(&invite), "same branch from another sent-by");
+    // RFC 2543 requests: no magic cookie
+    let old = msg("INVITE sip:b@y.com SIP/2.0", "pc.x.com;branch=1", "1 INVITE", "");
+    let old_ack = msg("ACK sip:b@y.com SIP/2.0", "pc.x.com;branch=1", "1 ACK", ";tag=t9");
+    let old_next = msg("INVITE sip:b@y.com SIP/2.0", "pc.x.com;branch=1", "2 INVITE", "");
+    assert!(server(&old).starts_with("Rfc2543"));
+    assert_eq!(server(&old_ack), server(&old));
+    assert_ne!(server(&old_next), server(&old));
+    // client side: a request and its response share the key; a CANCEL's response does not
+    let ok = msg("SIP/2.0 200 OK", "pc.x.com;branch=z9hG4bK1", "1 INVITE", ";tag=t9");
+    let cancel_ok = msg("SIP/2.0 200 OK", "pc.x.com;branch=z9hG4bK1", "1 CANCEL", ";tag=t9");
+    assert_eq!(client(&ok), client(&invite));
+    assert_ne!(client(&cancel_ok), client(&invite));
+}
