@@ -1,6 +1,7 @@
-//! Non-INVITE transactions (RFC 3261 §17.1.2, §17.2.2), client and server, as Sans-IO state
-//! machines. The INVITE transactions, transaction matching and the `Endpoint` that owns them
-//! come next; these two are driven directly.
+//! Transactions as Sans-IO state machines: non-INVITE client and server (RFC 3261 §17.1.2,
+//! §17.2.2), the INVITE client (§17.1.1 with RFC 6026), and the keys that match messages to
+//! them (§17.1.3, §17.2.3). The INVITE server transaction and the `Endpoint` that owns them
+//! all come next; these are driven directly.
 //!
 //! Each machine follows the crate family's shape. Polling order, after every input
 //! (`handle_*`, a command, or `handle_timeout` once the deadline has passed):
@@ -149,7 +150,7 @@ pub enum Reliability {
     Reliable,
 }
 
-/// The timers of the non-INVITE transactions.
+/// The timers of the transactions (RFC 3261 §17, Table 4; RFC 6026 §8.11).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Timer {
@@ -161,11 +162,22 @@ pub enum Timer {
     K,
     /// Server: stop answering retransmitted requests (64·T1; zero when reliable).
     J,
+    /// INVITE client: retransmit the INVITE (unreliable transports only; doubling, no cap).
+    A,
+    /// INVITE client: give up waiting for any response (64·T1).
+    B,
+    /// INVITE client: stop answering copies of a non-2xx final response with ACK (32 s;
+    /// zero when reliable).
+    D,
+    /// INVITE client: stop passing further 2xx responses (forks, retransmissions) up (64·T1,
+    /// RFC 6026).
+    M,
 }
 
 impl Timer {
-    const COUNT: usize = 4;
-    const ALL: [Self; Self::COUNT] = [Self::E, Self::F, Self::K, Self::J];
+    const COUNT: usize = 8;
+    const ALL: [Self; Self::COUNT] =
+        [Self::E, Self::F, Self::K, Self::J, Self::A, Self::B, Self::D, Self::M];
 
     const fn index(self) -> usize {
         match self {
@@ -173,6 +185,10 @@ impl Timer {
             Self::F => 1,
             Self::K => 2,
             Self::J => 3,
+            Self::A => 4,
+            Self::B => 5,
+            Self::D => 6,
+            Self::M => 7,
         }
     }
 }
@@ -314,7 +330,9 @@ impl ClientNonInvite {
                     self.terminate();
                 }
                 Timer::K => self.terminate(),
-                Timer::J => unreachable!("a client transaction never sets Timer J"),
+                Timer::J | Timer::A | Timer::B | Timer::D | Timer::M => {
+                    unreachable!("a non-INVITE client transaction sets only E, F and K")
+                }
             }
         }
     }
@@ -450,6 +468,225 @@ impl ServerNonInvite {
     }
 
     /// When to call [`ServerNonInvite::handle_timeout`], and which timer that is.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<(Instant, Timer)> {
+        self.table.next()
+    }
+}
+
+/// The state of an INVITE client transaction (RFC 3261 §17.1.1.2 with RFC 6026's Accepted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InviteState {
+    /// The INVITE was sent; nothing heard.
+    Calling,
+    /// A provisional response came.
+    Proceeding,
+    /// A non-2xx final response came and was acknowledged; copies are acknowledged again.
+    Completed,
+    /// A 2xx came (RFC 6026): further 2xx (forks, retransmissions) still go to the user, who
+    /// sends their ACKs.
+    Accepted,
+    /// Over.
+    Terminated,
+}
+
+/// What an INVITE client transaction tells its user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InviteEvent {
+    /// A provisional (1xx) response.
+    Provisional(OwnedMessage),
+    /// A 2xx response: the user acknowledges it (the ACK of a 2xx is not the transaction's,
+    /// §13.2.2.4). Each 2xx of each fork comes, for as long as Timer M runs (RFC 6026).
+    Success(OwnedMessage),
+    /// A 300-699 response, already acknowledged by the transaction (§17.1.1.3).
+    Failure(OwnedMessage),
+    /// No response within Timer B: treat as 408 (§8.1.3.1).
+    Timeout,
+    /// The transaction is over and can be dropped.
+    Terminated,
+}
+
+/// An INVITE client transaction (RFC 3261 §17.1.1 as updated by RFC 6026): sends the INVITE,
+/// retransmits it on unreliable transports (Timer A, doubling) until a response comes or Timer
+/// B expires, acknowledges a non-2xx final response itself (and each copy of it until Timer D),
+/// and passes every 2xx up until Timer M.
+#[derive(Debug)]
+pub struct ClientInvite {
+    request: OwnedMessage,
+    reliability: Reliability,
+    timers: Timers,
+    state: InviteState,
+    interval: Duration,
+    ack: Option<Bytes>,
+    table: TimerTable,
+    transmit: VecDeque<Bytes>,
+    events: VecDeque<InviteEvent>,
+}
+
+impl ClientInvite {
+    /// Starts the transaction for `invite` at `now`: it goes out with the first
+    /// `poll_transmit`.
+    pub fn new(
+        invite: OwnedMessage,
+        reliability: Reliability,
+        timers: Timers,
+        now: Instant,
+    ) -> Self {
+        let mut table = TimerTable::default();
+        if reliability == Reliability::Unreliable {
+            table.set(Timer::A, Some(now + timers.t1));
+        }
+        table.set(Timer::B, Some(now + timers.t1 * 64));
+        Self {
+            transmit: VecDeque::from([invite.bytes().clone()]),
+            request: invite,
+            reliability,
+            timers,
+            state: InviteState::Calling,
+            interval: timers.t1,
+            ack: None,
+            table,
+            events: VecDeque::new(),
+        }
+    }
+
+    /// The state.
+    pub const fn state(&self) -> InviteState {
+        self.state
+    }
+
+    /// A response that matched this transaction.
+    pub fn handle_response(&mut self, response: OwnedMessage, now: Instant) {
+        let Some(code) = response.status_code() else { return };
+        match (self.state, code) {
+            (InviteState::Calling | InviteState::Proceeding, 100..=199) => {
+                self.state = InviteState::Proceeding;
+                self.table.set(Timer::A, None);
+                self.table.set(Timer::B, None);
+                self.events.push_back(InviteEvent::Provisional(response));
+            }
+            (InviteState::Calling | InviteState::Proceeding, 200..=299) => {
+                self.state = InviteState::Accepted;
+                self.table.clear();
+                self.table.set(Timer::M, Some(now + self.timers.t1 * 64));
+                self.events.push_back(InviteEvent::Success(response));
+            }
+            (InviteState::Accepted, 200..=299) => {
+                self.events.push_back(InviteEvent::Success(response))
+            }
+            (InviteState::Calling | InviteState::Proceeding, _) => {
+                self.state = InviteState::Completed;
+                self.table.clear();
+                let wait = match self.reliability {
+                    Reliability::Unreliable => Duration::from_secs(32).max(self.timers.t1 * 64),
+                    Reliability::Reliable => Duration::ZERO,
+                };
+                self.table.set(Timer::D, Some(now + wait));
+                let ack = self.ack_for(&response);
+                self.transmit.push_back(ack.clone());
+                self.ack = Some(ack);
+                self.events.push_back(InviteEvent::Failure(response));
+            }
+            (InviteState::Completed, 300..=699) => {
+                // a copy of the final response: the ACK was lost, send it again
+                if let Some(ack) = &self.ack {
+                    self.transmit.push_back(ack.clone());
+                }
+            }
+            // anything else after a final response is absorbed
+            (InviteState::Completed | InviteState::Accepted | InviteState::Terminated, _) => {}
+        }
+    }
+
+    /// The ACK of a non-2xx final response (§17.1.1.3): the INVITE's Request-URI, top Via,
+    /// Route headers, From, Call-ID and CSeq number, the response's To (with its tag).
+    fn ack_for(&self, response: &OwnedMessage) -> Bytes {
+        use crate::message::{HeaderName, MessageWriter};
+        let to = response.header(HeaderName::To).map(|h| h.value().to_vec());
+        let out = self.request.view(|inv| {
+            let mut out = Vec::with_capacity(inv.to_vec().len());
+            let uri = inv.request().map_or("", |r| &r.uri);
+            let mut w = MessageWriter::request(&mut out, &Method::Ack, uri);
+            if let Some(v) = inv.header(HeaderName::Via) {
+                // only the top Via, only its first value
+                let top = crate::headers::ListSplit::new(v.value())
+                    .next()
+                    .and_then(Result::ok)
+                    .map_or(v.value(), |(item, _)| item);
+                w.raw_header("Via", top);
+            }
+            for r in inv.headers_named(HeaderName::Route) {
+                w.copy_header(r);
+            }
+            for name in [HeaderName::From, HeaderName::CallId] {
+                if let Some(h) = inv.header(name) {
+                    w.copy_header(h);
+                }
+            }
+            match (&to, inv.header(HeaderName::To)) {
+                (Some(t), _) => {
+                    w.raw_header("To", t);
+                }
+                (None, Some(h)) => {
+                    w.copy_header(h);
+                }
+                (None, None) => {}
+            }
+            let seq = inv.require::<CSeq<'_>>().map_or(0, |c| c.seq);
+            w.header(&CSeq { seq, method: Method::Ack });
+            w.raw_header("Max-Forwards", b"70");
+            w.finish();
+            out
+        });
+        Bytes::from(out)
+    }
+
+    /// Fires the timers due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some((at, timer)) = self.table.next() {
+            if at > now {
+                break;
+            }
+            self.table.set(timer, None);
+            match timer {
+                Timer::A => {
+                    self.transmit.push_back(self.request.bytes().clone());
+                    self.interval *= 2;
+                    self.table.set(Timer::A, Some(at + self.interval));
+                }
+                Timer::B => {
+                    self.events.push_back(InviteEvent::Timeout);
+                    self.terminate();
+                }
+                Timer::D | Timer::M => self.terminate(),
+                Timer::E | Timer::F | Timer::K | Timer::J => {
+                    unreachable!("an INVITE client transaction sets only A, B, D and M")
+                }
+            }
+        }
+    }
+
+    fn terminate(&mut self) {
+        self.state = InviteState::Terminated;
+        self.table.clear();
+        self.transmit.clear();
+        self.events.push_back(InviteEvent::Terminated);
+    }
+
+    /// The next message to send: the INVITE, its retransmissions, or an ACK.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Bytes> {
+        self.transmit.pop_front()
+    }
+
+    /// The next event.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<InviteEvent> {
+        self.events.pop_front()
+    }
+
+    /// When to call [`ClientInvite::handle_timeout`], and which timer that is.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<(Instant, Timer)> {
         self.table.next()

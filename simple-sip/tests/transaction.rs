@@ -1,6 +1,8 @@
-//! Non-INVITE transactions against RFC 3261 §17.1.2 and §17.2.2, with a fake clock: the
-//! retransmission schedule, Timer F, provisional responses, absorbed copies, Timers K and J,
-//! and reliable transports.
+//! Transactions against RFC 3261 §17 and RFC 6026, with a fake clock: the non-INVITE
+//! retransmission schedule, Timer F, provisional responses, absorbed copies, Timers K and J;
+//! the INVITE client's doubling to Timer B, its own ACK of failures, every 2xx until Timer M;
+//! reliable transports; the matching keys.
+#![allow(elided_lifetimes_in_paths)] // `typed::<Via>()` reads better than `typed::<Via<'_>>()`
 #![allow(clippy::unwrap_used, clippy::std_instead_of_core)]
 
 use std::time::{Duration, Instant};
@@ -284,4 +286,132 @@ To: <sip:b@y.com>{to_tag}\r\nCall-ID: c1@x.com\r\nCSeq: {cseq}\r\nContent-Length
     let cancel_ok = msg("SIP/2.0 200 OK", "pc.x.com;branch=z9hG4bK1", "1 CANCEL", ";tag=t9");
     assert_eq!(client(&ok), client(&invite));
     assert_ne!(client(&cancel_ok), client(&invite));
+}
+
+mod invite {
+    use simple_sip::headers::{CSeq, Route, ToHeader, Via};
+    use simple_sip::transaction::{ClientInvite, InviteEvent, InviteState};
+    use simple_sip::{Header, Message, Method};
+
+    use super::*;
+
+    const INVITE: &[u8] = b"INVITE sip:bob@biloxi.com SIP/2.0\r\n\
+Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bKnashds8, SIP/2.0/UDP p0.atlanta.com;branch=z9hG4bK0\r\n\
+Route: <sip:p1.example.com;lr>\r\nMax-Forwards: 70\r\nTo: Bob <sip:bob@biloxi.com>\r\n\
+From: Alice <sip:alice@atlanta.com>;tag=1928301774\r\nCall-ID: a84b4c76e66710\r\n\
+CSeq: 314159 INVITE\r\nContact: <sip:alice@pc33.atlanta.com>\r\nContent-Length: 0\r\n\r\n";
+
+    fn reply(code: u16, tag: &str) -> OwnedMessage {
+        let text = format!(
+            "SIP/2.0 {code} X\r\nVia: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bKnashds8\r\n\
+To: Bob <sip:bob@biloxi.com>;tag={tag}\r\nFrom: Alice <sip:alice@atlanta.com>;tag=1928301774\r\n\
+Call-ID: a84b4c76e66710\r\nCSeq: 314159 INVITE\r\nContent-Length: 0\r\n\r\n"
+        );
+        OwnedMessage::parse(Bytes::from(text)).unwrap()
+    }
+
+    fn start(rel: Reliability, t0: Instant) -> ClientInvite {
+        ClientInvite::new(
+            OwnedMessage::parse(Bytes::from_static(INVITE)).unwrap(),
+            rel,
+            Timers::default(),
+            t0,
+        )
+    }
+
+    #[test]
+    fn unanswered_invites_double_without_a_cap_until_timer_b() {
+        let t0 = Instant::now();
+        let mut c = start(Reliability::Unreliable, t0);
+        let mut sent = Vec::new();
+        let mut now = t0;
+        loop {
+            while let Some(b) = c.poll_transmit() {
+                assert_eq!(&b[..], INVITE);
+                sent.push((now - t0).as_millis());
+            }
+            let Some((at, _)) = c.poll_timeout() else { break };
+            now = at;
+            c.handle_timeout(now);
+        }
+        assert_eq!(sent, [0, 500, 1500, 3500, 7500, 15_500, 31_500]);
+        let events: Vec<_> = std::iter::from_fn(|| c.poll_event()).collect();
+        assert_eq!(events, [InviteEvent::Timeout, InviteEvent::Terminated]);
+        assert_eq!(now - t0, ms(32_000));
+    }
+
+    #[test]
+    fn a_failure_is_acknowledged_by_the_transaction_and_again_for_each_copy() {
+        let t0 = Instant::now();
+        let mut c = start(Reliability::Unreliable, t0);
+        assert!(c.poll_transmit().is_some());
+        c.handle_response(reply(180, "a6c85cf"), t0 + ms(100));
+        assert_eq!(
+            (c.state(), c.poll_timeout()),
+            (InviteState::Proceeding, None),
+            "no timer in Proceeding"
+        );
+        assert!(matches!(c.poll_event(), Some(InviteEvent::Provisional(_))));
+        c.handle_response(reply(486, "a6c85cf"), t0 + ms(5000));
+        assert!(
+            matches!(c.poll_event(), Some(InviteEvent::Failure(r)) if r.status_code() == Some(486))
+        );
+        let ack = c.poll_transmit().expect("the ACK");
+        let mut h = [Header::EMPTY; 16];
+        let m = Message::parse(&ack, &mut h).unwrap();
+        assert_eq!(m.method(), Some(Method::Ack));
+        assert_eq!(m.request().unwrap().uri, "sip:bob@biloxi.com");
+        let vias: Vec<Via> = m.typed_all().collect::<Result<_, _>>().unwrap();
+        assert_eq!(vias.len(), 1, "only the top Via");
+        assert_eq!(vias[0].branch(), Some("z9hG4bKnashds8"));
+        assert_eq!(m.require::<ToHeader>().unwrap().tag(), Some("a6c85cf"), "the response's To");
+        let cseq = m.require::<CSeq>().unwrap();
+        assert_eq!((cseq.seq, cseq.method), (314_159, Method::Ack));
+        assert_eq!(m.typed_all::<Route>().count(), 1, "the INVITE's Route set");
+        // a copy of the 486: the ACK again, no event
+        c.handle_response(reply(486, "a6c85cf"), t0 + ms(6000));
+        assert_eq!(c.poll_transmit(), Some(ack));
+        assert_eq!(c.poll_event(), None);
+        assert_eq!(c.poll_timeout().map(|(at, t)| (at - t0, t)), Some((ms(37_000), Timer::D)));
+        c.handle_timeout(t0 + ms(37_000));
+        assert_eq!(
+            (c.state(), c.poll_event()),
+            (InviteState::Terminated, Some(InviteEvent::Terminated))
+        );
+    }
+
+    #[test]
+    fn every_2xx_of_every_fork_goes_up_until_timer_m() {
+        let t0 = Instant::now();
+        let mut c = start(Reliability::Unreliable, t0);
+        assert!(c.poll_transmit().is_some());
+        c.handle_response(reply(200, "fork1"), t0 + ms(200));
+        c.handle_response(reply(200, "fork2"), t0 + ms(300));
+        c.handle_response(reply(200, "fork1"), t0 + ms(700)); // a retransmission
+        c.handle_response(reply(603, "fork3"), t0 + ms(800)); // absorbed
+        let tags: Vec<String> = std::iter::from_fn(|| c.poll_event())
+            .map(|e| {
+                let InviteEvent::Success(r) = e else { panic!("{e:?}") };
+                r.view(|m| m.require::<ToHeader>().unwrap().tag().unwrap().to_owned())
+            })
+            .collect();
+        assert_eq!(tags, ["fork1", "fork2", "fork1"]);
+        assert_eq!(c.poll_transmit(), None, "the ACK of a 2xx is the user's");
+        assert_eq!(c.poll_timeout().map(|(at, t)| (at - t0, t)), Some((ms(32_200), Timer::M)));
+        c.handle_timeout(t0 + ms(32_200));
+        assert_eq!(c.poll_event(), Some(InviteEvent::Terminated));
+    }
+
+    #[test]
+    fn reliable_invites_are_not_retransmitted_and_timer_d_is_zero() {
+        let t0 = Instant::now();
+        let mut c = start(Reliability::Reliable, t0);
+        assert_eq!(c.poll_timeout().map(|(_, t)| t), Some(Timer::B), "no Timer A");
+        assert!(c.poll_transmit().is_some());
+        c.handle_response(reply(404, "x"), t0 + ms(50));
+        assert!(c.poll_transmit().is_some(), "the ACK");
+        assert_eq!(c.poll_timeout(), Some((t0 + ms(50), Timer::D)));
+        c.handle_timeout(t0 + ms(50));
+        assert_eq!(c.state(), InviteState::Terminated);
+    }
 }
