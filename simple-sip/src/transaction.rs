@@ -1,7 +1,7 @@
 //! Transactions as Sans-IO state machines: non-INVITE client and server (RFC 3261 §17.1.2,
-//! §17.2.2), the INVITE client (§17.1.1 with RFC 6026), and the keys that match messages to
-//! them (§17.1.3, §17.2.3). The INVITE server transaction and the `Endpoint` that owns them
-//! all come next; these are driven directly.
+//! §17.2.2), the INVITE client (§17.1.1 with RFC 6026), the keys that match messages to
+//! them (§17.1.3, §17.2.3), and the INVITE server (§17.2.1 with RFC 6026). The `Endpoint`
+//! that owns them comes next; until then they are driven directly.
 //!
 //! Each machine follows the crate family's shape. Polling order, after every input
 //! (`handle_*`, a command, or `handle_timeout` once the deadline has passed):
@@ -10,11 +10,12 @@
 //!    [`Bytes`] again);
 //! 2. `poll_event()` until `None`: what the transaction user must know;
 //! 3. `poll_timeout()`: the next deadline and which [`Timer`] it is. It moves when a message
-//!    is sent or retransmitted (Timer E), when a final response arrives or is sent (Timers K,
-//!    J), and it is `None` once the transaction has terminated.
+//!    is sent or retransmitted (Timers E, A, G), when a response arrives or is sent (F, B, K,
+//!    D, M, J, H, L, the 200 ms Trying timer), when an ACK arrives (I), and it is `None` once
+//!    the transaction has terminated.
 //!
-//! Times come from [`Timers`] (T1, T2, T4); on a reliable transport the waiting timers (K, J)
-//! are zero and nothing is retransmitted (§17.1.2.2, §17.2.2).
+//! Times come from [`Timers`] (T1, T2, T4); on a reliable transport the waiting timers (K, J,
+//! D, I) are zero and nothing is retransmitted (§17.1.2.2, §17.2.2, §17.1.1.2, §17.2.1).
 
 use core::time::Duration;
 use std::collections::VecDeque;
@@ -172,12 +173,37 @@ pub enum Timer {
     /// INVITE client: stop passing further 2xx responses (forks, retransmissions) up (64·T1,
     /// RFC 6026).
     M,
+    /// INVITE server: send 100 Trying if the user has not answered within 200 ms (§17.2.1).
+    Trying,
+    /// INVITE server: retransmit a non-2xx final response (T1 doubling to T2; unreliable
+    /// transports only).
+    G,
+    /// INVITE server: give up waiting for the ACK of a non-2xx final response (64·T1).
+    H,
+    /// INVITE server: stop absorbing ACK copies once confirmed (T4; zero when reliable).
+    I,
+    /// INVITE server: stop sending the user's 2xx retransmissions and absorbing INVITE copies
+    /// (64·T1, RFC 6026).
+    L,
 }
 
 impl Timer {
-    const COUNT: usize = 8;
-    const ALL: [Self; Self::COUNT] =
-        [Self::E, Self::F, Self::K, Self::J, Self::A, Self::B, Self::D, Self::M];
+    const COUNT: usize = 13;
+    const ALL: [Self; Self::COUNT] = [
+        Self::E,
+        Self::F,
+        Self::K,
+        Self::J,
+        Self::A,
+        Self::B,
+        Self::D,
+        Self::M,
+        Self::Trying,
+        Self::G,
+        Self::H,
+        Self::I,
+        Self::L,
+    ];
 
     const fn index(self) -> usize {
         match self {
@@ -189,6 +215,11 @@ impl Timer {
             Self::B => 5,
             Self::D => 6,
             Self::M => 7,
+            Self::Trying => 8,
+            Self::G => 9,
+            Self::H => 10,
+            Self::I => 11,
+            Self::L => 12,
         }
     }
 }
@@ -330,9 +361,16 @@ impl ClientNonInvite {
                     self.terminate();
                 }
                 Timer::K => self.terminate(),
-                Timer::J | Timer::A | Timer::B | Timer::D | Timer::M => {
-                    unreachable!("a non-INVITE client transaction sets only E, F and K")
-                }
+                Timer::J
+                | Timer::A
+                | Timer::B
+                | Timer::D
+                | Timer::M
+                | Timer::Trying
+                | Timer::G
+                | Timer::H
+                | Timer::I
+                | Timer::L => unreachable!("a non-INVITE client transaction sets only E, F and K"),
             }
         }
     }
@@ -660,9 +698,15 @@ impl ClientInvite {
                     self.terminate();
                 }
                 Timer::D | Timer::M => self.terminate(),
-                Timer::E | Timer::F | Timer::K | Timer::J => {
-                    unreachable!("an INVITE client transaction sets only A, B, D and M")
-                }
+                Timer::E
+                | Timer::F
+                | Timer::K
+                | Timer::J
+                | Timer::Trying
+                | Timer::G
+                | Timer::H
+                | Timer::I
+                | Timer::L => unreachable!("an INVITE client transaction sets only A, B, D and M"),
             }
         }
     }
@@ -687,6 +731,219 @@ impl ClientInvite {
     }
 
     /// When to call [`ClientInvite::handle_timeout`], and which timer that is.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<(Instant, Timer)> {
+        self.table.next()
+    }
+}
+
+/// The state of an INVITE server transaction (RFC 3261 §17.2.1 with RFC 6026's Accepted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ServerInviteState {
+    /// The INVITE arrived; provisional responses may be sent.
+    Proceeding,
+    /// A 300-699 response was sent; it is retransmitted until the ACK comes.
+    Completed,
+    /// The ACK came; copies of it are absorbed.
+    Confirmed,
+    /// A 2xx was sent (RFC 6026): the user's retransmissions of it go out, INVITE copies are
+    /// absorbed.
+    Accepted,
+    /// Over.
+    Terminated,
+}
+
+/// What an INVITE server transaction tells its user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ServerInviteEvent {
+    /// No ACK came for the non-2xx final response within Timer H (§17.2.1: the transaction
+    /// failed).
+    AckTimeout,
+    /// An ACK matched in Accepted: the ACK of a 2xx, for the user (RFC 6026 §7.1).
+    Ack(OwnedMessage),
+    /// The transaction is over and can be dropped.
+    Terminated,
+}
+
+/// An INVITE server transaction (RFC 3261 §17.2.1 as updated by RFC 6026): sends 100 Trying if
+/// its user is silent for 200 ms, answers INVITE copies with the last response, retransmits a
+/// non-2xx final response until the ACK (Timers G and H), absorbs ACK copies (Timer I), and
+/// after a 2xx passes the user's retransmissions of it for Timer L.
+#[derive(Debug)]
+pub struct ServerInvite {
+    request: OwnedMessage,
+    reliability: Reliability,
+    timers: Timers,
+    state: ServerInviteState,
+    interval: Duration,
+    last_response: Option<Bytes>,
+    table: TimerTable,
+    transmit: VecDeque<Bytes>,
+    events: VecDeque<ServerInviteEvent>,
+}
+
+impl ServerInvite {
+    /// The transaction for an INVITE that just arrived at `now`; pass it to the user.
+    pub fn new(
+        invite: OwnedMessage,
+        reliability: Reliability,
+        timers: Timers,
+        now: Instant,
+    ) -> Self {
+        let mut table = TimerTable::default();
+        table.set(Timer::Trying, Some(now + Duration::from_millis(200)));
+        Self {
+            request: invite,
+            reliability,
+            timers,
+            state: ServerInviteState::Proceeding,
+            interval: timers.t1,
+            last_response: None,
+            table,
+            transmit: VecDeque::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    /// The state.
+    pub const fn state(&self) -> ServerInviteState {
+        self.state
+    }
+
+    /// Sends the user's `response`: a 1xx keeps Proceeding, a 2xx moves to Accepted (and,
+    /// there, is a retransmission to pass on), a 300-699 to Completed.
+    pub fn respond(&mut self, response: &OwnedMessage, now: Instant) -> Result<(), RespondError> {
+        let code = response.status_code().ok_or(RespondError::NotAResponse)?;
+        match (self.state, code) {
+            (ServerInviteState::Proceeding, 100..=199) => {}
+            (ServerInviteState::Proceeding, 200..=299) => {
+                self.state = ServerInviteState::Accepted;
+                self.table.clear();
+                self.table.set(Timer::L, Some(now + self.timers.t1 * 64));
+            }
+            (ServerInviteState::Accepted, 200..=299) => {} // the user's retransmission
+            (ServerInviteState::Proceeding, _) => {
+                self.state = ServerInviteState::Completed;
+                self.table.clear();
+                if self.reliability == Reliability::Unreliable {
+                    self.table.set(Timer::G, Some(now + self.interval));
+                }
+                self.table.set(Timer::H, Some(now + self.timers.t1 * 64));
+            }
+            (
+                ServerInviteState::Completed
+                | ServerInviteState::Confirmed
+                | ServerInviteState::Accepted
+                | ServerInviteState::Terminated,
+                _,
+            ) => return Err(RespondError::AlreadyFinal),
+        }
+        self.table.set(Timer::Trying, None);
+        let bytes = response.bytes().clone();
+        self.transmit.push_back(bytes.clone());
+        self.last_response = Some(bytes);
+        Ok(())
+    }
+
+    /// A copy of the INVITE arrived: the last response goes out again (absorbed in Accepted,
+    /// RFC 6026).
+    pub fn handle_retransmission(&mut self) {
+        if let (ServerInviteState::Proceeding | ServerInviteState::Completed, Some(r)) =
+            (self.state, &self.last_response)
+        {
+            self.transmit.push_back(r.clone());
+        }
+    }
+
+    /// An ACK matched this transaction.
+    pub fn handle_ack(&mut self, ack: OwnedMessage, now: Instant) {
+        match self.state {
+            ServerInviteState::Completed => {
+                self.state = ServerInviteState::Confirmed;
+                self.table.clear();
+                let wait = match self.reliability {
+                    Reliability::Unreliable => self.timers.t4,
+                    Reliability::Reliable => Duration::ZERO,
+                };
+                self.table.set(Timer::I, Some(now + wait));
+            }
+            ServerInviteState::Accepted => self.events.push_back(ServerInviteEvent::Ack(ack)),
+            ServerInviteState::Proceeding
+            | ServerInviteState::Confirmed
+            | ServerInviteState::Terminated => {}
+        }
+    }
+
+    /// Fires the timers due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some((at, timer)) = self.table.next() {
+            if at > now {
+                break;
+            }
+            self.table.set(timer, None);
+            match timer {
+                Timer::Trying => {
+                    let mut out = Vec::new();
+                    let written = self.request.view(|inv| {
+                        crate::message::MessageWriter::response_to(
+                            &mut out, inv, 100, "Trying", None, None,
+                        )
+                        .map(crate::message::MessageWriter::finish)
+                    });
+                    // an INVITE this transaction was created for has the headers a response copies
+                    if written.is_ok() {
+                        let bytes = Bytes::from(out);
+                        self.transmit.push_back(bytes.clone());
+                        self.last_response = Some(bytes);
+                    }
+                }
+                Timer::G => {
+                    if let Some(r) = &self.last_response {
+                        self.transmit.push_back(r.clone());
+                    }
+                    self.interval = (self.interval * 2).min(self.timers.t2);
+                    self.table.set(Timer::G, Some(at + self.interval));
+                }
+                Timer::H => {
+                    self.events.push_back(ServerInviteEvent::AckTimeout);
+                    self.terminate();
+                }
+                Timer::I | Timer::L => self.terminate(),
+                Timer::E
+                | Timer::F
+                | Timer::K
+                | Timer::J
+                | Timer::A
+                | Timer::B
+                | Timer::D
+                | Timer::M => {
+                    unreachable!("an INVITE server transaction sets only Trying, G, H, I and L")
+                }
+            }
+        }
+    }
+
+    fn terminate(&mut self) {
+        self.state = ServerInviteState::Terminated;
+        self.table.clear();
+        self.transmit.clear();
+        self.events.push_back(ServerInviteEvent::Terminated);
+    }
+
+    /// The next message to send.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Bytes> {
+        self.transmit.pop_front()
+    }
+
+    /// The next event.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<ServerInviteEvent> {
+        self.events.pop_front()
+    }
+
+    /// When to call [`ServerInvite::handle_timeout`], and which timer that is.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<(Instant, Timer)> {
         self.table.next()

@@ -415,3 +415,118 @@ Call-ID: a84b4c76e66710\r\nCSeq: 314159 INVITE\r\nContent-Length: 0\r\n\r\n"
         assert_eq!(c.state(), InviteState::Terminated);
     }
 }
+
+mod invite_server {
+    use simple_sip::transaction::{ServerInvite, ServerInviteEvent, ServerInviteState};
+    use simple_sip::{Header, Message};
+
+    use super::*;
+
+    const INVITE: &[u8] = b"INVITE sip:bob@biloxi.com SIP/2.0\r\n\
+Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bKnashds8\r\nMax-Forwards: 70\r\n\
+To: Bob <sip:bob@biloxi.com>\r\nFrom: Alice <sip:alice@atlanta.com>;tag=1928301774\r\n\
+Call-ID: a84b4c76e66710\r\nCSeq: 314159 INVITE\r\nContent-Length: 0\r\n\r\n";
+
+    fn invite() -> OwnedMessage {
+        OwnedMessage::parse(Bytes::from_static(INVITE)).unwrap()
+    }
+
+    fn reply(code: u16) -> OwnedMessage {
+        let text = format!(
+            "SIP/2.0 {code} X\r\nVia: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bKnashds8\r\n\
+To: Bob <sip:bob@biloxi.com>;tag=a6c85cf\r\nFrom: Alice <sip:alice@atlanta.com>;tag=1928301774\r\n\
+Call-ID: a84b4c76e66710\r\nCSeq: 314159 INVITE\r\nContent-Length: 0\r\n\r\n"
+        );
+        OwnedMessage::parse(Bytes::from(text)).unwrap()
+    }
+
+    fn ack() -> OwnedMessage {
+        OwnedMessage::parse(Bytes::from_static(
+            b"ACK sip:bob@biloxi.com SIP/2.0\r\nVia: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bKnashds8\r\n\
+To: Bob <sip:bob@biloxi.com>;tag=a6c85cf\r\nFrom: <sip:alice@atlanta.com>;tag=1928301774\r\n\
+Call-ID: a84b4c76e66710\r\nCSeq: 314159 ACK\r\nContent-Length: 0\r\n\r\n",
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_silent_user_gets_100_trying_after_200_ms() {
+        let t0 = Instant::now();
+        let mut s = ServerInvite::new(invite(), Reliability::Unreliable, Timers::default(), t0);
+        assert_eq!(s.poll_timeout(), Some((t0 + ms(200), Timer::Trying)));
+        s.handle_timeout(t0 + ms(200));
+        let trying = s.poll_transmit().expect("100 Trying");
+        let mut h = [Header::EMPTY; 16];
+        let m = Message::parse(&trying, &mut h).unwrap();
+        assert_eq!(m.status_code(), Some(100));
+        s.handle_retransmission();
+        assert_eq!(s.poll_transmit(), Some(trying), "an INVITE copy gets the 100 again");
+        // a user that answers in time sends no 100
+        let mut s = ServerInvite::new(invite(), Reliability::Unreliable, Timers::default(), t0);
+        s.respond(&reply(180), t0 + ms(50)).unwrap();
+        s.handle_timeout(t0 + ms(200));
+        assert_eq!(s.poll_transmit(), Some(reply(180).bytes().clone()));
+        assert_eq!(s.poll_transmit(), None);
+    }
+
+    #[test]
+    fn a_failure_is_retransmitted_until_the_ack_then_ack_copies_are_absorbed() {
+        let t0 = Instant::now();
+        let mut s = ServerInvite::new(invite(), Reliability::Unreliable, Timers::default(), t0);
+        s.respond(&reply(486), t0).unwrap();
+        assert_eq!(s.state(), ServerInviteState::Completed);
+        let busy = reply(486).bytes().clone();
+        assert_eq!(s.poll_transmit(), Some(busy.clone()));
+        // Timer G: T1, 2T1, 4T1, then T2
+        let mut now = t0;
+        let mut sent = Vec::new();
+        while let Some((at, Timer::G)) = s.poll_timeout() {
+            if at - t0 > ms(12_000) {
+                break;
+            }
+            now = at;
+            s.handle_timeout(now);
+            assert_eq!(s.poll_transmit(), Some(busy.clone()));
+            sent.push((now - t0).as_millis());
+        }
+        assert_eq!(sent, [500, 1500, 3500, 7500, 11_500]);
+        s.handle_ack(ack(), now);
+        assert_eq!(s.state(), ServerInviteState::Confirmed);
+        assert_eq!(s.poll_timeout().map(|(at, t)| (at - now, t)), Some((ms(5000), Timer::I)));
+        s.handle_retransmission();
+        s.handle_ack(ack(), now);
+        assert_eq!((s.poll_transmit(), s.poll_event()), (None, None), "absorbed");
+        s.handle_timeout(now + ms(5000));
+        assert_eq!(s.poll_event(), Some(ServerInviteEvent::Terminated));
+    }
+
+    #[test]
+    fn no_ack_within_timer_h_is_reported() {
+        let t0 = Instant::now();
+        let mut s = ServerInvite::new(invite(), Reliability::Reliable, Timers::default(), t0);
+        s.respond(&reply(603), t0).unwrap();
+        assert_eq!(s.poll_timeout(), Some((t0 + ms(32_000), Timer::H)), "no Timer G when reliable");
+        s.handle_timeout(t0 + ms(32_000));
+        let events: Vec<_> = std::iter::from_fn(|| s.poll_event()).collect();
+        assert_eq!(events, [ServerInviteEvent::AckTimeout, ServerInviteEvent::Terminated]);
+    }
+
+    #[test]
+    fn after_a_2xx_the_users_retransmissions_pass_and_invite_copies_are_absorbed() {
+        let t0 = Instant::now();
+        let mut s = ServerInvite::new(invite(), Reliability::Unreliable, Timers::default(), t0);
+        s.respond(&reply(200), t0).unwrap();
+        assert_eq!(s.state(), ServerInviteState::Accepted);
+        assert!(s.poll_transmit().is_some());
+        s.handle_retransmission();
+        assert_eq!(s.poll_transmit(), None, "INVITE copies absorbed (RFC 6026)");
+        s.respond(&reply(200), t0 + ms(500)).unwrap();
+        assert!(s.poll_transmit().is_some(), "the user's 2xx retransmission goes out");
+        assert_eq!(s.respond(&reply(486), t0 + ms(600)), Err(RespondError::AlreadyFinal));
+        s.handle_ack(ack(), t0 + ms(700));
+        assert!(matches!(s.poll_event(), Some(ServerInviteEvent::Ack(_))));
+        assert_eq!(s.poll_timeout(), Some((t0 + ms(32_000), Timer::L)));
+        s.handle_timeout(t0 + ms(32_000));
+        assert_eq!(s.poll_event(), Some(ServerInviteEvent::Terminated));
+    }
+}
