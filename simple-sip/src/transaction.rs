@@ -246,6 +246,13 @@ impl TimerTable {
     fn clear(&mut self) {
         self.at = [None; Timer::COUNT];
     }
+
+    /// The earliest timer due at `now`, taken out of the table.
+    fn pop_due(&mut self, now: Instant) -> Option<(Instant, Timer)> {
+        let (at, timer) = self.next().filter(|(at, _)| *at <= now)?;
+        self.set(timer, None);
+        Some((at, timer))
+    }
 }
 
 /// The state of a non-INVITE transaction (§17.1.2.2, §17.2.2, Figures 6 and 8).
@@ -341,11 +348,7 @@ impl ClientNonInvite {
 
     /// Fires the timers due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
-        while let Some((at, timer)) = self.table.next() {
-            if at > now {
-                break;
-            }
-            self.table.set(timer, None);
+        while let Some((at, timer)) = self.table.pop_due(now) {
             match timer {
                 Timer::E => {
                     self.transmit.push_back(self.request.clone());
@@ -486,7 +489,8 @@ impl ServerNonInvite {
 
     /// Fires the timers due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
-        if self.table.get(Timer::J).is_some_and(|at| at <= now) {
+        // Timer J is the only one a server non-INVITE transaction sets
+        if let Some((_, Timer::J)) = self.table.pop_due(now) {
             self.state = State::Terminated;
             self.table.clear();
             self.events.push_back(ServerEvent::Terminated);
@@ -682,11 +686,7 @@ impl ClientInvite {
 
     /// Fires the timers due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
-        while let Some((at, timer)) = self.table.next() {
-            if at > now {
-                break;
-            }
-            self.table.set(timer, None);
+        while let Some((at, timer)) = self.table.pop_due(now) {
             match timer {
                 Timer::A => {
                     self.transmit.push_back(self.request.bytes().clone());
@@ -877,11 +877,7 @@ impl ServerInvite {
 
     /// Fires the timers due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
-        while let Some((at, timer)) = self.table.next() {
-            if at > now {
-                break;
-            }
-            self.table.set(timer, None);
+        while let Some((at, timer)) = self.table.pop_due(now) {
             match timer {
                 Timer::Trying => {
                     let mut out = Vec::new();
