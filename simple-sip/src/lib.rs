@@ -96,6 +96,7 @@ pub mod multipart;
 mod params;
 mod scan;
 pub mod transaction;
+pub mod uas;
 mod uri;
 
 pub use error::{Category, Error, ErrorKind};
