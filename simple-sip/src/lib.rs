@@ -91,6 +91,7 @@ extern crate alloc;
 pub mod digest;
 mod error;
 pub mod headers;
+pub mod ids;
 mod message;
 pub mod multipart;
 mod params;
