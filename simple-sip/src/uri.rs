@@ -184,6 +184,13 @@ fn check_escapes(s: &[u8], base: usize) -> Result<(), Error> {
 
 /// Decodes `%HH` escapes; borrows when there are none.
 pub fn unescape(s: &str) -> Cow<'_, str> {
+    decode_escapes(s, |_| false)
+}
+
+/// Decodes each `%HH` escape unless `keep(byte)`, which writes it back as `%HH` with upper-case
+/// digits; borrows when there are no escapes. Bytes that are not UTF-8 once decoded become
+/// U+FFFD.
+fn decode_escapes(s: &str, keep: impl Fn(u8) -> bool) -> Cow<'_, str> {
     if !s.contains('%') {
         return Cow::Borrowed(s);
     }
@@ -194,8 +201,12 @@ pub fn unescape(s: &str) -> Cow<'_, str> {
         let hex = |c: u8| (c as char).to_digit(16);
         match (b[i], b.get(i + 1).and_then(|&c| hex(c)), b.get(i + 2).and_then(|&c| hex(c))) {
             (b'%', Some(h), Some(l)) => {
-                // two hex digits make a value below 256
-                out.push((h * 16 + l) as u8);
+                let byte = (h * 16 + l) as u8; // two hex digits make a value below 256
+                if keep(byte) {
+                    out.extend_from_slice(format!("%{byte:02X}").as_bytes());
+                } else {
+                    out.push(byte);
+                }
                 i += 3;
             }
             (c, _, _) => {
@@ -504,33 +515,7 @@ impl Uri<'_> {
 /// decoded, the others kept with upper-case digits: the form in which escaped and plain
 /// spellings of the same URI compare equal.
 fn normalize_escapes(s: &str) -> Cow<'_, str> {
-    if !s.contains('%') {
-        return Cow::Borrowed(s);
-    }
-    let b = s.as_bytes();
-    let mut out = String::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        match (b[i], b.get(i + 1).and_then(|&c| hex(c)), b.get(i + 2).and_then(|&c| hex(c))) {
-            (b'%', Some(h), Some(l)) => {
-                let c = char::from((h * 16 + l) as u8); // two hex digits: below 256
-                if c.is_ascii_graphic() && !";/?:@&=+$,%".contains(c) {
-                    out.push(c);
-                } else {
-                    out.push('%');
-                    out.push_str(&format!("{:02X}", h * 16 + l));
-                }
-                i += 3;
-            }
-            (_, _, _) => {
-                let ch = s[i..].chars().next().expect("i is at a character boundary");
-                out.push(ch);
-                i += ch.len_utf8();
-            }
-        }
-    }
-    Cow::Owned(out)
+    decode_escapes(s, |b| !b.is_ascii_graphic() || b";/?:@&=+$,%".contains(&b))
 }
 
 fn hosts_equivalent(a: &Host<'_>, b: &Host<'_>) -> bool {
