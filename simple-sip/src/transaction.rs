@@ -85,6 +85,19 @@ pub enum ServerKey {
 }
 
 impl ServerKey {
+    /// The key of the INVITE transaction a CANCEL cancels (§9.2): the CANCEL's own key with
+    /// INVITE as the method.
+    pub fn of_cancelled(cancel: &Message<'_, '_>) -> Result<Self, Error> {
+        Ok(match Self::of(cancel)? {
+            Self::Rfc3261 { branch, sent_by, .. } => {
+                Self::Rfc3261 { branch, sent_by, method: Method::Invite }
+            }
+            Self::Rfc2543 { request_uri, from_tag, call_id, cseq, via, .. } => {
+                Self::Rfc2543 { request_uri, from_tag, call_id, cseq, via, method: Method::Invite }
+            }
+        })
+    }
+
     /// The key of a received request. Errors: not a request, or Via/CSeq missing or malformed.
     pub fn of(request: &Message<'_, '_>) -> Result<Self, Error> {
         let line = request.request().ok_or(Error::new(ErrorKind::InvalidStartLine, 0))?;
@@ -644,44 +657,8 @@ impl ClientInvite {
     /// The ACK of a non-2xx final response (§17.1.1.3): the INVITE's Request-URI, top Via,
     /// Route headers, From, Call-ID and CSeq number, the response's To (with its tag).
     fn ack_for(&self, response: &OwnedMessage) -> Bytes {
-        use crate::message::{HeaderName, MessageWriter};
-        let to = response.header(HeaderName::To).map(|h| h.value().to_vec());
-        let out = self.request.view(|inv| {
-            let mut out = Vec::with_capacity(inv.to_vec().len());
-            let uri = inv.request().map_or("", |r| &r.uri);
-            let mut w = MessageWriter::request(&mut out, &Method::Ack, uri);
-            if let Some(v) = inv.header(HeaderName::Via) {
-                // only the top Via, only its first value
-                let top = crate::headers::ListSplit::new(v.value())
-                    .next()
-                    .and_then(Result::ok)
-                    .map_or(v.value(), |(item, _)| item);
-                w.raw_header("Via", top);
-            }
-            for r in inv.headers_named(HeaderName::Route) {
-                w.copy_header(r);
-            }
-            for name in [HeaderName::From, HeaderName::CallId] {
-                if let Some(h) = inv.header(name) {
-                    w.copy_header(h);
-                }
-            }
-            match (&to, inv.header(HeaderName::To)) {
-                (Some(t), _) => {
-                    w.raw_header("To", t);
-                }
-                (None, Some(h)) => {
-                    w.copy_header(h);
-                }
-                (None, None) => {}
-            }
-            let seq = inv.require::<CSeq<'_>>().map_or(0, |c| c.seq);
-            w.header(&CSeq { seq, method: Method::Ack });
-            w.raw_header("Max-Forwards", b"70");
-            w.finish();
-            out
-        });
-        Bytes::from(out)
+        let to = response.header(crate::message::HeaderName::To).map(|h| h.value().to_vec());
+        Bytes::from(self.request.view(|inv| follow_up(inv, &Method::Ack, to.as_deref())))
     }
 
     /// Fires the timers due at `now`.
@@ -944,4 +921,51 @@ impl ServerInvite {
     pub fn poll_timeout(&self) -> Option<(Instant, Timer)> {
         self.table.next()
     }
+}
+
+/// The CANCEL of `invite` (RFC 3261 §9.1): its Request-URI, top Via (the same branch, so the
+/// CANCEL matches at the server), Route headers, From, To, Call-ID and CSeq number, with
+/// CANCEL as the method. Send it in a [`ClientNonInvite`] once a provisional response came.
+pub fn cancel(invite: &Message<'_, '_>) -> Vec<u8> {
+    follow_up(invite, &Method::Cancel, None)
+}
+
+/// A request that follows `original` in its transaction (an ACK of a non-2xx, a CANCEL):
+/// the original's Request-URI, top Via value, Route set, From, Call-ID and CSeq number, with
+/// `method`, and `to` as the To value (else the original's).
+fn follow_up(original: &Message<'_, '_>, method: &Method<'_>, to: Option<&[u8]>) -> Vec<u8> {
+    use crate::message::{HeaderName, MessageWriter};
+    let mut out = Vec::with_capacity(512);
+    let uri = original.request().map_or("", |r| &r.uri);
+    let mut w = MessageWriter::request(&mut out, method, uri);
+    if let Some(v) = original.header(HeaderName::Via) {
+        // only the top Via, only its first value
+        let top = crate::headers::ListSplit::new(v.value())
+            .next()
+            .and_then(Result::ok)
+            .map_or(v.value(), |(item, _)| item);
+        w.raw_header("Via", top);
+    }
+    for r in original.headers_named(HeaderName::Route) {
+        w.copy_header(r);
+    }
+    for name in [HeaderName::From, HeaderName::CallId] {
+        if let Some(h) = original.header(name) {
+            w.copy_header(h);
+        }
+    }
+    match (to, original.header(HeaderName::To)) {
+        (Some(t), _) => {
+            w.raw_header("To", t);
+        }
+        (None, Some(h)) => {
+            w.copy_header(h);
+        }
+        (None, None) => {}
+    }
+    let seq = original.require::<CSeq<'_>>().map_or(0, |c| c.seq);
+    w.header(&CSeq { seq, method: method.clone() });
+    w.raw_header("Max-Forwards", b"70");
+    w.finish();
+    out
 }

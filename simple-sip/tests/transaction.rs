@@ -530,3 +530,35 @@ Call-ID: a84b4c76e66710\r\nCSeq: 314159 ACK\r\nContent-Length: 0\r\n\r\n",
         assert_eq!(s.poll_event(), Some(ServerInviteEvent::Terminated));
     }
 }
+
+/// §9.1: a CANCEL copies the INVITE's identity and its top Via, so it matches at the server
+/// (§9.2) the INVITE's transaction through `ServerKey::of_cancelled`.
+#[test]
+fn cancel_follows_its_invite() {
+    use simple_sip::headers::{CSeq, Route, ToHeader, Via};
+    use simple_sip::transaction::{ServerKey, cancel};
+    use simple_sip::{Header, HeaderName, Message, Method};
+    let invite = b"INVITE sip:bob@biloxi.com SIP/2.0\r\n\
+Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bKnashds8, SIP/2.0/UDP p0;branch=z9hG4bK0\r\n\
+Route: <sip:p1.example.com;lr>\r\nMax-Forwards: 70\r\nTo: Bob <sip:bob@biloxi.com>\r\n\
+From: Alice <sip:alice@atlanta.com>;tag=1928301774\r\nCall-ID: a84b4c76e66710\r\n\
+CSeq: 314159 INVITE\r\nContent-Length: 0\r\n\r\n";
+    let mut h = [Header::EMPTY; 16];
+    let inv = Message::parse(invite, &mut h).unwrap();
+    let bytes = cancel(&inv);
+    let mut h2 = [Header::EMPTY; 16];
+    let c = Message::parse(&bytes, &mut h2).unwrap();
+    assert_eq!(c.method(), Some(Method::Cancel));
+    assert_eq!(c.request().unwrap().uri, "sip:bob@biloxi.com");
+    let vias: Vec<Via> = c.typed_all().collect::<Result<_, _>>().unwrap();
+    assert_eq!((vias.len(), vias[0].branch()), (1, Some("z9hG4bKnashds8")));
+    assert_eq!(c.typed_all::<Route>().count(), 1);
+    assert_eq!(c.require::<ToHeader>().unwrap().tag(), None, "the INVITE's To, as it was");
+    let cseq = c.require::<CSeq>().unwrap();
+    assert_eq!((cseq.seq, cseq.method), (314_159, Method::Cancel));
+    for name in [HeaderName::From, HeaderName::CallId] {
+        assert_eq!(c.header(name).unwrap().value(), inv.header(name).unwrap().value());
+    }
+    assert_eq!(ServerKey::of_cancelled(&c).unwrap(), ServerKey::of(&inv).unwrap());
+    assert_ne!(ServerKey::of(&c).unwrap(), ServerKey::of(&inv).unwrap(), "its own transaction");
+}
