@@ -85,6 +85,12 @@ impl Algorithm {
         Self::PREFERENCE.into_iter().find(|a| a.as_str().eq_ignore_ascii_case(s))
     }
 
+    /// The `algorithm` parameter of a challenge or credentials: MD5 when absent (RFC 7616
+    /// §3.3), `None` when it names an algorithm this crate does not implement.
+    fn of(v: &AuthValue<'_>) -> Option<Self> {
+        v.param("algorithm").map_or(Some(Self::Md5), |a| Self::from_token(&a))
+    }
+
     /// The value as written on the wire.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -140,6 +146,11 @@ pub enum Qop {
 }
 
 impl Qop {
+    /// Reads a `qop` value (case-insensitive).
+    pub fn from_token(s: &str) -> Option<Self> {
+        [Self::Auth, Self::AuthInt].into_iter().find(|q| q.as_str().eq_ignore_ascii_case(s))
+    }
+
     /// The value as written on the wire.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -178,23 +189,10 @@ impl<'a> Challenge<'a> {
         let need = |name: &'static str| {
             v.param(name).ok_or(Error::new(ErrorKind::MissingAuthParam(name), 0))
         };
-        let algorithm = match v.param("algorithm") {
-            None => Algorithm::Md5,
-            Some(a) => {
-                Algorithm::from_token(&a).ok_or(Error::new(ErrorKind::UnsupportedAuth, 0))?
-            }
-        };
+        let algorithm = Algorithm::of(v).ok_or(Error::new(ErrorKind::UnsupportedAuth, 0))?;
         let qop = v
             .param("qop")
-            .map(|q| {
-                q.split(',')
-                    .filter_map(|o| match o.trim() {
-                        o if o.eq_ignore_ascii_case("auth") => Some(Qop::Auth),
-                        o if o.eq_ignore_ascii_case("auth-int") => Some(Qop::AuthInt),
-                        _ => None,
-                    })
-                    .collect()
-            })
+            .map(|q| q.split(',').filter_map(|o| Qop::from_token(o.trim())).collect())
             .unwrap_or_default();
         let flag = |name: &str| v.param(name).is_some_and(|s| s.eq_ignore_ascii_case("true"));
         Ok(Self {
@@ -565,18 +563,15 @@ impl DigestServer {
         else {
             return Verdict::Rejected(R::Malformed);
         };
-        let algorithm = match p("algorithm") {
-            None => Algorithm::Md5,
-            Some(a) => match Algorithm::from_token(&a) {
-                Some(a) => a,
+        let Some(algorithm) = Algorithm::of(credentials) else {
+            return Verdict::Rejected(R::Mismatch);
+        };
+        let qop = match p("qop") {
+            None => None,
+            Some(q) => match Qop::from_token(&q) {
+                Some(q) => Some(q),
                 None => return Verdict::Rejected(R::Mismatch),
             },
-        };
-        let qop = match p("qop").as_deref() {
-            None => None,
-            Some(q) if q.eq_ignore_ascii_case("auth") => Some(Qop::Auth),
-            Some(q) if q.eq_ignore_ascii_case("auth-int") => Some(Qop::AuthInt),
-            Some(_) => return Verdict::Rejected(R::Mismatch),
         };
         let offered_qop = qop.map_or(self.config.qop.is_empty(), |q| self.config.qop.contains(&q));
         if realm != self.config.realm || algorithm != self.config.algorithm || !offered_qop {

@@ -19,7 +19,7 @@
 //! # Ok::<(), simple_sip::Error>(())
 //! ```
 
-use crate::headers::{CSeq, CallId, ContentType, FromHeader, Require, ToHeader, Via};
+use crate::headers::{CSeq, CallId, ContentType, FromHeader, MediaType, Require, ToHeader, Via};
 use crate::message::{HeaderName, Message, Method};
 use crate::uri::Uri;
 
@@ -118,7 +118,7 @@ pub fn check(
             return Err(bad("a mandatory header is missing"));
         }
     }
-    if request.header(HeaderName::Via).is_none() || request.typed::<Via<'_>>().is_err() {
+    if !matches!(request.typed::<Via<'_>>(), Ok(Some(_))) {
         return Err(bad("no readable Via"));
     }
     let (Ok(from), Ok(to), Ok(call_id), Ok(cseq)) = (
@@ -188,11 +188,10 @@ pub fn check(
     // §8.2.3
     if !request.body().is_empty() && !always {
         let readable = match request.typed::<ContentType<'_>>() {
+            // an accepted `type/*` or `*/*` is a MediaType whose `*` matches anything
             Ok(Some(ct)) => config.accept.iter().any(|a| {
                 let (t, s) = a.split_once('/').unwrap_or((a, "*"));
-                ct.matches(t, s)
-                    || (t == "*" && s == "*")
-                    || (s == "*" && ct.type_.eq_ignore_ascii_case(t))
+                MediaType::new(t, s).matches(&ct.type_, &ct.subtype)
             }),
             Ok(None) => false,
             Err(_) => return Err(bad("Content-Type does not parse")),
