@@ -28,6 +28,11 @@ Call-ID: a84b4c76e66710\r\nCSeq: 63104 OPTIONS\r\nContent-Length: 0\r\n\r\n"
     OwnedMessage::parse(Bytes::from(text)).unwrap()
 }
 
+/// A client transaction for `REQUEST` started at `t0`.
+fn client(reliability: Reliability, t0: Instant) -> ClientNonInvite {
+    ClientNonInvite::new(Bytes::from_static(REQUEST), reliability, Timers::default(), t0)
+}
+
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
@@ -60,12 +65,7 @@ fn run_client(
 #[test]
 fn unanswered_request_retransmits_doubling_to_t2_then_times_out_at_64_t1() {
     let t0 = Instant::now();
-    let mut c = ClientNonInvite::new(
-        Bytes::from_static(REQUEST),
-        Reliability::Unreliable,
-        Timers::default(),
-        t0,
-    );
+    let mut c = client(Reliability::Unreliable, t0);
     assert_eq!(c.poll_timeout(), Some((t0 + ms(500), Timer::E)));
     let (sent, events) = run_client(&mut c, t0, Duration::from_secs(60));
     // 0, then T1, 2T1, 4T1 after each other, then every T2 (4 s) until 32 s
@@ -83,12 +83,7 @@ fn unanswered_request_retransmits_doubling_to_t2_then_times_out_at_64_t1() {
 #[test]
 fn provisional_responses_slow_retransmissions_to_t2_and_the_final_one_completes() {
     let t0 = Instant::now();
-    let mut c = ClientNonInvite::new(
-        Bytes::from_static(REQUEST),
-        Reliability::Unreliable,
-        Timers::default(),
-        t0,
-    );
+    let mut c = client(Reliability::Unreliable, t0);
     assert!(c.poll_transmit().is_some());
     c.handle_response(response(100), t0 + ms(100));
     assert_eq!(c.state(), State::Proceeding);
@@ -116,12 +111,7 @@ fn provisional_responses_slow_retransmissions_to_t2_and_the_final_one_completes(
 #[test]
 fn reliable_transports_neither_retransmit_nor_wait() {
     let t0 = Instant::now();
-    let mut c = ClientNonInvite::new(
-        Bytes::from_static(REQUEST),
-        Reliability::Reliable,
-        Timers::default(),
-        t0,
-    );
+    let mut c = client(Reliability::Reliable, t0);
     assert_eq!(c.poll_timeout(), Some((t0 + ms(32_000), Timer::F)), "no Timer E");
     assert!(c.poll_transmit().is_some());
     c.handle_response(response(404), t0 + ms(10));
@@ -209,7 +199,7 @@ mod props {
         fn client_invariants(inputs in prop::collection::vec(input(), 0..40), reliable in any::<bool>()) {
             let t0 = Instant::now();
             let rel = if reliable { Reliability::Reliable } else { Reliability::Unreliable };
-            let mut c = ClientNonInvite::new(Bytes::from_static(REQUEST), rel, Timers::default(), t0);
+            let mut c = client(rel, t0);
             let mut now = t0;
             let (mut outcomes, mut terminated) = (0, 0);
             for i in inputs {
