@@ -89,6 +89,7 @@
 extern crate alloc;
 
 pub mod digest;
+pub mod endpoint;
 mod error;
 pub mod headers;
 pub mod ids;

@@ -611,6 +611,11 @@ impl ClientInvite {
         self.state
     }
 
+    /// The INVITE.
+    pub const fn request(&self) -> &OwnedMessage {
+        &self.request
+    }
+
     /// A response that matched this transaction.
     pub fn handle_response(&mut self, response: OwnedMessage, now: Instant) {
         let Some(code) = response.status_code() else { return };

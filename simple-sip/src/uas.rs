@@ -19,7 +19,9 @@
 //! # Ok::<(), simple_sip::Error>(())
 //! ```
 
-use crate::headers::{CSeq, CallId, ContentType, FromHeader, MediaType, Require, ToHeader, Via};
+use crate::headers::{
+    Accept, CSeq, CallId, Contact, ContentType, FromHeader, MediaType, Require, ToHeader, Via,
+};
 use crate::message::{HeaderName, Message, Method};
 use crate::uri::Uri;
 
@@ -28,13 +30,22 @@ use crate::uri::Uri;
 #[non_exhaustive]
 pub struct UasConfig {
     /// The methods it handles (ACK and CANCEL are always accepted; §8.2.1's 405 lists these).
+    /// A method not listed gets 405 + Allow when it is a method of the RFCs this crate knows,
+    /// 501 when it is an extension this UAS does not recognise (§21.5.2).
     pub methods: Vec<Method<'static>>,
+    /// Hand every method up, listed or not (a UA that answers unknown methods itself, a test
+    /// harness such as `sip_check`).
+    pub any_method: bool,
+    /// The element forwards requests (a proxy, or a server that relays MESSAGE): Max-Forwards
+    /// 0 gets 483 except on OPTIONS (§16.3 step 3). A UA ignores it (RFC 4475 §3.3.11).
+    pub forwards: bool,
     /// The Request-URI schemes it handles (default `sip`, `sips`; others get 416).
     pub schemes: Vec<String>,
     /// The option tags it supports (`Require` naming others gets 420 with `Unsupported`).
     pub extensions: Vec<String>,
     /// The body types it reads, as `type/subtype` (`*/*` for any; default
-    /// `application/sdp`, `text/plain`, `application/pidf+xml`; others get 415 with `Accept`).
+    /// `application/sdp`, `text/plain`, `application/pidf+xml` and the `multipart/mixed`,
+    /// `related` and `alternative` bodies that carry them; others get 415 with `Accept`).
     pub accept: Vec<String>,
 }
 
@@ -43,11 +54,20 @@ impl UasConfig {
     pub fn new(methods: &[Method<'_>]) -> Self {
         Self {
             methods: methods.iter().map(|m| m.clone().into_owned()).collect(),
+            any_method: false,
+            forwards: false,
             schemes: vec!["sip".to_owned(), "sips".to_owned()],
             extensions: Vec::new(),
-            accept: ["application/sdp", "text/plain", "application/pidf+xml"]
-                .map(str::to_owned)
-                .to_vec(),
+            accept: [
+                "application/sdp",
+                "text/plain",
+                "application/pidf+xml",
+                "multipart/mixed",
+                "multipart/related",
+                "multipart/alternative",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
         }
     }
 }
@@ -67,7 +87,8 @@ pub struct Rejection {
 }
 
 impl Rejection {
-    const fn new(code: u16, reason: &'static str, why: &'static str) -> Self {
+    /// A rejection with no extra header.
+    pub const fn new(code: u16, reason: &'static str, why: &'static str) -> Self {
         Self { code, reason, header: None, why }
     }
 }
@@ -129,13 +150,34 @@ pub fn check(
     ) else {
         return Err(bad("From, To, Call-ID or CSeq does not parse"));
     };
+    // a Contact the dialog or the registrar would use must read (§20.10; RFC 4475 §3.1.2.13)
+    if request.typed_all::<Contact<'_>>().any(|c| c.is_err()) {
+        return Err(bad("Contact does not parse"));
+    }
+    // §8.2.1: an unknown method is answered 501 whatever its CSeq says (RFC 4475 §3.1.2.18)
+    let always = matches!(line.method, Method::Ack | Method::Cancel);
+    let handled = always || config.any_method || config.methods.contains(&line.method);
+    if !handled && matches!(line.method, Method::Extension(_)) {
+        return Err(Rejection::new(501, "Not Implemented", "method not recognised"));
+    }
     if cseq.method != line.method {
         return Err(bad("the CSeq method is not the request's"));
     }
     let Ok(uri) = Uri::parse(&line.uri) else { return Err(bad("the Request-URI does not parse")) };
-    // §8.2.1
-    let always = matches!(line.method, Method::Ack | Method::Cancel);
-    if !always && !config.methods.contains(&line.method) {
+    if let Uri::Sip(u) = &uri {
+        if u.headers.is_some() {
+            // §19.1.5: headers belong in a URI of a header field, never in a Request-URI
+            return Err(bad("the Request-URI carries headers"));
+        }
+    }
+    if config.forwards && line.method != Method::Options {
+        if let Ok(Some(crate::headers::MaxForwards(0))) =
+            request.typed::<crate::headers::MaxForwards>()
+        {
+            return Err(Rejection::new(483, "Too Many Hops", "Max-Forwards is 0"));
+        }
+    }
+    if !handled {
         let allow: Vec<&str> = config.methods.iter().map(Method::as_str).collect();
         let mut r = Rejection::new(405, "Method Not Allowed", "method not handled");
         r.header = Some(("Allow", allow.join(", ")));
@@ -199,6 +241,20 @@ pub fn check(
         if !readable {
             let mut r = Rejection::new(415, "Unsupported Media Type", "body type not read");
             r.header = Some(("Accept", config.accept.join(", ")));
+            return Err(r);
+        }
+    }
+    // §8.2.3 / §21.4.7: an INVITE whose Accept rules out SDP cannot be answered with a session
+    // description (RFC 4475 §3.3.15)
+    if line.method == Method::Invite && request.header(HeaderName::Accept).is_some() {
+        let mut sdp = false;
+        for range in request.typed_all::<Accept<'_>>() {
+            let Ok(range) = range else { return Err(bad("Accept does not parse")) };
+            sdp |= range.matches("application", "sdp");
+        }
+        if !sdp {
+            let mut r = Rejection::new(406, "Not Acceptable", "Accept rules out application/sdp");
+            r.header = Some(("Accept", "application/sdp".to_owned()));
             return Err(r);
         }
     }

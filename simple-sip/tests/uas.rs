@@ -77,12 +77,18 @@ fn each_check_gives_its_answer() {
         (
             request("MESSAGE", "sip:bob@biloxi.com", &[], "Content-Type: image/png\r\n", "png"),
             415,
-            Some("Accept: application/sdp, text/plain, application/pidf+xml"),
+            Some(
+                "Accept: application/sdp, text/plain, application/pidf+xml, multipart/mixed, \
+                 multipart/related, multipart/alternative",
+            ),
         ),
         (
             request("MESSAGE", "sip:bob@biloxi.com", &[], "", "no type"),
             415,
-            Some("Accept: application/sdp, text/plain, application/pidf+xml"),
+            Some(
+                "Accept: application/sdp, text/plain, application/pidf+xml, multipart/mixed, \
+                 multipart/related, multipart/alternative",
+            ),
         ),
         // 400s: missing, repeated or unreadable mandatory headers, a CSeq of another method
         (request("OPTIONS", "sip:bob@biloxi.com", &[("Call-ID", "")], "", ""), 400, None),
@@ -119,10 +125,20 @@ fn each_check_gives_its_answer() {
 
 #[test]
 fn the_checks_run_in_the_rfcs_order() {
-    // an unknown method with an unknown scheme, a required extension and an odd body: 405 first
+    // a known method not handled, with an unknown scheme, a required extension and an odd
+    // body: 405 first
     let all =
-        request("FOO", "mailto:bob@biloxi.com", &[], "Require: foo\r\nContent-Type: x/y\r\n", "b");
+        request("INFO", "mailto:bob@biloxi.com", &[], "Require: foo\r\nContent-Type: x/y\r\n", "b");
     assert_eq!(verdict(&all, &config()).unwrap_err().0, 405);
+    // an unknown method: 501 (§21.5.2), before even a CSeq that names another method
+    let unknown = request("FOO", "sip:bob@biloxi.com", &[("CSeq", "CSeq: 1 INVITE")], "", "");
+    assert_eq!(verdict(&unknown, &config()).unwrap_err().0, 501);
+    let mut forwarding = config();
+    forwarding.forwards = true;
+    let zero = request("MESSAGE", "sip:bob@biloxi.com", &[], "", "");
+    let zero = String::from_utf8(zero).unwrap().replace("Max-Forwards: 70", "Max-Forwards: 0");
+    assert_eq!(verdict(zero.as_bytes(), &config()), Ok(()), "a UA ignores Max-Forwards 0");
+    assert_eq!(verdict(zero.as_bytes(), &forwarding).unwrap_err().0, 483);
     // then the scheme before the extension
     let scheme_ext = request("OPTIONS", "mailto:bob@biloxi.com", &[], "Require: foo\r\n", "");
     assert_eq!(verdict(&scheme_ext, &config()).unwrap_err().0, 416);

@@ -94,13 +94,20 @@ impl<'a> NameAddr<'a> {
             if display.is_some() {
                 return Err(c.err(ErrorKind::Expected("'<'")));
             }
-            // addr-spec without brackets ends at whitespace, ';' or ','
+            // addr-spec without brackets ends at whitespace, ';' or ','; it cannot hold a '?'
+            // (§20: a URI with headers must be bracketed; RFC 4475 §3.1.2.13)
             let start = c.pos();
             let len = c
                 .rest()
                 .iter()
                 .position(|&b| is_lws(b) || b == b';' || b == b',')
                 .unwrap_or(c.rest().len());
+            if let Some(q) = memchr::memchr(b'?', &c.rest()[..len]) {
+                return Err(Error::new(
+                    ErrorKind::Expected("'<' around a URI with headers"),
+                    c.offset() + q,
+                ));
+            }
             let uri = Uri::parse_at(&s[start..start + len], c.offset())?;
             c.advance(len);
             uri

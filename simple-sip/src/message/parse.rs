@@ -164,7 +164,26 @@ pub(super) fn next_header(buf: &[u8], pos: usize) -> Result<Progress<HeaderLine<
 /// finds the position only when there is one.
 fn first_control(s: &[u8]) -> Option<usize> {
     let any = s.iter().fold(false, |acc, &b| acc | ((b < 0x20) & (b != b'\t')) | (b == 0x7f));
-    if any { s.iter().position(|&b| !VALUE[b as usize]) } else { None }
+    if any { first_control_slow(s) } else { None }
+}
+
+/// The slow path of [`first_control`]: a control byte is allowed only as the second byte of a
+/// quoted-pair inside a quoted-string (`quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F)`,
+/// RFC 4475 §3.1.1.2), so quotes and escapes are followed. A line ends before any CR or LF,
+/// so those never appear here.
+fn first_control_slow(s: &[u8]) -> Option<usize> {
+    let mut quoted = false;
+    let mut i = 0;
+    while let Some(&b) = s.get(i) {
+        match (quoted, b) {
+            (true, b'\\') if s.get(i + 1).is_some() => i += 1,
+            (_, b'"') => quoted = !quoted,
+            (_, b) if !VALUE[b as usize] => return Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 const VERSION: &[u8] = b"SIP/2.0";
@@ -206,7 +225,13 @@ fn parse_start_line(line: &[u8]) -> Result<StartLine<'_>, Error> {
     let uri = utf8(&line[uri_start..j], uri_start)?;
     let version = &line[j + 1..];
     if !is_version(version) {
-        let kind = if version.len() >= 4 && version[..4].eq_ignore_ascii_case(b"SIP/") {
+        // `SIP/2.0 ` (a trailing space, RFC 4475 §3.1.2.10) is a malformed line, not a version
+        let trailing_ws = version.len() > VERSION.len()
+            && is_version(&version[..VERSION.len()])
+            && version[VERSION.len()..].iter().all(|&b| is_wsp(b));
+        let kind = if trailing_ws {
+            ErrorKind::InvalidStartLine
+        } else if version.len() >= 4 && version[..4].eq_ignore_ascii_case(b"SIP/") {
             ErrorKind::UnsupportedVersion
         } else {
             ErrorKind::InvalidStartLine

@@ -1,0 +1,112 @@
+//! Every message of RFC 4475 (its Appendix A archive, in `tests/vectors/rfc4475`) through the
+//! `sip_check` example, which feeds it to an `Endpoint` as a datagram (and, with `--tcp`, as a
+//! stream) and prints what the endpoint did; each verdict must be the one the RFC names, as
+//! written in the manifest.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn sip_check() -> PathBuf {
+    // tests run from target/<profile>/deps; examples are built beside them by --all-targets
+    let exe = std::env::current_exe().unwrap();
+    let profile = exe.parent().and_then(Path::parent).unwrap();
+    let path = profile.join("examples").join(format!("sip_check{}", std::env::consts::EXE_SUFFIX));
+    if !path.exists() {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-q", "-p", "simple-sip", "--example", "sip_check"])
+            .status()
+            .unwrap();
+        assert!(status.success(), "building sip_check");
+    }
+    path
+}
+
+fn vectors() -> (PathBuf, Vec<(String, String, String, String)>) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/rfc4475");
+    let manifest = std::fs::read_to_string(dir.join("manifest.tsv")).unwrap();
+    let rows = manifest
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f[0].to_owned(), f[2].to_owned(), f[3].to_owned(), f[4].to_owned())
+        })
+        .collect();
+    (dir, rows)
+}
+
+fn run(extra: &[&str]) -> Vec<(String, String)> {
+    let (dir, rows) = vectors();
+    let out = Command::new(sip_check())
+        .args(extra)
+        .args(rows.iter().map(|(f, ..)| dir.join(f)))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (path, verdict) = l.split_once('\t').unwrap();
+            (
+                Path::new(path).file_name().unwrap().to_string_lossy().into_owned(),
+                verdict.to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_rfc4475_message_gets_the_rfcs_verdict_over_udp() {
+    let (_, rows) = vectors();
+    assert_eq!(rows.len(), 50, "the archive holds 49 messages of section 3 and test.dat");
+    let got = run(&[]);
+    assert_eq!(got.len(), rows.len());
+    let wrong: Vec<String> = rows
+        .iter()
+        .zip(&got)
+        .filter(|((_, _, want, _), (_, verdict))| verdict != want)
+        .map(|((f, sec, want, _), (_, verdict))| {
+            format!("{f} (§{sec}): want {want}, got {verdict}")
+        })
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    // the classes the RFC has, all present
+    for class in ["accept", "drop", "400", "405", "406", "415", "416", "420", "505"] {
+        let n = got.iter().filter(|(_, v)| v == class).count();
+        assert!(n > 0 || class == "405", "no message answered {class}");
+    }
+}
+
+#[test]
+fn every_rfc4475_message_framed_on_a_stream() {
+    let (_, rows) = vectors();
+    let got = run(&["--tcp"]);
+    let wrong: Vec<String> = rows
+        .iter()
+        .zip(&got)
+        .filter(|((.., want), (_, verdict))| verdict != want)
+        .map(|((f, sec, _, want), (_, verdict))| {
+            format!("{f} (§{sec}): want {want}, got {verdict}")
+        })
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+#[test]
+fn a_ua_with_a_fixed_method_set_answers_405_and_501() {
+    let (dir, _) = vectors();
+    let out = Command::new(sip_check())
+        .args(["--methods", "INVITE,OPTIONS"])
+        .arg(dir.join("intmeth.dat"))
+        .arg(dir.join("mismatch02.dat"))
+        .arg(dir.join("cparam01.dat"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let verdicts: Vec<&str> = text.lines().map(|l| l.split('\t').nth(1).unwrap()).collect();
+    // unknown methods: 501 (RFC 4475 §3.1.2.18 prefers it over 400); REGISTER: known, 405
+    assert_eq!(verdicts, ["501", "501", "405"]);
+}
