@@ -475,6 +475,8 @@ struct Entry {
     key: Key,
     /// Where its messages go.
     peer: SocketAddr,
+    /// Server: where the request came from (for `received` and `rport`).
+    source: SocketAddr,
     transport: Transport,
     /// Server: the request, to build responses from, and the To tag of our responses.
     request: Option<OwnedMessage>,
@@ -628,6 +630,7 @@ impl Endpoint {
             machine,
             key: Key::Client(key.clone()),
             peer: destination,
+            source: destination,
             transport,
             request: None,
             to_tag: None,
@@ -734,10 +737,17 @@ impl Endpoint {
         let mut out = Vec::with_capacity(400 + reply.body.map_or(0, |(_, b)| b.len()));
         let tag = (reply.code != 100).then_some(entry.to_tag.as_deref()).flatten();
         let server = self.config.user_agent.as_deref();
+        let source = Some(entry.source);
         request
             .view(|req| -> Result<(), Error> {
-                let mut w =
-                    MessageWriter::response_to(&mut out, req, reply.code, reply.reason, tag, None)?;
+                let mut w = MessageWriter::response_to(
+                    &mut out,
+                    req,
+                    reply.code,
+                    reply.reason,
+                    tag,
+                    source,
+                )?;
                 if let Some(s) = server {
                     w.raw_header("Server", s.as_bytes());
                 }
@@ -1203,6 +1213,7 @@ impl Endpoint {
             machine,
             key: Key::Server(key.clone()),
             peer,
+            source,
             transport,
             request: Some(request.clone()),
             to_tag: Some(to_tag),
@@ -1264,6 +1275,7 @@ impl Endpoint {
             )),
             key: Key::Server(key.clone()),
             peer,
+            source,
             transport,
             request: Some(cancel),
             to_tag: invite.and_then(|i| self.entries.get(&i)).and_then(|e| e.to_tag.clone()),
@@ -1312,7 +1324,7 @@ impl Endpoint {
         let mut out = Vec::with_capacity(400);
         let tag = self.ids.tag();
         let written = request.view(|m| {
-            MessageWriter::response_to(&mut out, m, r.code, r.reason, Some(&tag), None).map(
+            MessageWriter::response_to(&mut out, m, r.code, r.reason, Some(&tag), Some(source)).map(
                 |mut w| {
                     if let Some((name, value)) = &r.header {
                         w.raw_header(name, value.as_bytes());
