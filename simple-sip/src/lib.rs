@@ -88,6 +88,7 @@
 
 extern crate alloc;
 
+pub mod dialog;
 pub mod digest;
 pub mod endpoint;
 mod error;
