@@ -8,19 +8,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod support;
+
 fn sip_check() -> PathBuf {
-    // tests run from target/<profile>/deps; examples are built beside them by --all-targets
-    let exe = std::env::current_exe().unwrap();
-    let profile = exe.parent().and_then(Path::parent).unwrap();
-    let path = profile.join("examples").join(format!("sip_check{}", std::env::consts::EXE_SUFFIX));
-    if !path.exists() {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-q", "-p", "simple-sip", "--example", "sip_check"])
-            .status()
-            .unwrap();
-        assert!(status.success(), "building sip_check");
-    }
-    path
+    static PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| support::example("sip_check")).clone()
 }
 
 fn vectors() -> (PathBuf, Vec<(String, String, String, String)>) {
