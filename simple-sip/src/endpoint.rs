@@ -69,7 +69,7 @@ use crate::message::{
 use crate::transaction::{
     ClientEvent, ClientInvite, ClientKey, ClientNonInvite, InviteEvent, InviteState, MAGIC_COOKIE,
     Reliability, ServerEvent, ServerInvite, ServerInviteEvent, ServerInviteState, ServerKey,
-    ServerNonInvite, Timer, Timers,
+    ServerNonInvite, State, Timer, Timers,
 };
 use crate::uas::{MergeKey, Rejection, UasConfig};
 
@@ -327,6 +327,10 @@ pub struct EndpointConfig {
     pub max_stream_buffer: usize,
     /// The `User-Agent` (requests) and `Server` (responses) value, if any.
     pub user_agent: Option<String>,
+    /// How long an INVITE we sent may go without a final response ([`Timer::C`], default 3
+    /// minutes): then it is reported as [`Event::Timeout`] and dropped (CANCEL it first to
+    /// end it at the peer too).
+    pub invite_timeout: core::time::Duration,
 }
 
 impl EndpointConfig {
@@ -350,6 +354,7 @@ impl EndpointConfig {
             max_transactions: 100_000,
             max_stream_buffer: 64 * 1024 + 1024 * 1024,
             user_agent: None,
+            invite_timeout: core::time::Duration::from_secs(180),
         }
     }
 }
@@ -484,6 +489,8 @@ struct Entry {
     merge: Option<MergeKey>,
     /// The deadline last pushed on the heap (others on the heap for this id are stale).
     deadline: Option<Instant>,
+    /// Client INVITE: when Timer C gives up on it.
+    timer_c: Option<Instant>,
 }
 
 /// Bytes of a stream connection waiting for the rest of a message.
@@ -636,6 +643,7 @@ impl Endpoint {
             to_tag: None,
             merge: None,
             deadline: None,
+            timer_c: (method == Method::Invite).then(|| now + self.config.invite_timeout),
         });
         self.clients.insert(key, id);
         self.drive(id);
@@ -901,15 +909,26 @@ impl Endpoint {
             .collect();
         failed.sort_unstable();
         for id in failed {
-            let entry = self.remove(id);
-            self.events.push_back(match entry.map(|e| e.machine) {
-                Some(Machine::ClientInvite(_) | Machine::ClientNonInvite(_)) => {
-                    Event::TransportError { tx: ClientTx(id) }
+            let entry = self.remove(id).expect("listed from the store");
+            // a request that had its final response has had its outcome: dropping it loses
+            // nothing; one still waiting fails
+            let event = match &entry.machine {
+                Machine::ClientNonInvite(m)
+                    if matches!(m.state(), State::Trying | State::Proceeding) =>
+                {
+                    Some(Event::TransportError { tx: ClientTx(id) })
                 }
-                Some(Machine::ServerInvite(_) | Machine::ServerNonInvite(_)) | None => {
-                    Event::ResponseFailed { tx: ServerTx(id) }
+                Machine::ClientInvite(m)
+                    if matches!(m.state(), InviteState::Calling | InviteState::Proceeding) =>
+                {
+                    Some(Event::TransportError { tx: ClientTx(id) })
                 }
-            });
+                Machine::ClientNonInvite(_) | Machine::ClientInvite(_) => None,
+                Machine::ServerInvite(_) | Machine::ServerNonInvite(_) => {
+                    Some(Event::ResponseFailed { tx: ServerTx(id) })
+                }
+            };
+            self.events.extend(event);
         }
     }
 
@@ -932,7 +951,11 @@ impl Endpoint {
         while let Some(&core::cmp::Reverse((at, id))) = self.heap.peek() {
             match self.entries.get(&id) {
                 Some(e) if e.deadline == Some(at) => {
-                    return Some((at, next_timer(&e.machine).map_or(Timer::F, |(_, t)| t)));
+                    let timer = match next_timer(&e.machine) {
+                        Some((t_at, t)) if timer_c(e).is_none_or(|c| t_at <= c) => t,
+                        Some(_) | None => Timer::C,
+                    };
+                    return Some((at, timer));
                 }
                 Some(_) | None => {
                     self.heap.pop();
@@ -954,6 +977,12 @@ impl Endpoint {
                 continue; // stale: the transaction moved its deadline
             }
             entry.deadline = None;
+            if timer_c(entry).is_some_and(|c| c <= now) {
+                let removed = self.remove(id);
+                debug_assert!(removed.is_some());
+                self.events.push_back(Event::Timeout { tx: ClientTx(id) });
+                continue;
+            }
             match &mut entry.machine {
                 Machine::ClientNonInvite(m) => m.handle_timeout(now),
                 Machine::ClientInvite(m) => m.handle_timeout(now),
@@ -1062,7 +1091,11 @@ impl Endpoint {
             self.remove(id);
             return;
         }
-        let next = next_timer(&entry.machine).map(|(at, _)| at);
+        let next = match (next_timer(&entry.machine).map(|(at, _)| at), timer_c(entry)) {
+            (Some(at), Some(c)) => Some(at.min(c)),
+            (None, c) => c,
+            (at, None) => at,
+        };
         if next != entry.deadline {
             entry.deadline = next;
             if let Some(at) = next {
@@ -1176,27 +1209,32 @@ impl Endpoint {
             self.reject_stateless(&request, &full, source, transport);
             return;
         }
+        // one look at the request for everything the endpoint needs of it
         let merges = &self.merges;
-        let verdict =
-            request.view(|m| crate::uas::check(m, &self.config.uas, |k| merges.contains_key(k)));
-        if let Err(r) = &verdict {
-            let answerable = request.view(|m| {
+        let uas = &self.config.uas;
+        let (verdict, answerable, merge, has_tag, peer) = request.view(|m| {
+            let verdict = crate::uas::check(m, uas, |k| merges.contains_key(k));
+            let answerable = verdict.as_ref().err().is_none_or(|r| {
                 MessageWriter::response_to(&mut Vec::new(), m, r.code, r.reason, None, None).is_ok()
             });
-            if !answerable {
-                // what the answer copies does not read: answer from the raw lines, statelessly
-                self.reject_stateless(&request, r, source, transport);
-                return;
-            }
-        }
-        let merge = request.view(merge_key);
-        let has_tag = request.view(|m| {
-            m.require::<crate::headers::ToHeader<'_>>()
-                .ok()
-                .and_then(|t| t.tag().map(str::to_owned))
+            let to = m.require::<crate::headers::ToHeader<'_>>().ok();
+            let has_tag = to.as_ref().and_then(|t| t.tag().map(str::to_owned));
+            let peer = match transport.reliability() {
+                Reliability::Reliable => source,
+                Reliability::Unreliable => m
+                    .typed::<Via<'_>>()
+                    .ok()
+                    .flatten()
+                    .map_or(source, |v| via_destination(&v, source)),
+            };
+            (verdict, answerable, merge_key(m), has_tag, peer)
         });
+        if let (Err(r), false) = (&verdict, answerable) {
+            // what the answer copies does not read: answer from the raw lines, statelessly
+            self.reject_stateless(&request, r, source, transport);
+            return;
+        }
         let to_tag = has_tag.unwrap_or_else(|| self.ids.tag());
-        let peer = response_destination(&request, source, transport);
         let reliability = transport.reliability();
         let machine = if request.method() == Some(Method::Invite) {
             Machine::ServerInvite(ServerInvite::new(
@@ -1219,6 +1257,7 @@ impl Endpoint {
             to_tag: Some(to_tag),
             merge: merge.clone(),
             deadline: None,
+            timer_c: None,
         });
         self.servers.insert(key, id);
         if let Some(m) = merge {
@@ -1258,6 +1297,12 @@ impl Endpoint {
         transport: Transport,
         now: Instant,
     ) {
+        if self.entries.len() >= self.config.max_transactions {
+            let mut full = Rejection::new(503, "Service Unavailable", "too many transactions");
+            full.header = Some(("Retry-After", "5".to_owned()));
+            self.reject_stateless(&cancel, &full, source, transport);
+            return;
+        }
         let invite =
             cancel.view(ServerKey::of_cancelled).ok().and_then(|k| self.servers.get(&k).copied());
         let pending = invite.filter(|id| {
@@ -1281,6 +1326,7 @@ impl Endpoint {
             to_tag: invite.and_then(|i| self.entries.get(&i)).and_then(|e| e.to_tag.clone()),
             merge: None,
             deadline: None,
+            timer_c: None,
         });
         self.servers.insert(key, id);
         let reply = if invite.is_some() {
@@ -1396,6 +1442,21 @@ impl Endpoint {
             code: error.status_code(),
             why: "malformed request",
         });
+    }
+}
+
+/// Timer C of a client INVITE still waiting for its final response.
+fn timer_c(entry: &Entry) -> Option<Instant> {
+    match &entry.machine {
+        Machine::ClientInvite(m)
+            if matches!(m.state(), InviteState::Calling | InviteState::Proceeding) =>
+        {
+            entry.timer_c
+        }
+        Machine::ClientInvite(_)
+        | Machine::ClientNonInvite(_)
+        | Machine::ServerNonInvite(_)
+        | Machine::ServerInvite(_) => None,
     }
 }
 

@@ -198,10 +198,14 @@ pub enum Timer {
     /// INVITE server: stop sending the user's 2xx retransmissions and absorbing INVITE copies
     /// (64·T1, RFC 6026).
     L,
+    /// Endpoint: give up on an INVITE that has had a provisional response but no final one
+    /// (the role of §16.6's Timer C; [`EndpointConfig::invite_timeout`](crate::endpoint::EndpointConfig::invite_timeout),
+    /// default 3 minutes), so a peer that only ever sends 1xx cannot hold a transaction.
+    C,
 }
 
 impl Timer {
-    const COUNT: usize = 13;
+    const COUNT: usize = 14;
     const ALL: [Self; Self::COUNT] = [
         Self::E,
         Self::F,
@@ -216,6 +220,7 @@ impl Timer {
         Self::H,
         Self::I,
         Self::L,
+        Self::C,
     ];
 
     const fn index(self) -> usize {
@@ -233,6 +238,7 @@ impl Timer {
             Self::H => 10,
             Self::I => 11,
             Self::L => 12,
+            Self::C => 13,
         }
     }
 }
@@ -386,7 +392,8 @@ impl ClientNonInvite {
                 | Timer::G
                 | Timer::H
                 | Timer::I
-                | Timer::L => unreachable!("a non-INVITE client transaction sets only E, F and K"),
+                | Timer::L
+                | Timer::C => unreachable!("a non-INVITE client transaction sets only E, F and K"),
             }
         }
     }
@@ -688,7 +695,8 @@ impl ClientInvite {
                 | Timer::G
                 | Timer::H
                 | Timer::I
-                | Timer::L => unreachable!("an INVITE client transaction sets only A, B, D and M"),
+                | Timer::L
+                | Timer::C => unreachable!("an INVITE client transaction sets only A, B, D and M"),
             }
         }
     }
@@ -895,7 +903,8 @@ impl ServerInvite {
                 | Timer::A
                 | Timer::B
                 | Timer::D
-                | Timer::M => {
+                | Timer::M
+                | Timer::C => {
                     unreachable!("an INVITE server transaction sets only Trying, G, H, I and L")
                 }
             }

@@ -665,3 +665,40 @@ fn every_failure_is_an_answer_or_an_event() {
     assert_eq!(ep.poll_event(), Some(Event::TransportError { tx }));
     assert_eq!(ep.transactions(), 0);
 }
+
+/// A peer that only ever answers 180 cannot hold an INVITE client transaction: Timer C (the
+/// endpoint's `invite_timeout`, 3 minutes) reports a timeout and drops it.
+#[test]
+fn timer_c_ends_an_invite_stuck_in_proceeding() {
+    let mut net = Net::new(8, 0, 0, 0);
+    let inv = invite(&mut net.eps[A]);
+    let start = net.now;
+    let tx = net.eps[A].send_request(inv, addr(B), Transport::Udp, start).unwrap();
+    let mut outcome = None;
+    while net.step(start + Duration::from_secs(400)) {
+        for e in net.take(B) {
+            if let Event::Request { tx, .. } = e {
+                let now = net.now;
+                net.eps[B].respond(tx, &Reply::new(180, "Ringing"), now).unwrap();
+            }
+        }
+        for e in net.take(A) {
+            match e {
+                Event::Response { response, .. } => assert_eq!(response.status_code(), Some(180)),
+                Event::Timeout { tx: t } => {
+                    assert_eq!(t, tx);
+                    outcome = Some(net.now - start);
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        if outcome.is_none() && net.now > start + Duration::from_secs(1) {
+            assert_eq!(
+                net.eps[A].poll_timeout().map(|t| t.1),
+                Some(simple_sip::transaction::Timer::C)
+            );
+        }
+    }
+    assert_eq!(outcome, Some(Duration::from_secs(180)));
+    assert_eq!(net.eps[A].transactions(), 0);
+}

@@ -60,10 +60,20 @@ impl OwnedMessage {
 
     /// [`OwnedMessage::parse`] within `config`'s limits.
     pub fn parse_with(buf: Bytes, config: &ParseConfig) -> Result<Self, Error> {
+        // most messages fit a header array on the stack; only a message with more header
+        // lines than that is parsed again into one on the heap
+        const STACK: usize = 48;
+        let mut headers = [Header::EMPTY; STACK];
+        let n = config.max_headers.min(STACK);
+        match Message::parse_with(&buf, &mut headers[..n], config) {
+            Ok(msg) => return Ok(Self::spans(&buf, &msg)),
+            Err(e)
+                if e.kind() == crate::ErrorKind::TooManyHeaders && config.max_headers > STACK => {}
+            Err(e) => return Err(e),
+        }
         let mut headers = vec![Header::EMPTY; config.max_headers];
         let msg = Message::parse_with(&buf, &mut headers, config)?;
-        let kept = Self::spans(&buf, &msg);
-        Ok(kept)
+        Ok(Self::spans(&buf, &msg))
     }
 
     /// The owned form of `msg`, which was parsed from `buf`: the same bytes, not copied.
@@ -143,13 +153,25 @@ impl OwnedMessage {
     }
 
     fn header_at(&self, s: &Span) -> Header<'_> {
-        Header::new(self.text(&s.name), &self.buf[s.value.clone()])
+        // the classification was made when parsing: kept, not redone
+        Header { name: self.text(&s.name), kind: s.kind, value: &self.buf[s.value.clone()] }
     }
 
     /// Lends the message out as a borrowed [`Message`] for `f` to read (typed headers and
-    /// all). Builds the header array once per call.
+    /// all). Builds the header array once per call (on the stack for up to 48 headers).
     pub fn view<R>(&self, f: impl FnOnce(&Message<'_, '_>) -> R) -> R {
-        let headers: Vec<Header<'_>> = self.headers.iter().map(|s| self.header_at(s)).collect();
+        const STACK: usize = 48;
+        let mut stack = [Header::EMPTY; STACK];
+        let heap: Vec<Header<'_>>;
+        let headers: &[Header<'_>] = if self.headers.len() <= STACK {
+            for (slot, s) in stack.iter_mut().zip(&self.headers) {
+                *slot = self.header_at(s);
+            }
+            &stack[..self.headers.len()]
+        } else {
+            heap = self.headers.iter().map(|s| self.header_at(s)).collect();
+            &heap
+        };
         let start = match &self.start {
             Start::Request { method, uri } => StartLine::Request(RequestLine {
                 method: Method::from_token(self.text(method)),
@@ -159,12 +181,7 @@ impl OwnedMessage {
                 StartLine::Response(StatusLine { code: *code, reason: self.text(reason).into() })
             }
         };
-        let msg = Message {
-            start,
-            headers: &headers,
-            body: &self.buf[self.body.clone()],
-            src: &self.buf,
-        };
+        let msg = Message { start, headers, body: &self.buf[self.body.clone()], src: &self.buf };
         f(&msg)
     }
 }
