@@ -102,3 +102,26 @@ fn a_ua_with_a_fixed_method_set_answers_405_and_501() {
     // unknown methods: 501 (RFC 4475 §3.1.2.18 prefers it over 400); REGISTER: known, 405
     assert_eq!(verdicts, ["501", "501", "405"]);
 }
+
+/// IPv6 references (cases of RFC 5118 §4, constructed: the RFC text is not in the shared
+/// vectors) through the same `sip_check`.
+#[test]
+fn rfc5118_ipv6_cases_get_their_verdicts() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/rfc5118");
+    let manifest = std::fs::read_to_string(dir.join("manifest.tsv")).unwrap();
+    let rows: Vec<(String, String)> = manifest
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f[0].to_owned(), f[3].to_owned())
+        })
+        .collect();
+    assert_eq!(rows.len(), 12);
+    let out =
+        Command::new(sip_check()).args(rows.iter().map(|(f, _)| dir.join(f))).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    for ((file, want), line) in rows.iter().zip(text.lines()) {
+        assert_eq!(line.split('\t').nth(1), Some(want.as_str()), "{file}");
+    }
+}
