@@ -3,9 +3,38 @@
 //! Sans-IO SIP for the SIMPLE suite. This crate does no I/O: it parses bytes you received and
 //! writes bytes for you to send. No sockets, threads, clocks or randomness live here.
 //!
-//! This release holds the message layer of RFC 3261: messages and their framing on datagram
-//! and stream transports, URIs, typed headers for everything SIMPLE uses, and multipart
-//! bodies. Transactions, dialogs and the event framework build on it.
+//! It holds the core of RFC 3261: messages and their framing on datagram and stream transports,
+//! URIs, typed headers for everything SIMPLE uses, multipart bodies, digest authentication
+//! ([`digest`]), the four transactions ([`transaction`]), the [`endpoint::Endpoint`] that owns
+//! them and answers what it must, and dialogs ([`dialog`]). The event framework builds on it.
+//!
+//! ## An endpoint answering a request
+//!
+//! ```
+//! use std::time::Instant;
+//! use simple_sip::endpoint::{Endpoint, EndpointConfig, Event, Reply, Transport};
+//!
+//! let mut server = Endpoint::new(EndpointConfig::new("192.0.2.2:5060"), 42); // seeded ids
+//! let peer = "192.0.2.1:5060".parse().unwrap();
+//! let now = Instant::now();
+//! let datagram = b"MESSAGE sip:bob@192.0.2.2 SIP/2.0\r\n\
+//! Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK8fa;rport\r\nMax-Forwards: 70\r\n\
+//! From: <sip:alice@example.com>;tag=1\r\nTo: <sip:bob@example.com>\r\nCall-ID: 7a\r\n\
+//! CSeq: 1 MESSAGE\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi";
+//! server.handle_datagram(peer, Transport::Udp, datagram, now);
+//! let Some(Event::Request { tx, request, .. }) = server.poll_event() else { unreachable!() };
+//! assert_eq!(&request.body()[..], b"hi");
+//! server.respond(tx, &Reply::new(200, "OK"), now).unwrap();
+//! let out = server.poll_transmit().unwrap(); // to the source port: the Via asked for rport
+//! assert!(out.contents.starts_with(b"SIP/2.0 200 OK\r\n"));
+//! // a retransmission of the request is answered again by the transaction, not handed up
+//! server.handle_datagram(peer, Transport::Udp, datagram, now);
+//! assert!(server.poll_event().is_none() && server.poll_transmit().is_some());
+//! // the next deadline: Timer J, after which the transaction is gone
+//! let (at, _timer) = server.poll_timeout().unwrap();
+//! server.handle_timeout(at);
+//! assert_eq!(server.transactions(), 0);
+//! ```
 //!
 //! ## Parsing without allocating
 //!
