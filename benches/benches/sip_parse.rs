@@ -9,6 +9,11 @@
 //! * `rsip`: `SipMessage::try_from(&[u8])`: start line typed, headers split into owned strings.
 //! * `ezk-sip-types`: its pull parser, start line typed, headers into its `Headers` map of
 //!   shared `BytesStr` values, as its transport layer does.
+//! * `rsipstack`: `rsipstack::sip::parser::parse_message`, the parser of its transport layer
+//!   (start line typed, headers into its `Headers`, body copied).
+//! * `httparse`: the fastest Rust HTTP/1 head parser, as a floor: it cannot read SIP, so it is
+//!   given the same head with the request line rewritten to HTTP (`MESSAGE /sip:… HTTP/1.1`), the
+//!   status line likewise; headers split into its array of borrowed slices, no body framing.
 
 #![allow(missing_docs, elided_lifetimes_in_paths, clippy::std_instead_of_core)]
 
@@ -79,12 +84,56 @@ fn ezk_parse(src: &Bytes) -> usize {
     usize::from(line.is_request()) + headers.iter().count() + body.len()
 }
 
+fn rsipstack_parse(bytes: &[u8]) -> usize {
+    match rsipstack::sip::parser::parse_message(bytes).expect("rsipstack parses the fixture") {
+        rsipstack::sip::SipMessage::Request(r) => r.headers.iter().count() + r.body.len(),
+        rsipstack::sip::SipMessage::Response(r) => r.headers.iter().count() + r.body.len(),
+    }
+}
+
+/// The fixture with its start line rewritten to HTTP/1.1, for httparse.
+fn as_http(bytes: &[u8]) -> Vec<u8> {
+    let line_end = bytes.iter().position(|&b| b == b'\r').expect("a start line");
+    let line = std::str::from_utf8(&bytes[..line_end]).expect("utf8");
+    let http = match line.strip_prefix("SIP/2.0 ") {
+        Some(rest) => format!("HTTP/1.1 {rest}"),
+        None => {
+            let mut parts = line.splitn(3, ' ');
+            let (method, uri) = (parts.next().expect("method"), parts.next().expect("uri"));
+            format!("{method} /{uri} HTTP/1.1")
+        }
+    };
+    let mut out = http.into_bytes();
+    out.extend_from_slice(&bytes[line_end..]);
+    out
+}
+
+fn httparse_parse(bytes: &[u8]) -> usize {
+    let mut headers = [httparse::EMPTY_HEADER; 32];
+    if bytes.starts_with(b"HTTP/") {
+        let mut r = httparse::Response::new(&mut headers);
+        match r.parse(bytes).expect("httparse parses the head") {
+            httparse::Status::Complete(n) => n + r.headers.len(),
+            httparse::Status::Partial => 0,
+        }
+    } else {
+        let mut r = httparse::Request::new(&mut headers);
+        match r.parse(bytes).expect("httparse parses the head") {
+            httparse::Status::Complete(n) => n + r.headers.len(),
+            httparse::Status::Partial => 0,
+        }
+    }
+}
+
 fn bench(c: &mut Criterion) {
     for (name, bytes) in [("notify-pidf", NOTIFY), ("message", MESSAGE)] {
         // every side must accept the fixture before it is timed
         assert!(ours(bytes) > 0 && ours_typed(bytes) > 0 && rsip_parse(bytes) > 0);
         let shared = Bytes::from_static(bytes);
         assert!(ezk_parse(&shared) > 0);
+        assert!(rsipstack_parse(bytes) > 0);
+        let http = as_http(bytes);
+        assert!(httparse_parse(&http) > 0);
 
         let mut g = c.benchmark_group(format!("sip_parse/{name}"));
         g.throughput(Throughput::Bytes(bytes.len() as u64));
@@ -92,6 +141,8 @@ fn bench(c: &mut Criterion) {
         g.bench_function("simple-sip-typed", |b| b.iter(|| ours_typed(black_box(bytes))));
         g.bench_function("rsip", |b| b.iter(|| rsip_parse(black_box(bytes))));
         g.bench_function("ezk-sip-types", |b| b.iter(|| ezk_parse(black_box(&shared))));
+        g.bench_function("rsipstack", |b| b.iter(|| rsipstack_parse(black_box(bytes))));
+        g.bench_function("httparse-head", |b| b.iter(|| httparse_parse(black_box(&http))));
         g.finish();
     }
 }
@@ -116,7 +167,7 @@ fn main() {
             continue;
         };
         let typed = mean_ns(&[&g, "simple-sip-typed"]).unwrap_or(f64::NAN);
-        for peer in ["rsip", "ezk-sip-types"] {
+        for peer in ["rsip", "ezk-sip-types", "rsipstack", "httparse-head"] {
             if let Some(p) = mean_ns(&[&g, peer]) {
                 println!(
                     "  {name:12} {peer:14} {p:9.1} ns vs simple-sip {base:7.1} ns: {:5.1}x  (vs parse+typed {typed:7.1} ns: {:5.1}x)",
