@@ -20,15 +20,4 @@ done
 nohup kamailio -DD -E -f "$HERE/kamailio.cfg" -Y "$RUN" -A "DBURL=\"text://$RUN/dbtext\"" -A "MPATH=\"$MODULES/\"" \
   > "$RUN/kamailio.log" 2>&1 < /dev/null &
 echo $! > "$RUN/kamailio.pid"
-for _ in $(seq 1 50); do
-  if python3 -c '
-import socket; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.settimeout(0.2); s.bind(("127.0.0.1",0))
-p=s.getsockname()[1]
-s.sendto(("OPTIONS sip:127.0.0.1:5160 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bKprobe\r\nFrom: <sip:probe@127.0.0.1>;tag=1\r\nTo: <sip:127.0.0.1>\r\nCall-ID: probe\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n" % p).encode(), ("127.0.0.1",5160))
-s.recv(4096)' 2>/dev/null; then
-    echo "kamailio $(kamailio -v | head -1 | cut -d' ' -f3) on 127.0.0.1:5160 (pid $(cat "$RUN/kamailio.pid"))"; exit 0
-  fi
-  sleep 0.2
-done
-echo "kamailio did not answer; see $RUN/kamailio.log" >&2
-exit 1
+exec "$HERE/../kamailio-wait.sh" 5160 "$RUN/kamailio.pid" "$RUN/kamailio.log"

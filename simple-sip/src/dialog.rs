@@ -5,7 +5,7 @@
 //! (§12.2.2: a lower CSeq gets 500), target refresh and termination.
 //!
 //! A dialog is plain state: it builds the fields of the next request ([`Dialog::next_request`]
-//! gives a [`NewRequest`] for [`Endpoint::build_request`](crate::endpoint::Endpoint::build_request))
+//! gives a [`NewRequest`](crate::endpoint::NewRequest) for [`Endpoint::build_request`](crate::endpoint::Endpoint::build_request))
 //! and reads the requests and responses its owner passes it. Which transport and address the
 //! next hop is ([`Dialog::next_hop`]) is the caller's resolution (RFC 3263).
 //!
