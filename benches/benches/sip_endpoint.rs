@@ -145,6 +145,16 @@ mod support;
 use support::mean_ns;
 
 fn main() {
+    // `cargo test` runs each bench once, in debug, to see it works: one short pass then
+    if !support::timed() {
+        let mut server = Server::new();
+        let mut reqs = Requests::new();
+        for _ in 0..100 {
+            assert!(server.transaction(reqs.next()) > 0);
+        }
+        assert_eq!(raw_parse(Requests::new().next()), 8 + 18, "8 headers and the body");
+        return;
+    }
     // allocations per transaction and state per transaction, measured before any timing
     let mut server = Server::new();
     let mut reqs = Requests::new();
