@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 for t in sip_message sip_stream sip_headers sip_multipart; do mkdir -p corpus/$t; done
-for f in ../simple-sip/tests/vectors/*/*.sip ../simple-sip/tests/data/*.sip; do
+for f in ../simple-sip/tests/vectors/*/*.sip ../simple-sip/tests/vectors/rfc4475/*.dat ../simple-sip/tests/data/*.sip; do
   n=$(basename "$f")
   cp "$f" corpus/sip_message/"$n"
   { printf '\x07'; cat "$f"; } > corpus/sip_stream/"$n"
@@ -15,6 +15,10 @@ grep -h -E '^(Via|From|To|Contact|CSeq|Call-ID|Event|Subscription-State|Content-
   i=$((i+1)); value="${line#*: }"
   for k in $(seq 0 15); do printf "\\x$(printf %02x $k)%s" "$value" > corpus/sip_headers/h$i-$k; done
 done
+# the endpoint target reads operations, not messages: two short sequences to start from
+mkdir -p corpus/sip_endpoint
+printf '\x00\x01\x02\x03\x00\x00\x02\x00\x02\x06\xff\xff\x01\x01\x01\x04\x00\x02' > corpus/sip_endpoint/seed1
+printf '\x03\x01\x00\x02\x00\x01\x05\x00\x00\x06\xff\x00\x02\x00\x02' > corpus/sip_endpoint/seed2
 # XML: every RFC 5261 vector; patch and diff targets take "target NUL patch" / "a NUL b".
 for t in xml_document patch_apply selector xml_diff; do mkdir -p corpus/$t; done
 V=../simple-patch/tests/vectors/rfc5261
