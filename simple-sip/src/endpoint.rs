@@ -1203,10 +1203,7 @@ impl Endpoint {
         transport: Transport,
         now: Instant,
     ) {
-        if self.entries.len() >= self.config.max_transactions {
-            let mut full = Rejection::new(503, "Service Unavailable", "too many transactions");
-            full.header = Some(("Retry-After", "5".to_owned()));
-            self.reject_stateless(&request, &full, source, transport);
+        if self.refused_when_full(&request, source, transport) {
             return;
         }
         // one look at the request for everything the endpoint needs of it
@@ -1287,6 +1284,23 @@ impl Endpoint {
         }
     }
 
+    /// With the store full, a new request is answered 503 + Retry-After statelessly (and true
+    /// returned): no transaction is created for it.
+    fn refused_when_full(
+        &mut self,
+        request: &OwnedMessage,
+        source: SocketAddr,
+        transport: Transport,
+    ) -> bool {
+        if self.entries.len() < self.config.max_transactions {
+            return false;
+        }
+        let mut full = Rejection::new(503, "Service Unavailable", "too many transactions");
+        full.header = Some(("Retry-After", "5".to_owned()));
+        self.reject_stateless(request, &full, source, transport);
+        true
+    }
+
     /// §9.2: a CANCEL matching an INVITE in progress gets 200 and the INVITE 487; one matching
     /// nothing gets 481.
     fn handle_cancel(
@@ -1297,10 +1311,7 @@ impl Endpoint {
         transport: Transport,
         now: Instant,
     ) {
-        if self.entries.len() >= self.config.max_transactions {
-            let mut full = Rejection::new(503, "Service Unavailable", "too many transactions");
-            full.header = Some(("Retry-After", "5".to_owned()));
-            self.reject_stateless(&cancel, &full, source, transport);
+        if self.refused_when_full(&cancel, source, transport) {
             return;
         }
         let invite =
