@@ -1216,15 +1216,7 @@ impl Endpoint {
             });
             let to = m.require::<crate::headers::ToHeader<'_>>().ok();
             let has_tag = to.as_ref().and_then(|t| t.tag().map(str::to_owned));
-            let peer = match transport.reliability() {
-                Reliability::Reliable => source,
-                Reliability::Unreliable => m
-                    .typed::<Via<'_>>()
-                    .ok()
-                    .flatten()
-                    .map_or(source, |v| via_destination(&v, source)),
-            };
-            (verdict, answerable, merge_key(m), has_tag, peer)
+            (verdict, answerable, merge_key(m), has_tag, response_destination(m, source, transport))
         });
         if let (Err(r), false) = (&verdict, answerable) {
             // what the answer copies does not read: answer from the raw lines, statelessly
@@ -1323,7 +1315,7 @@ impl Endpoint {
             )
         });
         // the CANCEL's own transaction, answered at once
-        let peer = response_destination(&cancel, source, transport);
+        let peer = cancel.view(|m| response_destination(m, source, transport));
         let id = self.insert(Entry {
             machine: Machine::ServerNonInvite(ServerNonInvite::new(
                 transport.reliability(),
@@ -1392,23 +1384,13 @@ impl Endpoint {
         });
         match written {
             Ok(()) => {
-                let destination = response_destination(request, source, transport);
-                self.transmit.push_back(Transmit {
-                    destination,
-                    transport,
-                    contents: Bytes::from(out),
-                });
-                self.events.push_back(Event::Rejected { source, code: r.code, why: r.why });
+                let destination = request.view(|m| response_destination(m, source, transport));
+                self.send_rejection(out, destination, transport, (source, r.code, r.why));
             }
             Err(e) => match salvage_answer(request.bytes(), r.code, r.reason, &tag) {
                 Some(answer) => {
                     let destination = salvage_destination(&answer, source, transport);
-                    self.transmit.push_back(Transmit {
-                        destination,
-                        transport,
-                        contents: Bytes::from(answer),
-                    });
-                    self.events.push_back(Event::Rejected { source, code: r.code, why: r.why });
+                    self.send_rejection(answer, destination, transport, (source, r.code, r.why));
                 }
                 None => self
                     .events
@@ -1447,12 +1429,21 @@ impl Endpoint {
             return;
         };
         let destination = salvage_destination(&answer, source, transport);
+        let rejected = (source, error.status_code(), "malformed request");
+        self.send_rejection(answer, destination, transport, rejected);
+    }
+
+    /// Sends an answer the endpoint made by itself, outside any transaction, and reports it
+    /// as [`Event::Rejected`] (`(source, code, why)`).
+    fn send_rejection(
+        &mut self,
+        answer: Vec<u8>,
+        destination: SocketAddr,
+        transport: Transport,
+        (source, code, why): (SocketAddr, u16, &'static str),
+    ) {
         self.transmit.push_back(Transmit { destination, transport, contents: Bytes::from(answer) });
-        self.events.push_back(Event::Rejected {
-            source,
-            code: error.status_code(),
-            why: "malformed request",
-        });
+        self.events.push_back(Event::Rejected { source, code, why });
     }
 }
 
@@ -1501,19 +1492,16 @@ fn merge_key(m: &Message<'_, '_>) -> Option<MergeKey> {
 /// source address, at the source port when the Via asked for `rport` and at the sent-by port
 /// (default 5060) otherwise.
 fn response_destination(
-    request: &OwnedMessage,
+    m: &Message<'_, '_>,
     source: SocketAddr,
     transport: Transport,
 ) -> SocketAddr {
-    if transport.reliability() == Reliability::Reliable {
-        return source;
+    match transport.reliability() {
+        Reliability::Reliable => source,
+        Reliability::Unreliable => {
+            m.typed::<Via<'_>>().ok().flatten().map_or(source, |via| via_destination(&via, source))
+        }
     }
-    request
-        .view(|m| {
-            let via = m.typed::<Via<'_>>().ok()??;
-            Some(via_destination(&via, source))
-        })
-        .unwrap_or(source)
 }
 
 fn via_destination(via: &Via<'_>, source: SocketAddr) -> SocketAddr {
@@ -1606,12 +1594,7 @@ fn salvage_answer(data: &[u8], code: u16, reason: &str, tag: &str) -> Option<Vec
 
 /// Where an answer built by [`salvage_answer`] goes: by its top Via when that reads.
 fn salvage_destination(answer: &[u8], source: SocketAddr, transport: Transport) -> SocketAddr {
-    if transport.reliability() == Reliability::Reliable {
-        return source;
-    }
     let mut headers = [crate::Header::EMPTY; 16];
     Message::parse(answer, &mut headers)
-        .ok()
-        .and_then(|m| m.typed::<Via<'_>>().ok().flatten().map(|v| via_destination(&v, source)))
-        .unwrap_or(source)
+        .map_or(source, |m| response_destination(&m, source, transport))
 }
