@@ -53,12 +53,7 @@ impl Ua {
     /// Sends what the endpoint has, then waits for a datagram or the next deadline (at most
     /// `max`), and hands what happened to the endpoint. Returns the events.
     fn turn(&mut self, max: Duration) -> std::io::Result<Vec<Event>> {
-        while let Some(t) = self.endpoint.poll_transmit() {
-            if let Err(e) = self.socket.send_to(&t.contents, t.destination) {
-                eprintln!("send to {}: {e}", t.destination);
-                self.endpoint.handle_transport_error(t.destination, t.transport);
-            }
-        }
+        self.flush();
         let now = Instant::now();
         let wait = self
             .endpoint
@@ -79,13 +74,21 @@ impl Ua {
             Err(e) => return Err(e),
         }
         self.endpoint.handle_timeout(Instant::now());
+        self.flush();
+        Ok(std::iter::from_fn(|| self.endpoint.poll_event()).collect())
+    }
+
+    /// Sends everything the endpoint has to send; returns the last bytes sent.
+    fn flush(&mut self) -> Option<bytes::Bytes> {
+        let mut last = None;
         while let Some(t) = self.endpoint.poll_transmit() {
             if let Err(e) = self.socket.send_to(&t.contents, t.destination) {
                 eprintln!("send to {}: {e}", t.destination);
                 self.endpoint.handle_transport_error(t.destination, t.transport);
             }
+            last = Some(t.contents);
         }
-        Ok(std::iter::from_fn(|| self.endpoint.poll_event()).collect())
+        last
     }
 
     fn contact(&self) -> String {
@@ -143,13 +146,8 @@ fn serve(bind: SocketAddr, seconds: u64) -> std::io::Result<bool> {
                             Reply::new(200, "OK").headers(&headers).body("application/sdp", SDP);
                         if ua.endpoint.respond(tx, &ok, now).is_ok() {
                             // keep the bytes sent for retransmission: the last transmit is the 200
-                            let sent: Vec<_> =
-                                std::iter::from_fn(|| ua.endpoint.poll_transmit()).collect();
-                            for t in &sent {
-                                let _ = ua.socket.send_to(&t.contents, t.destination);
-                            }
-                            if let Some(last) = sent.last() {
-                                if let Ok(response) = OwnedMessage::parse(last.contents.clone()) {
+                            if let Some(last) = ua.flush() {
+                                if let Ok(response) = OwnedMessage::parse(last) {
                                     let t1 = Duration::from_millis(500);
                                     pending.push(Pending2xx {
                                         tx,
