@@ -154,6 +154,31 @@ fn route_value(n: &NameAddr<'_>) -> String {
     format!("<{}>{}", n.uri, n.params.as_str())
 }
 
+/// What the UAC's own request says of its side of the dialog.
+struct Local {
+    /// `<uri>` of From.
+    uri: String,
+    /// The From tag.
+    tag: String,
+    /// The CSeq number.
+    seq: u32,
+    /// The Request-URI (the target when the answer has no Contact).
+    request_uri: String,
+}
+
+/// The local side of a dialog the UAC's `request` (an INVITE, a SUBSCRIBE) creates.
+fn local(request: &OwnedMessage) -> Result<Local, DialogError> {
+    request.view(|m| {
+        let from = m.require::<FromHeader<'_>>()?;
+        Ok(Local {
+            uri: bracketed(&from.0),
+            tag: from.tag().ok_or(DialogError::NoLocalTag)?.to_owned(),
+            seq: m.require::<CSeq<'_>>()?.seq,
+            request_uri: m.request().map(|r| r.uri.to_string()).unwrap_or_default(),
+        })
+    })
+}
+
 /// Record-Route values of `m`, top first.
 fn record_route(m: &Message<'_, '_>) -> Result<Vec<String>, Error> {
     m.typed_all::<RecordRoute<'_>>().map(|r| r.map(|r| route_value(&r.0))).collect()
@@ -188,13 +213,7 @@ impl Dialog {
             Some(200..=299) => DialogState::Confirmed,
             _ => return Err(DialogError::NoDialog),
         };
-        let (local_uri, local_tag, local_seq, request_uri) = request.view(|m| {
-            let from = m.require::<FromHeader<'_>>()?;
-            let seq = m.require::<CSeq<'_>>()?.seq;
-            let uri = m.request().map(|r| r.uri.to_string()).unwrap_or_default();
-            Ok::<_, Error>((bracketed(&from.0), from.tag().map(str::to_owned), seq, uri))
-        })?;
-        let local_tag = local_tag.ok_or(DialogError::NoLocalTag)?;
+        let Local { uri: local_uri, tag: local_tag, seq: local_seq, request_uri } = local(request)?;
         response.view(|m| {
             let to = m.require::<ToHeader<'_>>()?;
             let remote_tag = to.tag().ok_or(DialogError::NoRemoteTag)?.to_owned();
@@ -254,12 +273,7 @@ impl Dialog {
         subscribe: &OwnedMessage,
         notify: &OwnedMessage,
     ) -> Result<Self, DialogError> {
-        let (local_uri, local_tag, local_seq) = subscribe.view(|m| {
-            let from = m.require::<FromHeader<'_>>()?;
-            let seq = m.require::<CSeq<'_>>()?.seq;
-            Ok::<_, Error>((bracketed(&from.0), from.tag().map(str::to_owned), seq))
-        })?;
-        let local_tag = local_tag.ok_or(DialogError::NoLocalTag)?;
+        let Local { uri: local_uri, tag: local_tag, seq: local_seq, .. } = local(subscribe)?;
         notify.view(|m| {
             let from = m.require::<FromHeader<'_>>()?;
             let remote_tag = from.tag().ok_or(DialogError::NoRemoteTag)?.to_owned();
