@@ -15,16 +15,23 @@ fn sip_check() -> PathBuf {
     PATH.get_or_init(|| support::example("sip_check")).clone()
 }
 
-fn vectors() -> (PathBuf, Vec<(String, String, String, String)>) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/rfc4475");
-    let manifest = std::fs::read_to_string(dir.join("manifest.tsv")).unwrap();
-    let rows = manifest
+/// The directory `tests/vectors/<name>` and the rows of its manifest, split on tabs.
+fn manifest(name: &str) -> (PathBuf, Vec<Vec<String>>) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors").join(name);
+    let text = std::fs::read_to_string(dir.join("manifest.tsv")).unwrap();
+    let rows = text
         .lines()
         .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            (f[0].to_owned(), f[2].to_owned(), f[3].to_owned(), f[4].to_owned())
-        })
+        .map(|l| l.split('\t').map(str::to_owned).collect())
+        .collect();
+    (dir, rows)
+}
+
+fn vectors() -> (PathBuf, Vec<(String, String, String, String)>) {
+    let (dir, rows) = manifest("rfc4475");
+    let rows = rows
+        .into_iter()
+        .map(|f| (f[0].clone(), f[2].clone(), f[3].clone(), f[4].clone()))
         .collect();
     (dir, rows)
 }
@@ -107,16 +114,9 @@ fn a_ua_with_a_fixed_method_set_answers_405_and_501() {
 /// vectors) through the same `sip_check`.
 #[test]
 fn rfc5118_ipv6_cases_get_their_verdicts() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/rfc5118");
-    let manifest = std::fs::read_to_string(dir.join("manifest.tsv")).unwrap();
-    let rows: Vec<(String, String)> = manifest
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            (f[0].to_owned(), f[3].to_owned())
-        })
-        .collect();
+    let (dir, rows) = manifest("rfc5118");
+    let rows: Vec<(String, String)> =
+        rows.into_iter().map(|f| (f[0].clone(), f[3].clone())).collect();
     assert_eq!(rows.len(), 12);
     let out =
         Command::new(sip_check()).args(rows.iter().map(|(f, _)| dir.join(f))).output().unwrap();
