@@ -424,6 +424,14 @@ impl PartialNotifier {
     }
 }
 
+/// The tree a watcher holds after reading the `<pidf-full>` body [`full_body`] writes for
+/// `presence`: the base a `<pidf-diff>` for it is computed against ([`simple_patch::diff`]
+/// from one such tree to the next, written with [`diff_body`]). A notifier with many watchers
+/// in the same state computes it once and shares the diff.
+pub fn watcher_document(presence: &Presence) -> Document {
+    watcher_copy(&full_body(presence, 0))
+}
+
 /// The tree a watcher holds after reading a `<pidf-full>` body we wrote.
 fn watcher_copy(full: &[u8]) -> Document {
     let mut doc = Document::parse(full).expect("what full_body writes parses");

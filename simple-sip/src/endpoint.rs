@@ -335,7 +335,7 @@ pub struct EndpointConfig {
 
 impl EndpointConfig {
     /// Defaults for an endpoint whose Via sent-by is `sent_by`: RFC timers, a UAS handling
-    /// INVITE, BYE, OPTIONS, MESSAGE, SUBSCRIBE, NOTIFY, the 1300-byte rule, 100 000
+    /// INVITE, BYE, OPTIONS, MESSAGE, SUBSCRIBE, NOTIFY and PUBLISH, the 1300-byte rule, 100 000
     /// transactions.
     pub fn new(sent_by: &str) -> Self {
         Self {
@@ -347,6 +347,7 @@ impl EndpointConfig {
                 Method::Message,
                 Method::Subscribe,
                 Method::Notify,
+                Method::Publish,
             ]),
             parse: ParseConfig::default(),
             sent_by: sent_by.to_owned(),

@@ -44,8 +44,10 @@ pub struct UasConfig {
     /// The option tags it supports (`Require` naming others gets 420 with `Unsupported`).
     pub extensions: Vec<String>,
     /// The body types it reads, as `type/subtype` (`*/*` for any; default
-    /// `application/sdp`, `text/plain`, `application/pidf+xml` and the `multipart/mixed`,
-    /// `related` and `alternative` bodies that carry them; others get 415 with `Accept`).
+    /// `application/sdp`, `text/plain`, `text/html`, the SIMPLE bodies (PIDF and partial
+    /// PIDF, watcherinfo, RLMI, message-summary, is-composing, xcap-diff, CPIM, IMDN,
+    /// sipfrag) and the `multipart/mixed`, `related` and `alternative` bodies that carry
+    /// them; others get 415 with `Accept`).
     pub accept: Vec<String>,
 }
 
@@ -62,6 +64,16 @@ impl UasConfig {
                 "application/sdp",
                 "text/plain",
                 "application/pidf+xml",
+                "application/pidf-diff+xml",
+                "application/watcherinfo+xml",
+                "application/rlmi+xml",
+                "application/simple-message-summary",
+                "application/im-iscomposing+xml",
+                "application/xcap-diff+xml",
+                "message/cpim",
+                "message/imdn+xml",
+                "message/sipfrag",
+                "text/html",
                 "multipart/mixed",
                 "multipart/related",
                 "multipart/alternative",

@@ -1,0 +1,352 @@
+//! The presence event package (RFC 3856) with partial notification (RFC 5263): the
+//! [`PresencePackage`] (the notifier's view of composed presence) and the [`PresenceAgent`]
+//! (a [`Compositor`] for PUBLISH and a [`Notifier`] for SUBSCRIBE on one endpoint).
+//!
+//! Watchers get the composition (simple-pidf [`compose`](simple_pidf::compose)) of every
+//! publication of the presentity as `application/pidf+xml`, or, when their Accept lists
+//! `application/pidf-diff+xml`, a `<pidf-full>` first and `<pidf-diff>` changes after it.
+//! Watchers in the same state share one computed diff; each gets its own version counter.
+//! By default a presentity's watchers get at most one NOTIFY per 5 s (RFC 3856 §6.6.2).
+//!
+//! ```
+//! use std::time::Instant;
+//! use simple_sip::endpoint::{Endpoint, EndpointConfig};
+//! use simple_sip::presence::{PresenceAgent, PresenceConfig};
+//!
+//! let mut server = Endpoint::new(EndpointConfig::new("127.0.0.1:5060"), 1);
+//! let mut agent = PresenceAgent::new(PresenceConfig::new("<sip:127.0.0.1:5060>"), 2);
+//! // the loop: `agent.handle(&mut server, event, now)` for each endpoint event, then
+//! // `agent.poll_event()`, and `agent.poll_timeout()` / `agent.handle_timeout(...)`
+//! assert!(agent.poll_timeout().is_none());
+//! # let _ = (&mut server, Instant::now());
+//! ```
+
+use core::time::Duration;
+use std::collections::{HashMap, VecDeque};
+use std::time::Instant;
+
+use bytes::Bytes;
+use simple_patch::{Document, Patch};
+use simple_pidf::Presence;
+use simple_pidf::partial::{diff_body, full_body, watcher_document};
+
+use crate::endpoint::{Endpoint, Event};
+use crate::event::{
+    Authorization, BodyRequest, EventPackage, Notifier, NotifierConfig, NotifierEvent, NotifierSub,
+    NotifierTimer,
+};
+use crate::publish::{Compositor, CompositorConfig, CompositorEvent, CompositorTimer, PIDF_DIFF};
+
+/// `application/pidf+xml`.
+pub const PIDF: &str = "application/pidf+xml";
+
+/// One presentity's composed state.
+#[derive(Debug)]
+struct Resource {
+    presence: Presence,
+    /// Bumped on every change of the composed document.
+    version: u64,
+    /// The plain PIDF body of this version, written once.
+    pidf: Bytes,
+    /// The watcher tree of this version and of the one before (for partial watchers).
+    tree: Option<Document>,
+    previous: Option<(u64, Document)>,
+    /// The diff from `version - 1` to `version`, computed once for every watcher.
+    diff: Option<Patch>,
+}
+
+impl Resource {
+    fn new(presence: Presence) -> Self {
+        let pidf = Bytes::from(presence.to_vec());
+        Self { presence, version: 1, pidf, tree: None, previous: None, diff: None }
+    }
+}
+
+/// A partial watcher: its version counter and the resource version it holds.
+#[derive(Debug, Clone, Copy, Default)]
+struct Partial {
+    counter: u32,
+    holds: Option<u64>,
+}
+
+/// The presence package: composed documents per presentity, and what each partial watcher
+/// holds. A [`Notifier`] owns it.
+#[derive(Debug, Default)]
+pub struct PresencePackage {
+    resources: HashMap<String, Resource>,
+    partial: HashMap<NotifierSub, Partial>,
+    min_expires: u32,
+    max_expires: u32,
+}
+
+impl PresencePackage {
+    /// A package with no state: expiry 60 s to 1 day.
+    pub fn new() -> Self {
+        Self { min_expires: 60, max_expires: 86_400, ..Self::default() }
+    }
+
+    /// Sets the composed document of `resource` (a [`resource_key`](crate::event::resource_key));
+    /// false when it equals the one held (nothing to notify). `None` removes it.
+    pub fn update(&mut self, resource: &str, presence: Option<Presence>) -> bool {
+        let has_partial = !self.partial.is_empty();
+        match (self.resources.get_mut(resource), presence) {
+            (Some(r), Some(p)) => {
+                if r.presence == p {
+                    return false;
+                }
+                // partial watchers hold this version: keep its tree to diff from
+                let old_tree =
+                    r.tree.take().or_else(|| has_partial.then(|| watcher_document(&r.presence)));
+                r.previous = old_tree.map(|t| (r.version, t));
+                r.version += 1;
+                r.pidf = Bytes::from(p.to_vec());
+                r.presence = p;
+                r.diff = None;
+                true
+            }
+            (None, Some(p)) => {
+                self.resources.insert(resource.to_owned(), Resource::new(p));
+                true
+            }
+            (Some(_), None) => {
+                self.resources.remove(resource);
+                true
+            }
+            (None, None) => false,
+        }
+    }
+
+    /// The composed document of `resource`.
+    pub fn presence(&self, resource: &str) -> Option<&Presence> {
+        self.resources.get(resource).map(|r| &r.presence)
+    }
+
+    /// Presentities with state.
+    pub fn len(&self) -> usize {
+        self.resources.len()
+    }
+
+    /// Whether none have state.
+    pub fn is_empty(&self) -> bool {
+        self.resources.is_empty()
+    }
+}
+
+impl EventPackage for PresencePackage {
+    fn name(&self) -> &str {
+        "presence"
+    }
+
+    fn content_types(&self) -> &[&str] {
+        &[PIDF, PIDF_DIFF]
+    }
+
+    fn min_expires(&self) -> u32 {
+        self.min_expires
+    }
+
+    fn max_expires(&self) -> u32 {
+        self.max_expires
+    }
+
+    fn body(&mut self, request: &BodyRequest<'_>, out: &mut Vec<u8>) -> Option<String> {
+        let partial = request.accept.iter().any(|a| a == PIDF_DIFF);
+        let Some(r) = self.resources.get_mut(request.resource) else {
+            // no publication: a document with no tuples says "nothing known" (RFC 3856 §6.8)
+            let empty = Presence::new(request.resource);
+            if partial {
+                let w = self.partial.entry(request.sub).or_default();
+                w.counter = w.counter.wrapping_add(1);
+                w.holds = Some(0);
+                out.extend_from_slice(&full_body(&empty, w.counter));
+                return Some(PIDF_DIFF.to_owned());
+            }
+            empty.write(out);
+            return Some(PIDF.to_owned());
+        };
+        if !partial {
+            out.extend_from_slice(&r.pidf);
+            return Some(PIDF.to_owned());
+        }
+        let w = self.partial.entry(request.sub).or_default();
+        w.counter = w.counter.wrapping_add(1);
+        let follows = w.holds.is_some_and(|h| h + 1 == r.version);
+        if request.full || !follows {
+            w.holds = Some(r.version);
+            out.extend_from_slice(&full_body(&r.presence, w.counter));
+            return Some(PIDF_DIFF.to_owned());
+        }
+        // the shared diff from the previous version, computed by the first watcher asking
+        if r.diff.is_none() {
+            let tree = r.tree.get_or_insert_with(|| watcher_document(&r.presence));
+            let base = match &r.previous {
+                Some((v, t)) if *v + 1 == r.version => Some(t),
+                Some(_) | None => None,
+            };
+            r.diff = base.map(|b| simple_patch::diff(b, tree));
+        }
+        w.holds = Some(r.version);
+        match &r.diff {
+            Some(patch) => {
+                let diff = diff_body(patch, &r.presence.entity, w.counter);
+                let full = full_body(&r.presence, w.counter);
+                out.extend_from_slice(if diff.len() < full.len() { &diff } else { &full });
+            }
+            None => out.extend_from_slice(&full_body(&r.presence, w.counter)),
+        }
+        if r.tree.is_none() {
+            r.tree = Some(watcher_document(&r.presence));
+        }
+        Some(PIDF_DIFF.to_owned())
+    }
+
+    fn ended(&mut self, sub: NotifierSub) {
+        self.partial.remove(&sub);
+    }
+}
+
+/// How a [`PresenceAgent`] behaves.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PresenceConfig {
+    /// The notifier's settings (Contact, default authorization, rate limit).
+    pub notifier: NotifierConfig,
+    /// The compositor's settings.
+    pub compositor: CompositorConfig,
+}
+
+impl PresenceConfig {
+    /// A presence agent with Contact `contact`: watchers active unless told otherwise, at
+    /// most one NOTIFY per watcher per 5 s, PUBLISH of `application/pidf+xml` and
+    /// `application/pidf-diff+xml`.
+    pub fn new(contact: &str) -> Self {
+        let mut notifier = NotifierConfig::new(contact);
+        notifier.min_interval = Duration::from_secs(5);
+        Self { notifier, compositor: CompositorConfig::new("presence", &[PIDF, PIDF_DIFF]) }
+    }
+}
+
+/// What a [`PresenceAgent`] tells its user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PresenceEvent {
+    /// From the notifier: watchers coming, going, changing status (what winfo reports).
+    Watcher(NotifierEvent),
+    /// From the compositor: publications changing or expiring.
+    Publication(CompositorEvent),
+}
+
+/// Which timer of a [`PresenceAgent`] is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PresenceTimer {
+    /// The notifier's.
+    Notifier(NotifierTimer),
+    /// The compositor's.
+    Compositor(CompositorTimer),
+}
+
+/// A presence agent (RFC 3856 §6): compositor and notifier for the presentities it serves.
+#[derive(Debug)]
+pub struct PresenceAgent {
+    compositor: Compositor,
+    notifier: Notifier<PresencePackage>,
+    events: VecDeque<PresenceEvent>,
+}
+
+impl PresenceAgent {
+    /// An agent; `seed` drives its entity tags.
+    pub fn new(config: PresenceConfig, seed: u64) -> Self {
+        Self {
+            compositor: Compositor::new(config.compositor, seed),
+            notifier: Notifier::new(config.notifier, PresencePackage::new()),
+            events: VecDeque::new(),
+        }
+    }
+
+    /// The compositor (stored publications).
+    pub const fn compositor(&self) -> &Compositor {
+        &self.compositor
+    }
+
+    /// The compositor, to restore publications (then [`PresenceAgent::sync`]).
+    pub const fn compositor_mut(&mut self) -> &mut Compositor {
+        &mut self.compositor
+    }
+
+    /// The notifier (subscriptions served).
+    pub const fn notifier(&self) -> &Notifier<PresencePackage> {
+        &self.notifier
+    }
+
+    /// The notifier, e.g. to [`authorize`](Notifier::authorize) watchers.
+    pub const fn notifier_mut(&mut self) -> &mut Notifier<PresencePackage> {
+        &mut self.notifier
+    }
+
+    /// Takes an endpoint event: PUBLISH and SUBSCRIBE for `presence` and the answers to our
+    /// NOTIFYs; anything else is handed back.
+    pub fn handle(&mut self, ep: &mut Endpoint, event: Event, now: Instant) -> Option<Event> {
+        let event = self.compositor.handle(ep, event, now);
+        self.sync(ep, now);
+        self.notifier.handle(ep, event?, now)
+    }
+
+    /// Composes again what the compositor changed and notifies the watchers.
+    pub fn sync(&mut self, ep: &mut Endpoint, now: Instant) {
+        while let Some(e) = self.compositor.poll_event() {
+            if let CompositorEvent::Changed { resource } = &e {
+                let docs: Vec<Presence> = self
+                    .compositor
+                    .publications(resource)
+                    .filter_map(|p| Presence::parse(p.body).ok())
+                    .collect();
+                let composed = if docs.is_empty() {
+                    None
+                } else {
+                    let refs: Vec<&Presence> = docs.iter().collect();
+                    Some(simple_pidf::compose(resource, &refs))
+                };
+                if self.notifier.package_mut().update(resource, composed) {
+                    self.notifier.changed(ep, resource, now);
+                }
+            }
+            self.events.push_back(PresenceEvent::Publication(e));
+        }
+    }
+
+    /// Sets the authorization of `watcher` for `resource` (RFC 3857 pending → active, or
+    /// rejected).
+    pub fn authorize(
+        &mut self,
+        ep: &mut Endpoint,
+        resource: &str,
+        watcher: &str,
+        decision: Authorization,
+        now: Instant,
+    ) {
+        self.notifier.authorize(ep, resource, watcher, decision, now);
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<PresenceEvent> {
+        if let Some(e) = self.events.pop_front() {
+            return Some(e);
+        }
+        self.notifier.poll_event().map(PresenceEvent::Watcher)
+    }
+
+    /// When to call [`PresenceAgent::handle_timeout`], and which timer.
+    pub fn poll_timeout(&mut self) -> Option<(Instant, PresenceTimer)> {
+        let n = self.notifier.poll_timeout().map(|(t, k)| (t, PresenceTimer::Notifier(k)));
+        let c = self.compositor.poll_timeout().map(|(t, k)| (t, PresenceTimer::Compositor(k)));
+        [n, c].into_iter().flatten().min_by_key(|(t, _)| *t)
+    }
+
+    /// Fires what is due at `now`.
+    pub fn handle_timeout(&mut self, ep: &mut Endpoint, now: Instant) {
+        self.compositor.handle_timeout(now);
+        self.sync(ep, now);
+        self.notifier.handle_timeout(ep, now);
+    }
+}

@@ -1,0 +1,826 @@
+//! Subscriptions, publications, presence and pager-mode messages between Endpoints over a
+//! simulated network with a fake clock (RFC 6665, 6446, 3903, 5264, 3856, 5263, 3428): loss,
+//! duplication, reordering, NOTIFY before the 2xx, forking, refresh and expiry, 412
+//! recovery, rate limits, a watcher approved while pending. The clock jumps to the next
+//! delivery or deadline, so hours of protocol time take milliseconds.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::std_instead_of_core,
+    clippy::wildcard_enum_match_arm,
+    clippy::too_many_lines
+)]
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use simple_pidf::{Basic, Presence, PresenceView, Tuple, Update};
+use simple_sip::digest::{DigestServer, Request as DigestRequest, Secret, ServerConfig, Verdict};
+use simple_sip::endpoint::{Endpoint, EndpointConfig, Event, Reply, Transmit, Transport};
+use simple_sip::event::{
+    Authorization, Ended, Notifier, NotifierConfig, NotifierEnd, NotifierEvent, RateControl,
+    StatePackage, Status, Subscribe, Subscriber, SubscriberConfig, SubscriberEvent,
+};
+use simple_sip::headers::Authorization as AuthHeader;
+use simple_sip::pager::{Outgoing, Pager, PagerConfig, PagerEvent};
+use simple_sip::presence::{PresenceAgent, PresenceConfig, PresenceEvent};
+use simple_sip::publish::{Publish, Publisher, PublisherConfig, PublisherEvent};
+use simple_sip::{Method, OwnedMessage};
+
+fn addr(i: usize) -> SocketAddr {
+    format!("127.0.0.1:{}", 5060 + i * 10).parse().unwrap()
+}
+
+fn contact(i: usize) -> String {
+    format!("<sip:node{i}@{}>", addr(i))
+}
+
+/// Every role on one endpoint, and what each reported.
+struct Node {
+    ep: Endpoint,
+    subscriber: Subscriber,
+    publisher: Publisher,
+    pager: Pager,
+    agent: Option<PresenceAgent>,
+    notifier: Option<Notifier<StatePackage>>,
+    sub_events: Vec<SubscriberEvent>,
+    pub_events: Vec<PublisherEvent>,
+    pager_events: Vec<PagerEvent>,
+    agent_events: Vec<PresenceEvent>,
+    notifier_events: Vec<NotifierEvent>,
+    /// Requests no role took (after `refuse`), answered by the test if it wants.
+    other: Vec<Event>,
+    /// Raw requests this node received, in order (method, Call-ID), for assertions on order.
+    seen: Vec<OwnedMessage>,
+    /// Challenges out-of-dialog SUBSCRIBE, PUBLISH and MESSAGE (user alice, password secret).
+    gate: Option<DigestServer>,
+    challenges: u8,
+}
+
+impl Node {
+    fn new(i: usize, seed: u64) -> Self {
+        let config = EndpointConfig::new(&addr(i).to_string());
+        Self {
+            ep: Endpoint::new(config, seed),
+            subscriber: Subscriber::new(SubscriberConfig::default()),
+            publisher: Publisher::new(PublisherConfig::default()),
+            pager: Pager::new(PagerConfig::default()),
+            agent: None,
+            notifier: None,
+            sub_events: Vec::new(),
+            pub_events: Vec::new(),
+            pager_events: Vec::new(),
+            agent_events: Vec::new(),
+            notifier_events: Vec::new(),
+            other: Vec::new(),
+            seen: Vec::new(),
+            gate: None,
+            challenges: 0,
+        }
+    }
+
+    fn dispatch(&mut self, now: Instant) {
+        while let Some(ev) = self.ep.poll_event() {
+            if let Event::Request { request, .. } = &ev {
+                self.seen.push(request.clone());
+            }
+            let mut ev = self.gate(ev, now);
+            if let Some(agent) = self.agent.as_mut() {
+                ev = ev.and_then(|e| agent.handle(&mut self.ep, e, now));
+            }
+            if let Some(n) = self.notifier.as_mut() {
+                ev = ev.and_then(|e| n.handle(&mut self.ep, e, now));
+            }
+            ev = ev.and_then(|e| self.subscriber.handle(&mut self.ep, e, now));
+            ev = ev.and_then(|e| self.publisher.handle(&mut self.ep, e, now));
+            ev = ev.and_then(|e| self.pager.handle(&mut self.ep, e, now));
+            ev = ev.and_then(|e| {
+                simple_sip::event::refuse(&mut self.ep, e, &["presence", "message-summary"], now)
+            });
+            if let Some(e) = ev {
+                self.other.push(e);
+            }
+        }
+        while let Some(e) = self.subscriber.poll_event() {
+            self.sub_events.push(e);
+        }
+        while let Some(e) = self.publisher.poll_event() {
+            self.pub_events.push(e);
+        }
+        while let Some(e) = self.pager.poll_event() {
+            self.pager_events.push(e);
+        }
+        if let Some(a) = self.agent.as_mut() {
+            while let Some(e) = a.poll_event() {
+                self.agent_events.push(e);
+            }
+        }
+        if let Some(n) = self.notifier.as_mut() {
+            while let Some(e) = n.poll_event() {
+                self.notifier_events.push(e);
+            }
+        }
+    }
+
+    /// The digest gate: a request it covers without valid credentials gets 401.
+    fn gate(&mut self, ev: Event, now: Instant) -> Option<Event> {
+        let Some(server) = self.gate.as_mut() else { return Some(ev) };
+        let Event::Request { tx, request, .. } = &ev else { return Some(ev) };
+        let covered = matches!(request.method(), Some(Method::Publish | Method::Message))
+            || (request.method() == Some(Method::Subscribe)
+                && request.view(|m| {
+                    m.require::<simple_sip::headers::ToHeader<'_>>().unwrap().tag().is_none()
+                }));
+        if !covered {
+            return Some(ev);
+        }
+        let verdict = request.view(|m| {
+            let auth = m.typed::<AuthHeader<'_>>().ok().flatten()?;
+            let uri = m.request().unwrap().uri.to_string();
+            let method = m.method().unwrap();
+            let req = DigestRequest { method: method.as_str(), uri: &uri, body: m.body() };
+            Some(server.verify(&auth, &req, now, |u| {
+                (u == "alice").then(|| Secret::Password("secret".into()))
+            }))
+        });
+        if let Some(Verdict::Authorized { .. }) = verdict {
+            return Some(ev);
+        }
+        self.challenges += 1;
+        let www = server.challenge(now, [self.challenges; 16]);
+        let h = [("WWW-Authenticate", www.as_bytes())];
+        self.ep.respond(*tx, &Reply::new(401, "Unauthorized").headers(&h), now).unwrap();
+        None
+    }
+
+    fn next_deadline(&mut self) -> Option<Instant> {
+        [
+            self.ep.poll_timeout().map(|t| t.0),
+            self.subscriber.poll_timeout().map(|t| t.0),
+            self.publisher.poll_timeout().map(|t| t.0),
+            self.agent.as_mut().and_then(|a| a.poll_timeout().map(|t| t.0)),
+            self.notifier.as_mut().and_then(|n| n.poll_timeout().map(|t| t.0)),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    fn timeout(&mut self, now: Instant) {
+        self.ep.handle_timeout(now);
+        self.subscriber.handle_timeout(&mut self.ep, now);
+        self.publisher.handle_timeout(&mut self.ep, now);
+        if let Some(a) = self.agent.as_mut() {
+            a.handle_timeout(&mut self.ep, now);
+        }
+        if let Some(n) = self.notifier.as_mut() {
+            n.handle_timeout(&mut self.ep, now);
+        }
+    }
+}
+
+/// The network: `loss` and `dup` in percent, `jitter` in ms (later datagrams overtake).
+struct Net {
+    nodes: Vec<Node>,
+    now: Instant,
+    rng: u64,
+    loss: u32,
+    dup: u32,
+    jitter: u64,
+    in_flight: BTreeMap<(Instant, u64), (usize, SocketAddr, Transmit)>,
+    seq: u64,
+    /// Drop everything sent to these nodes.
+    down: Vec<bool>,
+    /// What node `.0` sends to node `.1` also goes to node `.2` (a forking proxy).
+    fork: Option<(usize, usize, usize)>,
+    /// Datagrams to node `.0` starting with `.1` are delayed by `.2` (the next `.3` of them).
+    delay: Option<(usize, &'static [u8], Duration, usize)>,
+}
+
+impl Net {
+    fn new(n: usize, seed: u64, loss: u32, dup: u32, jitter: u64) -> Self {
+        Self {
+            nodes: (0..n).map(|i| Node::new(i, seed * 16 + i as u64)).collect(),
+            now: Instant::now(),
+            rng: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
+            loss,
+            dup,
+            jitter,
+            in_flight: BTreeMap::new(),
+            seq: 0,
+            down: vec![false; n],
+            fork: None,
+            delay: None,
+        }
+    }
+
+    fn clean(n: usize) -> Self {
+        Self::new(n, 1, 0, 0, 0)
+    }
+
+    fn roll(&mut self, n: u64) -> u64 {
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        self.rng % n.max(1)
+    }
+
+    fn collect(&mut self) {
+        let now = self.now;
+        for i in 0..self.nodes.len() {
+            self.nodes[i].dispatch(now);
+            while let Some(t) = self.nodes[i].ep.poll_transmit() {
+                let to = (0..self.nodes.len())
+                    .find(|&j| addr(j) == t.destination)
+                    .unwrap_or_else(|| panic!("sent to {} which nobody has", t.destination));
+                let mut targets = vec![to];
+                if let Some((a, b, c)) = self.fork {
+                    if a == i && b == to {
+                        targets.push(c);
+                    }
+                }
+                for to in targets {
+                    let copies = if (self.roll(100) as u32) < self.dup { 2 } else { 1 };
+                    for _ in 0..copies {
+                        let lost =
+                            t.transport == Transport::Udp && (self.roll(100) as u32) < self.loss;
+                        if lost || self.down[to] {
+                            continue;
+                        }
+                        let mut delay = Duration::from_millis(1 + self.roll(self.jitter + 1));
+                        if let Some((node, prefix, extra, left)) = &mut self.delay {
+                            if *node == to && *left > 0 && t.contents.starts_with(prefix) {
+                                *left -= 1;
+                                delay += *extra;
+                            }
+                        }
+                        self.seq += 1;
+                        self.in_flight.insert((now + delay, self.seq), (to, addr(i), t.clone()));
+                    }
+                }
+            }
+        }
+    }
+
+    /// One delivery or one round of timers; false when nothing happens before `until`.
+    fn step(&mut self, until: Instant) -> bool {
+        self.collect();
+        let next_msg = self.in_flight.keys().next().map(|k| k.0);
+        let next_timer = self.nodes.iter_mut().filter_map(Node::next_deadline).min();
+        let Some(next) = [next_msg, next_timer].into_iter().flatten().min() else { return false };
+        if next > until {
+            return false;
+        }
+        self.now = self.now.max(next);
+        let now = self.now;
+        if next_msg == Some(next) {
+            let key = *self.in_flight.keys().next().unwrap();
+            let (to, from, t) = self.in_flight.remove(&key).unwrap();
+            let ep = &mut self.nodes[to].ep;
+            if t.transport.is_stream() {
+                ep.handle_stream(from, t.transport, &t.contents, now);
+            } else {
+                ep.handle_datagram(from, t.transport, &t.contents, now);
+            }
+        } else {
+            for n in &mut self.nodes {
+                n.timeout(now);
+            }
+        }
+        self.collect();
+        true
+    }
+
+    fn run_for(&mut self, d: Duration) {
+        let until = self.now + d;
+        while self.step(until) {}
+        self.now = self.now.max(until);
+        self.collect();
+    }
+}
+
+fn pidf(entity: &str, tuples: &[(&str, Basic)]) -> Presence {
+    let mut p = Presence::new(entity);
+    for (id, b) in tuples {
+        p.tuples.push(Tuple::new(*id, *b));
+    }
+    p
+}
+
+fn subscribe<'a>(
+    event: &'a str,
+    uri: &'a str,
+    from: &'a str,
+    contact: &'a str,
+    to: usize,
+) -> Subscribe<'a> {
+    Subscribe::new(event, uri, from, contact, addr(to), Transport::Udp)
+}
+
+fn notifies(events: &[SubscriberEvent]) -> Vec<(Status, bool, Bytes)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            SubscriberEvent::Notify { status, terminated, body, .. } => {
+                Some((*status, *terminated, body.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn with_summary(net: &mut Net, node: usize, body: &'static [u8]) {
+    let mut package = StatePackage::new("message-summary", "application/simple-message-summary");
+    package.set("sip:bob@example.com", Bytes::from_static(body));
+    net.nodes[node].notifier = Some(Notifier::new(NotifierConfig::new(&contact(node)), package));
+}
+
+/// The basic flow: SUBSCRIBE, 200, immediate NOTIFY with the state, a change, refreshes well
+/// before expiry for hours, then unsubscribe with its final NOTIFY.
+#[test]
+fn subscribe_notify_refresh_unsubscribe() {
+    let mut net = Net::clean(2);
+    with_summary(&mut net, 1, b"Messages-Waiting: no\r\n");
+    let c0 = contact(0);
+    let mut req =
+        subscribe("message-summary", "sip:bob@example.com", "<sip:alice@example.com>", &c0, 1);
+    req.expires = 600;
+    let now = net.now;
+    let n0 = &mut net.nodes[0];
+    let sub = n0.subscriber.subscribe(&mut n0.ep, &req, now);
+    net.run_for(Duration::from_secs(1));
+    let n = notifies(&net.nodes[0].sub_events);
+    assert_eq!(n.len(), 1);
+    assert_eq!(
+        (n[0].0, n[0].1, &n[0].2[..]),
+        (Status::Active, false, &b"Messages-Waiting: no\r\n"[..])
+    );
+    assert!(net.nodes[0].sub_events.contains(&SubscriberEvent::Accepted { sub, expires: 600 }));
+
+    // a change reaches the watcher
+    let now = net.now;
+    let n1 = &mut net.nodes[1];
+    let notifier = n1.notifier.as_mut().unwrap();
+    notifier
+        .package_mut()
+        .set("sip:bob@example.com", Bytes::from_static(b"Messages-Waiting: yes\r\n"));
+    notifier.changed(&mut n1.ep, "sip:bob@example.com", now);
+    net.run_for(Duration::from_secs(1));
+    let n = notifies(&net.nodes[0].sub_events);
+    assert_eq!(&n.last().unwrap().2[..], b"Messages-Waiting: yes\r\n");
+
+    // three hours: refreshed every ~540 s, never expired
+    net.run_for(Duration::from_secs(3 * 3600));
+    let refreshes = net.nodes[1]
+        .notifier_events
+        .iter()
+        .filter(|e| matches!(e, NotifierEvent::Refreshed { .. }))
+        .count();
+    assert!((19..=21).contains(&refreshes), "{refreshes} refreshes");
+    assert_eq!(net.nodes[1].notifier.as_ref().unwrap().len(), 1);
+    assert!(
+        !net.nodes[0].sub_events.iter().any(|e| matches!(e, SubscriberEvent::Terminated { .. }))
+    );
+    // every refresh got full state in a NOTIFY with a strictly increasing CSeq
+    let cseqs: Vec<u32> = net.nodes[0]
+        .seen
+        .iter()
+        .filter(|m| m.method() == Some(Method::Notify))
+        .map(|m| m.view(|v| v.require::<simple_sip::headers::CSeq<'_>>().unwrap().seq))
+        .collect();
+    assert!(cseqs.windows(2).all(|w| w[0] < w[1]), "{cseqs:?}");
+    assert_eq!(cseqs.len(), 2 + refreshes);
+
+    let now = net.now;
+    let n0 = &mut net.nodes[0];
+    assert!(n0.subscriber.unsubscribe(&mut n0.ep, sub, now));
+    net.run_for(Duration::from_secs(5));
+    assert_eq!(
+        net.nodes[0].sub_events.last(),
+        Some(&SubscriberEvent::Terminated { sub, reason: Ended::Unsubscribed })
+    );
+    let last = notifies(&net.nodes[0].sub_events).pop().unwrap();
+    assert!(last.1, "the final NOTIFY says terminated");
+    assert!(net.nodes[1].notifier.as_ref().unwrap().is_empty());
+    assert!(matches!(
+        net.nodes[1].notifier_events.last(),
+        Some(NotifierEvent::Terminated { reason: NotifierEnd::Unsubscribed, .. })
+    ));
+    assert!(net.nodes[0].subscriber.is_empty());
+    assert!(net.nodes[0].subscriber.poll_timeout().is_none());
+    assert!(net.nodes[1].notifier.as_mut().unwrap().poll_timeout().is_none());
+}
+
+fn summary_sub(
+    net: &mut Net,
+    from: usize,
+    to: usize,
+    expires: u32,
+    forks: bool,
+) -> simple_sip::event::SubscriptionId {
+    let c = contact(from);
+    let mut req =
+        subscribe("message-summary", "sip:bob@example.com", "<sip:alice@example.com>", &c, to);
+    req.expires = expires;
+    req.forks = forks;
+    let now = net.now;
+    let n = &mut net.nodes[from];
+    n.subscriber.subscribe(&mut n.ep, &req, now)
+}
+
+fn terminated(events: &[SubscriberEvent]) -> Vec<Ended> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            SubscriberEvent::Terminated { reason, .. } => Some(reason.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// RFC 6665 §4.1.2.4: the NOTIFY may overtake the 2xx; it creates the dialog, the late 2xx
+/// only sets the expiry, and the subscription carries on normally.
+#[test]
+fn notify_before_the_2xx() {
+    let mut net = Net::clean(2);
+    with_summary(&mut net, 1, b"Messages-Waiting: yes\r\n");
+    net.delay = Some((0, b"SIP/2.0 200", Duration::from_millis(400), 1));
+    let sub = summary_sub(&mut net, 0, 1, 600, false);
+    net.run_for(Duration::from_secs(1));
+    let events = &net.nodes[0].sub_events;
+    let notify_at =
+        events.iter().position(|e| matches!(e, SubscriberEvent::Notify { .. })).unwrap();
+    let accepted_at =
+        events.iter().position(|e| matches!(e, SubscriberEvent::Accepted { .. })).unwrap();
+    assert!(notify_at < accepted_at, "{events:?}");
+    assert!(net.nodes[0].subscriber.dialog(sub).is_some());
+    // Timer N was not started by the late 2xx: an hour later the subscription lives
+    net.run_for(Duration::from_secs(3600));
+    assert!(terminated(&net.nodes[0].sub_events).is_empty());
+    assert_eq!(net.nodes[1].notifier.as_ref().unwrap().len(), 1);
+}
+
+/// Timer N (§4.1.2.4): a 2xx and then no NOTIFY at all ends the subscription after 64·T1.
+#[test]
+fn no_notify_after_the_2xx() {
+    let mut net = Net::clean(2);
+    with_summary(&mut net, 1, b"x");
+    net.delay = Some((0, b"NOTIFY", Duration::from_secs(3600), 100));
+    summary_sub(&mut net, 0, 1, 600, false);
+    net.run_for(Duration::from_secs(31));
+    assert!(terminated(&net.nodes[0].sub_events).is_empty());
+    net.run_for(Duration::from_secs(2));
+    assert_eq!(terminated(&net.nodes[0].sub_events), [Ended::NoNotify]);
+}
+
+/// A forked SUBSCRIBE (§4.1.2.4): with a forking package each notifier's NOTIFY makes its own
+/// subscription; without, the second fork's NOTIFY gets 481 and that notifier drops it.
+#[test]
+fn forked_subscribe() {
+    for forks in [true, false] {
+        let mut net = Net::clean(3);
+        with_summary(&mut net, 1, b"one");
+        with_summary(&mut net, 2, b"two");
+        net.fork = Some((0, 1, 2));
+        net.delay = Some((0, b"NOTIFY", Duration::from_millis(50), 1)); // one fork comes later
+        let sub = summary_sub(&mut net, 0, 1, 600, forks);
+        net.run_for(Duration::from_secs(2));
+        let forked: Vec<_> = net.nodes[0]
+            .sub_events
+            .iter()
+            .filter_map(|e| match e {
+                SubscriberEvent::Forked { sub: new, from } => Some((*new, *from)),
+                _ => None,
+            })
+            .collect();
+        let bodies: Vec<Bytes> =
+            notifies(&net.nodes[0].sub_events).into_iter().map(|n| n.2).collect();
+        if forks {
+            assert_eq!(forked.len(), 1);
+            assert_eq!(forked[0].1, sub);
+            assert_eq!(net.nodes[0].subscriber.len(), 2);
+            assert_eq!(bodies.len(), 2);
+            assert_eq!(
+                net.nodes[1].notifier.as_ref().unwrap().len()
+                    + net.nodes[2].notifier.as_ref().unwrap().len(),
+                2
+            );
+            // both are refreshed independently
+            net.run_for(Duration::from_secs(1200));
+            assert!(terminated(&net.nodes[0].sub_events).is_empty());
+            assert_eq!(net.nodes[0].subscriber.len(), 2);
+        } else {
+            assert!(forked.is_empty());
+            assert_eq!(net.nodes[0].subscriber.len(), 1);
+            assert_eq!(bodies.len(), 1);
+            let left = net.nodes[1].notifier.as_ref().unwrap().len()
+                + net.nodes[2].notifier.as_ref().unwrap().len();
+            assert_eq!(left, 1, "the refused fork removed its subscription");
+            let refused: Vec<_> = [1, 2]
+                .iter()
+                .flat_map(|&i| net.nodes[i].notifier_events.iter())
+                .filter(|e| {
+                    matches!(
+                        e,
+                        NotifierEvent::Terminated {
+                            reason: NotifierEnd::NotifyFailed { code: Some(481) },
+                            ..
+                        }
+                    )
+                })
+                .collect();
+            assert_eq!(refused.len(), 1);
+        }
+    }
+}
+
+/// A refresh answered 481 (the notifier lost the subscription: a restart) ends it (§4.1.2.2);
+/// a refresh that gets no answer leaves it to expire at the time the last 2xx gave.
+#[test]
+fn refresh_failures() {
+    let mut net = Net::clean(2);
+    with_summary(&mut net, 1, b"x");
+    summary_sub(&mut net, 0, 1, 600, false);
+    net.run_for(Duration::from_secs(1));
+    with_summary(&mut net, 1, b"x"); // a fresh notifier: the dialog is unknown
+    net.run_for(Duration::from_secs(600));
+    assert_eq!(terminated(&net.nodes[0].sub_events), [Ended::Refused { code: 481 }]);
+
+    // partitioned both ways: each side ends the subscription at its own expiry
+    let mut net = Net::clean(2);
+    with_summary(&mut net, 1, b"x");
+    summary_sub(&mut net, 0, 1, 600, false);
+    net.run_for(Duration::from_secs(1));
+    let start = net.now;
+    net.down = vec![true, true];
+    net.run_for(Duration::from_secs(597));
+    assert!(terminated(&net.nodes[0].sub_events).is_empty(), "alive until the expiry");
+    net.run_for(Duration::from_secs(3));
+    assert_eq!(terminated(&net.nodes[0].sub_events), [Ended::Expired]);
+    assert!(net.now - start >= Duration::from_secs(598));
+    net.run_for(Duration::from_secs(40));
+    assert!(net.nodes[1].notifier.as_ref().unwrap().is_empty());
+    assert!(
+        net.nodes[1]
+            .notifier_events
+            .iter()
+            .any(|e| matches!(e, NotifierEvent::Terminated { reason: NotifierEnd::Expired, .. }))
+    );
+}
+
+/// Expiry at the boundary (§4.2.1.1): a subscriber that stops refreshing is expired by the
+/// notifier at exactly the granted time, with a terminating NOTIFY `reason=timeout`, upon
+/// which the subscriber subscribes again at once.
+#[test]
+fn expiry_at_the_boundary() {
+    let mut net = Net::clean(2);
+    with_summary(&mut net, 1, b"x");
+    summary_sub(&mut net, 0, 1, 600, false);
+    net.run_for(Duration::from_secs(1));
+    let granted_at = net.now - Duration::from_secs(1);
+    // the refresh is lost on its way (and its retransmissions): drop SUBSCRIBEs only
+    net.delay = Some((1, b"SUBSCRIBE", Duration::from_secs(7200), 20));
+    net.run_for(Duration::from_secs(598));
+    assert!(
+        net.nodes[1].notifier_events.iter().all(|e| !matches!(e, NotifierEvent::Terminated { .. }))
+    );
+    net.run_for(Duration::from_secs(3));
+    let ended_at = net.nodes[1]
+        .notifier_events
+        .iter()
+        .position(|e| matches!(e, NotifierEvent::Terminated { reason: NotifierEnd::Expired, .. }));
+    assert!(ended_at.is_some(), "{:?}", net.nodes[1].notifier_events);
+    assert!(net.now - granted_at <= Duration::from_secs(602));
+    let n = notifies(&net.nodes[0].sub_events);
+    assert!(n.iter().any(|n| n.1), "the terminating NOTIFY arrived");
+    assert!(
+        net.nodes[0]
+            .sub_events
+            .iter()
+            .any(|e| matches!(e, SubscriberEvent::Retrying { after, .. } if after.is_zero()))
+    );
+    // the new subscription got through and is active
+    net.run_for(Duration::from_secs(60));
+    assert!(!notifies(&net.nodes[0].sub_events).last().unwrap().1);
+    assert_eq!(net.nodes[1].notifier.as_ref().unwrap().len(), 1);
+}
+
+/// Termination reasons (§4.1.3): `deactivated` makes the subscriber subscribe again at once,
+/// `probation` after `retry-after`, `rejected` and `noresource` end it for good.
+#[test]
+fn termination_reasons() {
+    for (reason, retry, expect_retry) in [
+        ("deactivated", None, Some(Duration::ZERO)),
+        ("probation", Some(120), Some(Duration::from_secs(120))),
+        ("giveup", None, Some(Duration::from_secs(30))),
+        ("rejected", None, None),
+        ("noresource", None, None),
+        ("invariant", Some(31_536_000), None),
+    ] {
+        let mut net = Net::clean(2);
+        with_summary(&mut net, 1, b"x");
+        let sub = summary_sub(&mut net, 0, 1, 600, false);
+        net.run_for(Duration::from_secs(1));
+        let now = net.now;
+        let n1 = &mut net.nodes[1];
+        let served =
+            n1.notifier.as_ref().unwrap().subscriptions("sip:bob@example.com").next().unwrap();
+        assert!(n1.notifier.as_mut().unwrap().terminate(&mut n1.ep, served, reason, retry, now));
+        net.run_for(Duration::from_secs(1));
+        let events = &net.nodes[0].sub_events;
+        match expect_retry {
+            Some(after) => {
+                assert!(
+                    events.contains(&SubscriberEvent::Retrying { sub, after }),
+                    "{reason}: {events:?}"
+                );
+                net.run_for(after + Duration::from_secs(2));
+                assert_eq!(
+                    net.nodes[1].notifier.as_ref().unwrap().len(),
+                    1,
+                    "{reason}: subscribed again"
+                );
+                let n = notifies(&net.nodes[0].sub_events);
+                assert!(!n.last().unwrap().1, "{reason}: active again");
+            }
+            None => {
+                let want = Ended::Notifier { reason: Some(reason.to_owned()), retry_after: retry };
+                assert_eq!(terminated(events), [want], "{reason}");
+                assert!(net.nodes[0].subscriber.is_empty());
+            }
+        }
+    }
+}
+
+/// Authorization (§4.2.1.2, RFC 3857): pending first (a NOTIFY without state), active once
+/// the policy allows the watcher (the state follows at once), then rejected
+/// (`terminated;reason=rejected`: the subscriber does not come back).
+#[test]
+fn pending_then_approved_then_rejected() {
+    let mut net = Net::clean(2);
+    with_summary(&mut net, 1, b"state");
+    net.nodes[1].notifier.as_mut().unwrap().authorize(
+        &mut Endpoint::new(EndpointConfig::new("x"), 0),
+        "sip:bob@example.com",
+        "sip:carol@example.com",
+        Authorization::Active,
+        net.now,
+    );
+    let mut config = NotifierConfig::new(&contact(1));
+    config.authorization = Authorization::Pending;
+    let package = std::mem::replace(
+        net.nodes[1].notifier.as_mut().unwrap().package_mut(),
+        StatePackage::new("x", "y"),
+    );
+    net.nodes[1].notifier = Some(Notifier::new(config, package));
+    summary_sub(&mut net, 0, 1, 600, false);
+    net.run_for(Duration::from_secs(1));
+    let n = notifies(&net.nodes[0].sub_events);
+    assert_eq!(n.len(), 1);
+    assert_eq!((n[0].0, n[0].2.is_empty()), (Status::Pending, true));
+    assert!(
+        matches!(&net.nodes[1].notifier_events[0], NotifierEvent::Subscribed { status: Authorization::Pending, watcher, .. } if watcher == "sip:alice@example.com")
+    );
+
+    let now = net.now;
+    let n1 = &mut net.nodes[1];
+    n1.notifier.as_mut().unwrap().authorize(
+        &mut n1.ep,
+        "sip:bob@example.com",
+        "<sip:alice@example.com>",
+        Authorization::Active,
+        now,
+    );
+    net.run_for(Duration::from_secs(1));
+    let n = notifies(&net.nodes[0].sub_events);
+    assert_eq!((n[1].0, &n[1].2[..]), (Status::Active, &b"state"[..]));
+
+    // a refresh keeps the decision
+    net.run_for(Duration::from_secs(700));
+    assert!(notifies(&net.nodes[0].sub_events).iter().skip(1).all(|n| n.0 == Status::Active));
+
+    let now = net.now;
+    let n1 = &mut net.nodes[1];
+    n1.notifier.as_mut().unwrap().authorize(
+        &mut n1.ep,
+        "sip:bob@example.com",
+        "sip:alice@example.com",
+        Authorization::Rejected,
+        now,
+    );
+    net.run_for(Duration::from_secs(1));
+    assert_eq!(
+        terminated(&net.nodes[0].sub_events),
+        [Ended::Notifier { reason: Some("rejected".into()), retry_after: None }]
+    );
+    assert!(net.nodes[1].notifier.as_ref().unwrap().is_empty());
+    // a new SUBSCRIBE from a rejected watcher is answered with a terminating NOTIFY at once
+    summary_sub(&mut net, 0, 1, 600, false);
+    net.run_for(Duration::from_secs(1));
+    assert_eq!(terminated(&net.nodes[0].sub_events).len(), 2);
+}
+
+/// 423 with Min-Expires, and a retry with the minimum; a package nobody serves gets 489 with
+/// Allow-Events; an Accept that rules out every body type gets 406.
+#[test]
+fn refusals() {
+    let mut net = Net::clean(2);
+    with_summary(&mut net, 1, b"x");
+    let sub = summary_sub(&mut net, 0, 1, 10, false);
+    net.run_for(Duration::from_secs(1));
+    assert!(net.nodes[0].sub_events.contains(&SubscriberEvent::Accepted { sub, expires: 60 }));
+
+    let c = contact(0);
+    let req = subscribe("dialog", "sip:bob@example.com", "<sip:alice@example.com>", &c, 1);
+    let now = net.now;
+    let n0 = &mut net.nodes[0];
+    n0.subscriber.subscribe(&mut n0.ep, &req, now);
+    let mut req =
+        subscribe("message-summary", "sip:bob@example.com", "<sip:alice@example.com>", &c, 1);
+    req.accept = &["application/json"];
+    n0.subscriber.subscribe(&mut n0.ep, &req, now);
+    net.run_for(Duration::from_secs(1));
+    let ended = terminated(&net.nodes[0].sub_events);
+    assert_eq!(ended, [Ended::Refused { code: 489 }, Ended::Refused { code: 406 }]);
+}
+
+/// Digest on SUBSCRIBE (a 401 answered once with credentials), on PUBLISH and on MESSAGE.
+#[test]
+fn challenged_requests() {
+    let mut net = Net::clean(2);
+    with_summary(&mut net, 1, b"x");
+    net.nodes[1].gate = Some(DigestServer::new(ServerConfig::new("example.com")));
+    net.nodes[1].agent = Some(PresenceAgent::new(PresenceConfig::new(&contact(1)), 5));
+    let credentials = Some(("alice".to_owned(), "secret".to_owned()));
+    let mut sc = SubscriberConfig::default();
+    sc.credentials.clone_from(&credentials);
+    net.nodes[0].subscriber = Subscriber::new(sc);
+    let mut pc = PublisherConfig::default();
+    pc.credentials.clone_from(&credentials);
+    net.nodes[0].publisher = Publisher::new(pc);
+    let mut mc = PagerConfig::default();
+    mc.credentials.clone_from(&credentials);
+    net.nodes[0].pager = Pager::new(mc);
+
+    let sub = summary_sub(&mut net, 0, 1, 600, false);
+    let doc = pidf("sip:bob@example.com", &[("t1", Basic::Open)]).to_vec();
+    let now = net.now;
+    let n0 = &mut net.nodes[0];
+    n0.publisher.publish(
+        &mut n0.ep,
+        &Publish::new(
+            "presence",
+            "sip:bob@example.com",
+            "<sip:bob@example.com>",
+            "application/pidf+xml",
+            &doc,
+            addr(1),
+            Transport::Udp,
+        ),
+        now,
+    );
+    let id = n0.pager.send(
+        &mut n0.ep,
+        &Outgoing::new(
+            "sip:bob@example.com",
+            "<sip:alice@example.com>",
+            "text/plain",
+            b"hi",
+            addr(1),
+            Transport::Udp,
+        ),
+        now,
+    );
+    net.run_for(Duration::from_secs(2));
+    assert!(net.nodes[0].sub_events.contains(&SubscriberEvent::Accepted { sub, expires: 600 }));
+    assert!(matches!(net.nodes[0].pub_events[..], [PublisherEvent::Published { .. }]));
+    assert_eq!(net.nodes[0].pager_events, [PagerEvent::Delivered { id, code: 200 }]);
+    assert_eq!(net.nodes[1].challenges, 3);
+    // the refresh is in the dialog: not challenged again
+    net.run_for(Duration::from_secs(700));
+    assert_eq!(net.nodes[1].challenges, 3, "refreshes in the dialog are not challenged");
+    assert!(terminated(&net.nodes[0].sub_events).is_empty());
+
+    // wrong password: bounded, then a failure
+    let mut mc = PagerConfig::default();
+    mc.credentials = Some(("alice".to_owned(), "wrong".to_owned()));
+    net.nodes[0].pager = Pager::new(mc);
+    let now = net.now;
+    let n0 = &mut net.nodes[0];
+    let id = n0.pager.send(
+        &mut n0.ep,
+        &Outgoing::new(
+            "sip:bob@example.com",
+            "<sip:alice@example.com>",
+            "text/plain",
+            b"hi",
+            addr(1),
+            Transport::Udp,
+        ),
+        now,
+    );
+    net.run_for(Duration::from_secs(5));
+    assert_eq!(net.nodes[0].pager_events.last(), Some(&PagerEvent::Failed { id, code: Some(401) }));
+}
