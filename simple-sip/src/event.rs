@@ -872,14 +872,17 @@ impl Subscriber {
             SubState::Active | SubState::Terminated | SubState::Extension(_) => Status::Active,
         };
         let terminated = state.state == SubState::Terminated;
-        s.timer_n = None;
+        if s.phase != Phase::Unsubscribing {
+            // Timer N waits for the first NOTIFY; after unsubscribing, for the final one
+            s.timer_n = None;
+        }
         if !terminated {
             s.status = Some(status);
             if status == Status::Active {
                 s.retries = 0;
             }
             // a NOTIFY without `expires` changes nothing (§4.1.3)
-            if let Some(e) = state.expires() {
+            if let Some(e) = state.expires().filter(|_| s.phase != Phase::Unsubscribing) {
                 s.expires_at = Some(now + Duration::from_secs(e.into()));
                 if s.phase == Phase::Established && s.tx.is_none() {
                     s.refresh_at = Some(now + refresh_after(e));
@@ -1070,7 +1073,9 @@ impl Subscriber {
                 self.end(id, Ended::Refused { code });
             }
             Sent::Refresh => {
-                let _ = (ep, now);
+                if s.unsubscribe_pending {
+                    self.send_in_dialog(ep, id, now);
+                }
             }
         }
     }
@@ -1090,7 +1095,9 @@ impl Subscriber {
                         s.refresh_at = Some(now + left / 2);
                     }
                 }
-                let _ = ep;
+                if s.unsubscribe_pending {
+                    self.send_in_dialog(ep, id, now);
+                }
                 self.schedule(id);
             }
         }
@@ -1843,7 +1850,10 @@ impl<P: EventPackage> Notifier<P> {
                 if let Some(a) = self.auth.as_mut() {
                     a.succeeded();
                 }
-                if let Some((reason, _)) = s.ending {
+                let was_final = template
+                    .get("Subscription-State")
+                    .is_some_and(|v| v.starts_with(b"terminated"));
+                if let (Some((reason, _)), true) = (s.ending, was_final) {
                     self.remove(id, reason);
                     return;
                 }

@@ -824,3 +824,490 @@ fn challenged_requests() {
     net.run_for(Duration::from_secs(5));
     assert_eq!(net.nodes[0].pager_events.last(), Some(&PagerEvent::Failed { id, code: Some(401) }));
 }
+
+fn presence_sub(
+    net: &mut Net,
+    from: usize,
+    to: usize,
+    uri: &str,
+    accept: &'static [&'static str],
+) -> simple_sip::event::SubscriptionId {
+    let c = contact(from);
+    let who = format!("<sip:watcher{from}@example.com>");
+    let mut req = subscribe("presence", uri, &who, &c, to);
+    req.accept = accept;
+    let now = net.now;
+    let n = &mut net.nodes[from];
+    n.subscriber.subscribe(&mut n.ep, &req, now)
+}
+
+fn publish(
+    net: &mut Net,
+    from: usize,
+    to: usize,
+    doc: &Presence,
+) -> simple_sip::publish::PublicationId {
+    let body = doc.to_vec();
+    let now = net.now;
+    let n = &mut net.nodes[from];
+    n.publisher.publish(
+        &mut n.ep,
+        &Publish::new(
+            "presence",
+            "sip:alice@example.com",
+            "<sip:alice@example.com>",
+            "application/pidf+xml",
+            &body,
+            addr(to),
+            Transport::Udp,
+        ),
+        now,
+    )
+}
+
+/// What a watcher now holds: the last plain PIDF body, or its partial view.
+fn watcher_state(events: &[SubscriberEvent]) -> Option<Presence> {
+    let mut view = PresenceView::new();
+    let mut plain = None;
+    for e in events {
+        if let SubscriberEvent::Notify { content_type, body, .. } = e {
+            match content_type.as_deref() {
+                Some("application/pidf+xml") => plain = Some(Presence::parse(body).unwrap()),
+                Some("application/pidf-diff+xml") => {
+                    view.handle_body(body).unwrap();
+                    let u = view.poll_event().unwrap();
+                    assert!(matches!(u, Update::Replaced | Update::Patched), "{u:?}");
+                    plain = view.presence().cloned();
+                }
+                _ => {}
+            }
+        }
+    }
+    plain
+}
+
+fn agent(net: &mut Net, node: usize) {
+    net.nodes[node].agent = Some(PresenceAgent::new(PresenceConfig::new(&contact(node)), 99));
+}
+
+/// RFC 3856 with two publishers (RFC 3903): the watcher gets the composition of both
+/// devices' documents; a modification reaches it; a publication that expires leaves the
+/// document; one that is removed too. One watcher takes plain PIDF, the other partial PIDF
+/// (RFC 5263): both hold the same state throughout, and the partial one got diffs.
+#[test]
+fn presence_with_two_publishers_and_two_kinds_of_watcher() {
+    let mut net = Net::clean(5);
+    agent(&mut net, 0);
+    let phone = publish(&mut net, 1, 0, &pidf("sip:alice@example.com", &[("phone", Basic::Open)]));
+    net.run_for(Duration::from_secs(1));
+    presence_sub(&mut net, 3, 0, "sip:alice@example.com", &[]);
+    presence_sub(
+        &mut net,
+        4,
+        0,
+        "sip:alice@example.com",
+        &["application/pidf+xml", "application/pidf-diff+xml"],
+    );
+    net.run_for(Duration::from_secs(1));
+    let ids = |p: &Presence| p.tuples.iter().map(|t| t.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&watcher_state(&net.nodes[3].sub_events).unwrap()), ["phone"]);
+    assert_eq!(ids(&watcher_state(&net.nodes[4].sub_events).unwrap()), ["phone"]);
+
+    let laptop_doc = pidf("sip:alice@example.com", &[("laptop", Basic::Closed)]);
+    publish(&mut net, 2, 0, &laptop_doc);
+    net.run_for(Duration::from_secs(6));
+    for w in [3, 4] {
+        let p = watcher_state(&net.nodes[w].sub_events).unwrap();
+        let mut got = ids(&p);
+        got.sort();
+        assert_eq!(got, ["laptop", "phone"], "watcher {w}");
+    }
+
+    // the phone goes closed: a modification
+    let doc = pidf("sip:alice@example.com", &[("phone", Basic::Closed)]).to_vec();
+    let now = net.now;
+    let n1 = &mut net.nodes[1];
+    assert!(n1.publisher.modify(&mut n1.ep, phone, "application/pidf+xml", &doc, now));
+    net.run_for(Duration::from_secs(6));
+    let composed = net.nodes[0]
+        .agent
+        .as_ref()
+        .unwrap()
+        .notifier()
+        .package()
+        .presence("sip:alice@example.com")
+        .cloned()
+        .unwrap();
+    for w in [3, 4] {
+        assert_eq!(watcher_state(&net.nodes[w].sub_events).unwrap(), composed, "watcher {w}");
+    }
+    assert!(composed.tuples.iter().all(|t| t.status.basic == Some(Basic::Closed)));
+    let diffs = net.nodes[4].sub_events.iter().filter(|e| matches!(e, SubscriberEvent::Notify { body, .. } if body.windows(9).any(|w| w == b"pidf-diff"))).count();
+    assert!(diffs >= 2, "changes went as <pidf-diff>");
+
+    // the laptop stops refreshing (its node goes quiet): its publication expires after an hour
+    let n2 = &mut net.nodes[2];
+    n2.publisher = Publisher::new(PublisherConfig::default());
+    net.run_for(Duration::from_secs(3600));
+    assert!(net.nodes[0].agent_events.iter().any(|e| matches!(
+        e,
+        PresenceEvent::Publication(simple_sip::publish::CompositorEvent::Expired { .. })
+    )));
+    for w in [3, 4] {
+        assert_eq!(
+            ids(&watcher_state(&net.nodes[w].sub_events).unwrap()),
+            ["phone"],
+            "watcher {w}"
+        );
+    }
+    // the phone's publication was refreshed all along, the subscriptions too
+    assert_eq!(net.nodes[0].agent.as_ref().unwrap().compositor().len(), 1);
+    assert!(terminated(&net.nodes[3].sub_events).is_empty());
+
+    // removed: nobody publishes, the watchers get an empty document
+    let now = net.now;
+    let n1 = &mut net.nodes[1];
+    assert!(n1.publisher.remove(&mut n1.ep, phone, now));
+    net.run_for(Duration::from_secs(6));
+    assert!(net.nodes[1].pub_events.contains(&PublisherEvent::Removed { publication: phone }));
+    for w in [3, 4] {
+        assert!(watcher_state(&net.nodes[w].sub_events).unwrap().tuples.is_empty(), "watcher {w}");
+    }
+}
+
+/// RFC 3856 §6.6.2: at most one NOTIFY per 5 s per watcher; changes in between coalesce, and
+/// the last state is the one that arrives.
+#[test]
+fn presence_rate_limit_coalesces() {
+    let mut net = Net::clean(3);
+    agent(&mut net, 0);
+    let p = publish(&mut net, 1, 0, &pidf("sip:alice@example.com", &[("t", Basic::Open)]));
+    net.run_for(Duration::from_secs(1));
+    presence_sub(&mut net, 2, 0, "sip:alice@example.com", &[]);
+    net.run_for(Duration::from_millis(100));
+    let before = notifies(&net.nodes[2].sub_events).len();
+    for i in 0..10 {
+        let doc = pidf("sip:alice@example.com", &[(&format!("t{i}"), Basic::Open)]).to_vec();
+        let now = net.now;
+        let n1 = &mut net.nodes[1];
+        n1.publisher.modify(&mut n1.ep, p, "application/pidf+xml", &doc, now);
+        net.run_for(Duration::from_millis(300));
+    }
+    net.run_for(Duration::from_secs(12));
+    let n = notifies(&net.nodes[2].sub_events);
+    let during = n.len() - before;
+    assert!((1..=2).contains(&during), "{during} NOTIFYs for 10 changes in 3 s");
+    let last = watcher_state(&net.nodes[2].sub_events).unwrap();
+    assert_eq!(last.tuples[0].id, "t9");
+}
+
+/// RFC 3903 §4.2 recovery: the compositor loses its state (a restart); the next refresh gets
+/// 412, and the publisher publishes its full state again with no entity tag.
+#[test]
+fn publisher_recovers_from_412() {
+    let mut net = Net::clean(2);
+    agent(&mut net, 0);
+    let p = publish(&mut net, 1, 0, &pidf("sip:alice@example.com", &[("t", Basic::Open)]));
+    net.run_for(Duration::from_secs(1));
+    let first = net.nodes[1].publisher.etag(p).unwrap().to_owned();
+    // restarted with nothing (and, like any restart, a new seed)
+    net.nodes[0].agent = Some(PresenceAgent::new(PresenceConfig::new(&contact(0)), 100));
+    net.run_for(Duration::from_secs(3300));
+    let events = &net.nodes[1].pub_events;
+    assert_eq!(events.len(), 2, "{events:?}");
+    let second = net.nodes[1].publisher.etag(p).unwrap().to_owned();
+    assert_ne!(first, second);
+    let publishes: Vec<&OwnedMessage> =
+        net.nodes[0].seen.iter().filter(|m| m.method() == Some(Method::Publish)).collect();
+    let last = publishes.last().unwrap();
+    assert!(last.header(simple_sip::HeaderName::SipIfMatch).is_none(), "full state without a tag");
+    assert!(!last.body().is_empty());
+    assert_eq!(net.nodes[0].agent.as_ref().unwrap().compositor().len(), 1);
+}
+
+/// Every 2xx to a PUBLISH carries a fresh entity tag (§6 step 8), a refresh has no body
+/// (§4.3), and a PUBLISH naming an old tag gets 412.
+#[test]
+fn etags_are_fresh_and_old_ones_refused() {
+    let mut net = Net::clean(2);
+    agent(&mut net, 0);
+    let p = publish(&mut net, 1, 0, &pidf("sip:alice@example.com", &[("t", Basic::Open)]));
+    net.run_for(Duration::from_secs(1));
+    let first = net.nodes[1].publisher.etag(p).unwrap().to_owned();
+    net.run_for(Duration::from_secs(3300));
+    let second = net.nodes[1].publisher.etag(p).unwrap().to_owned();
+    assert_ne!(first, second);
+    let refresh = net.nodes[0].seen.iter().rfind(|m| m.method() == Some(Method::Publish)).unwrap();
+    assert!(refresh.body().is_empty());
+    assert_eq!(
+        refresh.header(simple_sip::HeaderName::SipIfMatch).unwrap().value(),
+        first.as_bytes()
+    );
+    // a stale publisher still holding the first tag
+    let raw = format!(
+        "PUBLISH sip:alice@example.com SIP/2.0\r\nVia: SIP/2.0/UDP {a};branch=z9hG4bKstale\r\nMax-Forwards: 70\r\n\
+         From: <sip:alice@example.com>;tag=s\r\nTo: <sip:alice@example.com>\r\nCall-ID: stale\r\nCSeq: 1 PUBLISH\r\n\
+         Event: presence\r\nSIP-If-Match: {first}\r\nExpires: 60\r\nContent-Length: 0\r\n\r\n",
+        a = addr(1)
+    );
+    let now = net.now;
+    net.nodes[0].ep.handle_datagram(addr(1), Transport::Udp, raw.as_bytes(), now);
+    net.collect();
+    let answer = net
+        .in_flight
+        .values()
+        .map(|(_, _, t)| t.contents.clone())
+        .find(|c| c.starts_with(b"SIP/2.0 412"))
+        .is_some();
+    assert!(answer);
+}
+
+/// RFC 5264: a partial publication patches the stored document; a diff that does not apply
+/// gets 400, and the publisher then sends its full state.
+#[test]
+fn partial_publication() {
+    let mut net = Net::clean(3);
+    agent(&mut net, 0);
+    let mut doc = pidf("sip:alice@example.com", &[("a", Basic::Open), ("b", Basic::Open)]);
+    let p = publish(&mut net, 1, 0, &doc);
+    net.run_for(Duration::from_secs(1));
+    presence_sub(&mut net, 2, 0, "sip:alice@example.com", &[]);
+    net.run_for(Duration::from_secs(1));
+
+    let before = simple_pidf::partial::watcher_document(&doc);
+    doc.tuples[1].status.basic = Some(Basic::Closed);
+    let after = simple_pidf::partial::watcher_document(&doc);
+    let diff =
+        simple_pidf::partial::diff_body(&simple_patch::diff(&before, &after), &doc.entity, 2);
+    let full = doc.to_vec();
+    let now = net.now;
+    let n1 = &mut net.nodes[1];
+    assert!(n1.publisher.modify_partial(&mut n1.ep, p, &full, &diff, now));
+    net.run_for(Duration::from_secs(6));
+    let publishes: Vec<&OwnedMessage> =
+        net.nodes[0].seen.iter().filter(|m| m.method() == Some(Method::Publish)).collect();
+    assert_eq!(publishes.len(), 2);
+    assert_eq!(
+        publishes[1].header(simple_sip::HeaderName::ContentType).unwrap().value(),
+        b"application/pidf-diff+xml"
+    );
+    let state = watcher_state(&net.nodes[2].sub_events).unwrap();
+    assert_eq!(state.tuples[1].status.basic, Some(Basic::Closed));
+
+    // a diff against something else: refused with 400, the full state goes instead
+    doc.tuples[0].status.basic = Some(Basic::Closed);
+    let bogus = br#"<p:pidf-diff xmlns:p="urn:ietf:params:xml:ns:pidf-diff" entity="sip:alice@example.com" version="9"><p:remove sel="*/*[@id='nope']"/></p:pidf-diff>"#;
+    let full = doc.to_vec();
+    let now = net.now;
+    let n1 = &mut net.nodes[1];
+    assert!(n1.publisher.modify_partial(&mut n1.ep, p, &full, bogus, now));
+    net.run_for(Duration::from_secs(6));
+    let publishes: Vec<&OwnedMessage> =
+        net.nodes[0].seen.iter().filter(|m| m.method() == Some(Method::Publish)).collect();
+    assert_eq!(publishes.len(), 4);
+    assert_eq!(
+        publishes[3].header(simple_sip::HeaderName::ContentType).unwrap().value(),
+        b"application/pidf+xml"
+    );
+    let state = watcher_state(&net.nodes[2].sub_events).unwrap();
+    assert_eq!(state.tuples[0].status.basic, Some(Basic::Closed));
+    assert!(net.nodes[1].pub_events.iter().all(|e| matches!(e, PublisherEvent::Published { .. })));
+}
+
+/// RFC 3428: 200 is delivered, 415 names what is accepted, a body over the limit gets 413,
+/// a large message goes over TCP, and a message nobody answers fails after Timer F: exactly
+/// one outcome each, also over a lossy network.
+#[test]
+fn pager_outcomes() {
+    let mut net = Net::clean(3);
+    let send = |net: &mut Net, to: usize, ct: &str, body: &[u8]| {
+        let now = net.now;
+        let n0 = &mut net.nodes[0];
+        n0.pager.send(
+            &mut n0.ep,
+            &Outgoing::new(
+                "sip:bob@example.com",
+                "<sip:alice@example.com>",
+                ct,
+                body,
+                addr(to),
+                Transport::Udp,
+            ),
+            now,
+        )
+    };
+    let ok = send(&mut net, 1, "text/plain", b"hello");
+    let odd = send(&mut net, 1, "application/x-odd", b"??");
+    let big_body = vec![b'x'; 70 * 1024];
+    let big = send(&mut net, 1, "text/plain", &big_body);
+    let tcp_body = vec![b'y'; 4000];
+    let tcp = send(&mut net, 1, "text/plain", &tcp_body);
+    net.down[2] = true;
+    let lost = send(&mut net, 2, "text/plain", b"anyone?");
+    net.run_for(Duration::from_secs(40));
+    let mut got = net.nodes[0].pager_events.clone();
+    got.sort_by_key(|e| format!("{e:?}"));
+    let mut want = vec![
+        PagerEvent::Delivered { id: ok, code: 200 },
+        PagerEvent::Failed { id: odd, code: Some(415) },
+        PagerEvent::Failed { id: big, code: Some(413) },
+        PagerEvent::Delivered { id: tcp, code: 200 },
+        PagerEvent::Failed { id: lost, code: None },
+    ];
+    want.sort_by_key(|e| format!("{e:?}"));
+    assert_eq!(got, want);
+    let received: Vec<usize> = net.nodes[1]
+        .pager_events
+        .iter()
+        .filter_map(|e| match e {
+            PagerEvent::Received { body, .. } => Some(body.len()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(received, [5, 4000]);
+    let tcp_seen = net.nodes[1].seen.iter().find(|m| m.body().len() == 4000).unwrap();
+    assert!(tcp_seen.view(|m| {
+        m.require::<simple_sip::headers::Via<'_>>().unwrap().transport.eq_ignore_ascii_case("TCP")
+    }));
+
+    for seed in 1..=20 {
+        let mut net = Net::new(2, seed, 30, 20, 200);
+        let ids: Vec<_> =
+            (0..10).map(|i| send(&mut net, 1, "text/plain", format!("m{i}").as_bytes())).collect();
+        net.run_for(Duration::from_secs(60));
+        let outcomes = &net.nodes[0].pager_events;
+        assert_eq!(outcomes.len(), 10, "seed {seed}: one outcome per message");
+        for id in ids {
+            assert_eq!(outcomes.iter().filter(|e| matches!(e, PagerEvent::Delivered { id: i, .. } | PagerEvent::Failed { id: i, .. } if *i == id)).count(), 1);
+        }
+        let received = net.nodes[1].pager_events.len();
+        let delivered =
+            outcomes.iter().filter(|e| matches!(e, PagerEvent::Delivered { .. })).count();
+        assert!(received >= delivered && received <= 10, "seed {seed}: no message received twice");
+    }
+}
+
+/// RFC 6446: max-rate holds NOTIFYs apart, min-rate sends state though nothing changed, and
+/// the notifier reflects what it uses in Subscription-State.
+#[test]
+fn rate_control() {
+    let mut net = Net::clean(2);
+    with_summary(&mut net, 1, b"v0");
+    let c = contact(0);
+    let mut req =
+        subscribe("message-summary", "sip:bob@example.com", "<sip:alice@example.com>", &c, 1);
+    req.rate = RateControl { max_rate: Some(0.1), min_rate: None, adaptive_min_rate: None };
+    let now = net.now;
+    let n0 = &mut net.nodes[0];
+    n0.subscriber.subscribe(&mut n0.ep, &req, now);
+    net.run_for(Duration::from_secs(1));
+    for i in 1..=5 {
+        let now = net.now;
+        let n1 = &mut net.nodes[1];
+        let notifier = n1.notifier.as_mut().unwrap();
+        notifier.package_mut().set("sip:bob@example.com", Bytes::from(format!("v{i}")));
+        notifier.changed(&mut n1.ep, "sip:bob@example.com", now);
+        net.run_for(Duration::from_secs(1));
+    }
+    let n = notifies(&net.nodes[0].sub_events);
+    assert_eq!(n.len(), 1, "held back by max-rate 0.1/s");
+    net.run_for(Duration::from_secs(6));
+    let n = notifies(&net.nodes[0].sub_events);
+    assert_eq!(n.len(), 2);
+    assert_eq!(&n[1].2[..], b"v5", "coalesced to the last state");
+    let state = net.nodes[0].seen.iter().rfind(|m| m.method() == Some(Method::Notify)).unwrap();
+    let ss = String::from_utf8_lossy(
+        state.header(simple_sip::HeaderName::SubscriptionState).unwrap().value(),
+    )
+    .into_owned();
+    assert!(ss.contains(";max-rate=0.1"), "{ss}");
+
+    let mut net = Net::clean(2);
+    with_summary(&mut net, 1, b"same");
+    let mut req =
+        subscribe("message-summary", "sip:bob@example.com", "<sip:alice@example.com>", &c, 1);
+    req.rate = RateControl { max_rate: None, min_rate: Some(1.0 / 60.0), adaptive_min_rate: None };
+    let now = net.now;
+    let n0 = &mut net.nodes[0];
+    n0.subscriber.subscribe(&mut n0.ep, &req, now);
+    net.run_for(Duration::from_secs(301));
+    let n = notifies(&net.nodes[0].sub_events);
+    assert_eq!(n.len(), 6, "one at once, then one a minute without a change");
+
+    let mut net = Net::clean(2);
+    with_summary(&mut net, 1, b"same");
+    let mut req =
+        subscribe("message-summary", "sip:bob@example.com", "<sip:alice@example.com>", &c, 1);
+    req.rate = RateControl { max_rate: None, min_rate: None, adaptive_min_rate: Some(0.1) };
+    let now = net.now;
+    let n0 = &mut net.nodes[0];
+    n0.subscriber.subscribe(&mut n0.ep, &req, now);
+    net.run_for(Duration::from_secs(600));
+    let n = notifies(&net.nodes[0].sub_events).len();
+    // about 0.1 per second on average over the period
+    assert!((40..=80).contains(&n), "{n} NOTIFYs in 600 s at adaptive-min-rate 0.1");
+}
+
+/// A subscription over a bad network (loss, duplication, reordering): each state change
+/// reaches the watcher or is superseded by a later one that does, the last state always
+/// arrives, and after unsubscribing both sides are empty with no timer left.
+#[test]
+fn presence_over_a_lossy_network() {
+    for seed in 1..=12 {
+        let mut net = Net::new(3, seed, 20, 10, 150);
+        agent(&mut net, 0);
+        let p = publish(&mut net, 1, 0, &pidf("sip:alice@example.com", &[("s0", Basic::Open)]));
+        net.run_for(Duration::from_secs(40));
+        let sub = presence_sub(
+            &mut net,
+            2,
+            0,
+            "sip:alice@example.com",
+            &["application/pidf-diff+xml", "application/pidf+xml"],
+        );
+        net.run_for(Duration::from_secs(40));
+        for i in 1..=6 {
+            let doc = pidf("sip:alice@example.com", &[(&format!("s{i}"), Basic::Open)]).to_vec();
+            let now = net.now;
+            let n1 = &mut net.nodes[1];
+            n1.publisher.modify(&mut n1.ep, p, "application/pidf+xml", &doc, now);
+            net.run_for(Duration::from_secs(9));
+        }
+        net.run_for(Duration::from_secs(120));
+        if !net.nodes[1].pub_events.iter().any(|e| matches!(e, PublisherEvent::Failed { .. }))
+            && terminated(&net.nodes[2].sub_events).is_empty()
+        {
+            let composed = net.nodes[0]
+                .agent
+                .as_ref()
+                .unwrap()
+                .notifier()
+                .package()
+                .presence("sip:alice@example.com")
+                .cloned()
+                .unwrap();
+            assert_eq!(
+                watcher_state(&net.nodes[2].sub_events).as_ref(),
+                Some(&composed),
+                "seed {seed}"
+            );
+        }
+        let now = net.now;
+        let n2 = &mut net.nodes[2];
+        n2.subscriber.unsubscribe(&mut n2.ep, sub, now);
+        let n1 = &mut net.nodes[1];
+        n1.publisher.remove(&mut n1.ep, p, now);
+        net.run_for(Duration::from_secs(300));
+        assert!(
+            net.nodes[2].subscriber.is_empty(),
+            "seed {seed}: {:?}",
+            &net.nodes[2].sub_events[net.nodes[2].sub_events.len().saturating_sub(5)..]
+        );
+        assert!(net.nodes[0].agent.as_ref().unwrap().notifier().is_empty(), "seed {seed}");
+        assert!(net.nodes[1].publisher.is_empty(), "seed {seed}");
+        assert!(net.nodes[0].agent.as_ref().unwrap().compositor().is_empty(), "seed {seed}");
+        for n in &mut net.nodes {
+            assert!(n.next_deadline().is_none(), "seed {seed}: a timer outlived its machine");
+        }
+    }
+}
