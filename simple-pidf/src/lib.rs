@@ -64,6 +64,7 @@ pub mod rpid;
 #[cfg(feature = "serde")]
 mod serde_impls;
 pub mod timed;
+pub mod winfo;
 mod write;
 
 pub use compose::compose;

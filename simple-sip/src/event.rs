@@ -106,6 +106,13 @@ pub trait EventPackage {
     fn ended(&mut self, sub: NotifierSub) {
         let _ = sub;
     }
+    /// The package's own rule for `watcher` of `resource` (both [`resource_key`]s), used when
+    /// [`Notifier::authorize`] set nothing for the pair; `None` leaves it to
+    /// [`NotifierConfig::authorization`]. (Watcher information lets the owner alone in.)
+    fn authorize(&self, resource: &str, watcher: &str) -> Option<Authorization> {
+        let _ = (resource, watcher);
+        None
+    }
 }
 
 /// What a package is asked to render.
@@ -1473,6 +1480,9 @@ impl<P: EventPackage> Notifier<P> {
             }
             s.status = decision;
             s.full = true;
+            // a change of authorization is news about the subscription itself: not held back
+            s.last_notify = None;
+            s.hold_until = None;
             self.events
                 .push_back(NotifierEvent::StatusChanged { sub: NotifierSub(id), status: decision });
             if decision == Authorization::Rejected {
@@ -1634,6 +1644,7 @@ impl<P: EventPackage> Notifier<P> {
             .policy
             .get(&(resource.clone(), watcher.clone()))
             .copied()
+            .or_else(|| self.package.authorize(&resource, &watcher))
             .unwrap_or(self.config.authorization);
         let id = self.next;
         self.next += 1;

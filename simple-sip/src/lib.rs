@@ -135,6 +135,7 @@ mod scan;
 pub mod transaction;
 pub mod uas;
 mod uri;
+pub mod winfo;
 
 pub use error::{Category, Error, ErrorKind};
 pub use message::{

@@ -36,6 +36,7 @@ use crate::event::{
     NotifierTimer,
 };
 use crate::publish::{Compositor, CompositorConfig, CompositorEvent, CompositorTimer, PIDF_DIFF};
+use crate::winfo::WinfoPackage;
 
 /// `application/pidf+xml`.
 pub const PIDF: &str = "application/pidf+xml";
@@ -213,6 +214,9 @@ pub struct PresenceConfig {
     pub notifier: NotifierConfig,
     /// The compositor's settings.
     pub compositor: CompositorConfig,
+    /// The `presence.winfo` notifier's settings (no rate limit by default; only a
+    /// presentity reads its own watchers).
+    pub winfo: NotifierConfig,
 }
 
 impl PresenceConfig {
@@ -222,7 +226,11 @@ impl PresenceConfig {
     pub fn new(contact: &str) -> Self {
         let mut notifier = NotifierConfig::new(contact);
         notifier.min_interval = Duration::from_secs(5);
-        Self { notifier, compositor: CompositorConfig::new("presence", &[PIDF, PIDF_DIFF]) }
+        Self {
+            notifier,
+            compositor: CompositorConfig::new("presence", &[PIDF, PIDF_DIFF]),
+            winfo: NotifierConfig::new(contact),
+        }
     }
 }
 
@@ -232,6 +240,8 @@ impl PresenceConfig {
 pub enum PresenceEvent {
     /// From the notifier: watchers coming, going, changing status (what winfo reports).
     Watcher(NotifierEvent),
+    /// From the `presence.winfo` notifier: its own subscribers.
+    WinfoSubscriber(NotifierEvent),
     /// From the compositor: publications changing or expiring.
     Publication(CompositorEvent),
 }
@@ -242,6 +252,8 @@ pub enum PresenceEvent {
 pub enum PresenceTimer {
     /// The notifier's.
     Notifier(NotifierTimer),
+    /// The winfo notifier's.
+    Winfo(NotifierTimer),
     /// The compositor's.
     Compositor(CompositorTimer),
 }
@@ -251,6 +263,7 @@ pub enum PresenceTimer {
 pub struct PresenceAgent {
     compositor: Compositor,
     notifier: Notifier<PresencePackage>,
+    winfo: Notifier<WinfoPackage>,
     events: VecDeque<PresenceEvent>,
 }
 
@@ -260,6 +273,7 @@ impl PresenceAgent {
         Self {
             compositor: Compositor::new(config.compositor, seed),
             notifier: Notifier::new(config.notifier, PresencePackage::new()),
+            winfo: Notifier::new(config.winfo, WinfoPackage::new("presence")),
             events: VecDeque::new(),
         }
     }
@@ -284,12 +298,33 @@ impl PresenceAgent {
         &mut self.notifier
     }
 
-    /// Takes an endpoint event: PUBLISH and SUBSCRIBE for `presence` and the answers to our
-    /// NOTIFYs; anything else is handed back.
+    /// The `presence.winfo` notifier.
+    pub const fn winfo(&self) -> &Notifier<WinfoPackage> {
+        &self.winfo
+    }
+
+    /// Takes an endpoint event: PUBLISH and SUBSCRIBE for `presence` and `presence.winfo`,
+    /// and the answers to our NOTIFYs; anything else is handed back.
     pub fn handle(&mut self, ep: &mut Endpoint, event: Event, now: Instant) -> Option<Event> {
         let event = self.compositor.handle(ep, event, now);
         self.sync(ep, now);
-        self.notifier.handle(ep, event?, now)
+        let event = event.and_then(|e| self.notifier.handle(ep, e, now));
+        let event = event.and_then(|e| self.winfo.handle(ep, e, now));
+        self.pump(ep, now);
+        event
+    }
+
+    /// Feeds the presence notifier's subscription changes to watcher information.
+    fn pump(&mut self, ep: &mut Endpoint, now: Instant) {
+        while let Some(e) = self.notifier.poll_event() {
+            if let Some(resource) = self.winfo.package_mut().handle(&e, now) {
+                self.winfo.changed(ep, &resource, now);
+            }
+            self.events.push_back(PresenceEvent::Watcher(e));
+        }
+        while let Some(e) = self.winfo.poll_event() {
+            self.events.push_back(PresenceEvent::WinfoSubscriber(e));
+        }
     }
 
     /// Composes again what the compositor changed and notifies the watchers.
@@ -326,21 +361,20 @@ impl PresenceAgent {
         now: Instant,
     ) {
         self.notifier.authorize(ep, resource, watcher, decision, now);
+        self.pump(ep, now);
     }
 
     /// The next event.
     pub fn poll_event(&mut self) -> Option<PresenceEvent> {
-        if let Some(e) = self.events.pop_front() {
-            return Some(e);
-        }
-        self.notifier.poll_event().map(PresenceEvent::Watcher)
+        self.events.pop_front()
     }
 
     /// When to call [`PresenceAgent::handle_timeout`], and which timer.
     pub fn poll_timeout(&mut self) -> Option<(Instant, PresenceTimer)> {
         let n = self.notifier.poll_timeout().map(|(t, k)| (t, PresenceTimer::Notifier(k)));
         let c = self.compositor.poll_timeout().map(|(t, k)| (t, PresenceTimer::Compositor(k)));
-        [n, c].into_iter().flatten().min_by_key(|(t, _)| *t)
+        let w = self.winfo.poll_timeout().map(|(t, k)| (t, PresenceTimer::Winfo(k)));
+        [n, c, w].into_iter().flatten().min_by_key(|(t, _)| *t)
     }
 
     /// Fires what is due at `now`.
@@ -348,5 +382,7 @@ impl PresenceAgent {
         self.compositor.handle_timeout(now);
         self.sync(ep, now);
         self.notifier.handle_timeout(ep, now);
+        self.winfo.handle_timeout(ep, now);
+        self.pump(ep, now);
     }
 }

@@ -1311,3 +1311,96 @@ fn presence_over_a_lossy_network() {
         }
     }
 }
+
+/// Watcher information (RFC 3857): the presentity subscribes to its `presence.winfo`; a
+/// watcher arrives pending (a full then a partial document say so), is approved (it then
+/// gets the presence state), and leaves; another user may not read the presentity's
+/// watchers.
+#[test]
+fn watcher_info_follows_the_pending_approved_active_flow() {
+    use simple_pidf::winfo::{WatcherEvent, WatcherInfo, WatcherStatus, WinfoView};
+    let mut net = Net::clean(4);
+    let mut config = PresenceConfig::new(&contact(0));
+    config.notifier.authorization = Authorization::Pending;
+    net.nodes[0].agent = Some(PresenceAgent::new(config, 7));
+    publish(&mut net, 1, 0, &pidf("sip:alice@example.com", &[("t", Basic::Open)]));
+    net.run_for(Duration::from_secs(1));
+    // alice reads her watchers
+    let c1 = contact(1);
+    let req =
+        subscribe("presence.winfo", "sip:alice@example.com", "<sip:alice@example.com>", &c1, 0);
+    let now = net.now;
+    let n1 = &mut net.nodes[1];
+    n1.subscriber.subscribe(&mut n1.ep, &req, now);
+    net.run_for(Duration::from_secs(1));
+    let winfo = |net: &Net| -> WinfoView {
+        let mut view = WinfoView::new();
+        for (_, _, body) in notifies(&net.nodes[1].sub_events) {
+            if !body.is_empty() {
+                assert!(view.apply(&WatcherInfo::parse(&body).unwrap()));
+            }
+        }
+        view
+    };
+    assert!(winfo(&net).lists()[0].watchers.is_empty());
+
+    // bob watches alice: pending
+    let bob = presence_sub(&mut net, 2, 0, "sip:alice@example.com", &[]);
+    net.run_for(Duration::from_secs(1));
+    let view = winfo(&net);
+    let w = &view.lists()[0].watchers[0];
+    assert_eq!(
+        (w.uri.as_str(), w.status, w.event),
+        ("sip:watcher2@example.com", WatcherStatus::Pending, WatcherEvent::Subscribe)
+    );
+    let bodies = notifies(&net.nodes[1].sub_events);
+    let last = WatcherInfo::parse(&bodies.last().unwrap().2).unwrap();
+    assert_eq!(last.state, simple_pidf::winfo::State::Partial);
+    assert!(
+        notifies(&net.nodes[2].sub_events).iter().all(|n| n.0 == Status::Pending && n.2.is_empty())
+    );
+
+    // alice approves bob
+    let now = net.now;
+    let n0 = &mut net.nodes[0];
+    n0.agent.as_mut().unwrap().authorize(
+        &mut n0.ep,
+        "sip:alice@example.com",
+        "sip:watcher2@example.com",
+        Authorization::Active,
+        now,
+    );
+    net.run_for(Duration::from_secs(1));
+    let view = winfo(&net);
+    let w = &view.lists()[0].watchers[0];
+    assert_eq!((w.status, w.event), (WatcherStatus::Active, WatcherEvent::Approved));
+    assert_eq!(watcher_state(&net.nodes[2].sub_events).unwrap().tuples[0].id, "t");
+
+    // carol may not read alice's watchers
+    let c3 = contact(3);
+    let req =
+        subscribe("presence.winfo", "sip:alice@example.com", "<sip:carol@example.com>", &c3, 0);
+    let now = net.now;
+    let n3 = &mut net.nodes[3];
+    n3.subscriber.subscribe(&mut n3.ep, &req, now);
+    net.run_for(Duration::from_secs(1));
+    assert_eq!(
+        terminated(&net.nodes[3].sub_events),
+        [Ended::Notifier { reason: Some("rejected".into()), retry_after: None }]
+    );
+
+    // bob leaves
+    let now = net.now;
+    let n2 = &mut net.nodes[2];
+    n2.subscriber.unsubscribe(&mut n2.ep, bob, now);
+    net.run_for(Duration::from_secs(2));
+    let view = winfo(&net);
+    let w = &view.lists()[0].watchers[0];
+    assert_eq!((w.status, w.event), (WatcherStatus::Terminated, WatcherEvent::Timeout));
+    // a refresh of alice's winfo subscription brings full state: bob is no longer listed
+    net.run_for(Duration::from_secs(3300));
+    let bodies = notifies(&net.nodes[1].sub_events);
+    let last = WatcherInfo::parse(&bodies.last().unwrap().2).unwrap();
+    assert_eq!(last.state, simple_pidf::winfo::State::Full);
+    assert!(last.lists[0].watchers.is_empty());
+}

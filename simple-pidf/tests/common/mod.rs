@@ -46,10 +46,19 @@ pub(crate) fn xmllint() -> bool {
 /// Validates each document against the presence schemas; returns xmllint's complaints for
 /// the ones that fail.
 pub(crate) fn validate(docs: &[(String, Vec<u8>)]) -> Vec<String> {
-    let dir = std::env::temp_dir().join(format!("simple-pidf-xsd-{}", std::process::id()));
+    validate_with("pidf-all.xsd", docs)
+}
+
+/// Validates each document against `schema` (a file of `tests/vectors/xsd`).
+pub(crate) fn validate_with(schema: &str, docs: &[(String, Vec<u8>)]) -> Vec<String> {
+    let dir = std::env::temp_dir().join(format!(
+        "simple-pidf-xsd-{}-{}",
+        std::process::id(),
+        schema.replace('.', "-")
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let schema: PathBuf =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/xsd/pidf-all.xsd");
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/xsd").join(schema);
     let mut failures = Vec::new();
     for (i, (name, xml)) in docs.iter().enumerate() {
         let f = dir.join(format!("{i}.xml"));

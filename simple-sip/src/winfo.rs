@@ -1,0 +1,216 @@
+//! The watcher information template package (RFC 3857): `presence.winfo`, fed by the
+//! presence [`Notifier`](crate::event::Notifier)'s subscription events, with full state
+//! first and partial documents (the watchers that changed) after it (RFC 3858).
+//!
+//! [`PresenceAgent`](crate::presence::PresenceAgent) runs one beside its presence notifier;
+//! a presentity subscribes to `presence.winfo` to learn who watches it, and approves or
+//! rejects pending watchers with [`PresenceAgent::authorize`](crate::presence::PresenceAgent::authorize).
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use simple_pidf::winfo::{
+    CONTENT_TYPE, State, Watcher, WatcherEvent, WatcherInfo, WatcherList, WatcherStatus,
+};
+
+use crate::event::{
+    Authorization, BodyRequest, EventPackage, NotifierEnd, NotifierEvent, NotifierSub,
+};
+
+/// How many ended watchers a resource keeps listed (as `terminated`) for later documents.
+const KEPT_ENDED: usize = 16;
+
+#[derive(Debug, Clone)]
+struct Entry {
+    watcher: Watcher,
+    /// Bumped on every change of this watcher.
+    changed: u64,
+    since: Instant,
+}
+
+#[derive(Debug, Default)]
+struct Resource {
+    /// The watched package's subscriptions, by their notifier handle.
+    entries: Vec<(NotifierSub, Entry)>,
+    clock: u64,
+}
+
+/// What a winfo subscriber was last told.
+#[derive(Debug, Clone, Copy)]
+struct Reader {
+    version: u64,
+    seen: u64,
+}
+
+/// The `presence.winfo` package: the watchers of each presentity, and what each winfo
+/// subscriber was last told.
+#[derive(Debug)]
+pub struct WinfoPackage {
+    package: String,
+    resources: HashMap<String, Resource>,
+    index: HashMap<NotifierSub, String>,
+    readers: HashMap<NotifierSub, Reader>,
+    owner_only: bool,
+}
+
+impl WinfoPackage {
+    /// The winfo of `package` (`presence`): only a presentity itself may read its watchers.
+    pub fn new(package: &str) -> Self {
+        Self {
+            package: package.to_owned(),
+            resources: HashMap::new(),
+            index: HashMap::new(),
+            readers: HashMap::new(),
+            owner_only: true,
+        }
+    }
+
+    /// Whether only the presentity may subscribe (default), or anyone the notifier's policy
+    /// allows.
+    #[must_use]
+    pub const fn owner_only(mut self, yes: bool) -> Self {
+        self.owner_only = yes;
+        self
+    }
+
+    /// The watchers of `resource` now (ended ones last, as `terminated`).
+    pub fn watchers(&self, resource: &str) -> Vec<Watcher> {
+        self.resources
+            .get(resource)
+            .map(|r| r.entries.iter().map(|(_, e)| e.watcher.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Takes an event of the watched package's notifier; returns the resource whose watcher
+    /// information changed (tell the winfo notifier with `changed`).
+    pub fn handle(&mut self, event: &NotifierEvent, now: Instant) -> Option<String> {
+        match event {
+            NotifierEvent::Subscribed { sub, resource, watcher, status, call_id, expires } => {
+                let r = self.resources.entry(resource.clone()).or_default();
+                r.clock += 1;
+                let (st, ev) = match status {
+                    Authorization::Active => (WatcherStatus::Active, WatcherEvent::Approved),
+                    Authorization::Pending => (WatcherStatus::Pending, WatcherEvent::Subscribe),
+                    Authorization::Rejected => (WatcherStatus::Terminated, WatcherEvent::Rejected),
+                };
+                let mut w = Watcher::new(call_id, watcher, st, ev);
+                w.expiration = Some(u64::from(*expires));
+                w.duration_subscribed = Some(0);
+                r.entries.push((*sub, Entry { watcher: w, changed: r.clock, since: now }));
+                self.index.insert(*sub, resource.clone());
+                Some(resource.clone())
+            }
+            NotifierEvent::Refreshed { sub, expires } => {
+                let resource = self.index.get(sub)?.clone();
+                self.update(&resource, *sub, now, |w| w.expiration = Some(u64::from(*expires)));
+                // an expiry change alone is not worth a NOTIFY
+                None
+            }
+            NotifierEvent::StatusChanged { sub, status } => {
+                let resource = self.index.get(sub)?.clone();
+                let (st, ev) = match status {
+                    Authorization::Active => (WatcherStatus::Active, WatcherEvent::Approved),
+                    Authorization::Pending => (WatcherStatus::Pending, WatcherEvent::Subscribe),
+                    Authorization::Rejected => (WatcherStatus::Terminated, WatcherEvent::Rejected),
+                };
+                self.update(&resource, *sub, now, |w| {
+                    w.status = st;
+                    w.event = ev;
+                });
+                Some(resource)
+            }
+            NotifierEvent::Terminated { sub, reason, .. } => {
+                let resource = self.index.remove(sub)?;
+                let ev = match reason {
+                    NotifierEnd::Rejected => WatcherEvent::Rejected,
+                    NotifierEnd::NotifyFailed { .. } => WatcherEvent::Noresource,
+                    NotifierEnd::Terminated => WatcherEvent::Deactivated,
+                    NotifierEnd::Expired | NotifierEnd::Unsubscribed => WatcherEvent::Timeout,
+                };
+                self.update(&resource, *sub, now, |w| {
+                    w.status = WatcherStatus::Terminated;
+                    w.event = ev;
+                    w.expiration = None;
+                });
+                let r = self.resources.get_mut(&resource)?;
+                let ended = r
+                    .entries
+                    .iter()
+                    .filter(|(_, e)| e.watcher.status == WatcherStatus::Terminated)
+                    .count();
+                if ended > KEPT_ENDED {
+                    let oldest = r
+                        .entries
+                        .iter()
+                        .position(|(_, e)| e.watcher.status == WatcherStatus::Terminated)
+                        .expect("counted above");
+                    r.entries.remove(oldest);
+                }
+                Some(resource)
+            }
+        }
+    }
+
+    fn update(
+        &mut self,
+        resource: &str,
+        sub: NotifierSub,
+        now: Instant,
+        f: impl FnOnce(&mut Watcher),
+    ) {
+        let Some(r) = self.resources.get_mut(resource) else { return };
+        r.clock += 1;
+        if let Some((_, e)) = r.entries.iter_mut().find(|(s, _)| *s == sub) {
+            f(&mut e.watcher);
+            e.changed = r.clock;
+            e.watcher.duration_subscribed = Some(now.saturating_duration_since(e.since).as_secs());
+        }
+    }
+}
+
+impl EventPackage for WinfoPackage {
+    fn name(&self) -> &str {
+        "presence.winfo"
+    }
+
+    fn content_types(&self) -> &[&str] {
+        &[CONTENT_TYPE]
+    }
+
+    fn body(&mut self, request: &BodyRequest<'_>, out: &mut Vec<u8>) -> Option<String> {
+        let r = self.resources.get(request.resource);
+        let clock = r.map_or(0, |r| r.clock);
+        let reader = self.readers.get(&request.sub).copied();
+        let (version, state, since) = match reader {
+            Some(rd) if !request.full => (rd.version + 1, State::Partial, rd.seen),
+            Some(rd) => (rd.version + 1, State::Full, 0),
+            None => (0, State::Full, 0),
+        };
+        let mut list = WatcherList::new(request.resource, &self.package);
+        if let Some(r) = r {
+            list.watchers = r
+                .entries
+                .iter()
+                .filter(|(_, e)| match state {
+                    State::Full => e.watcher.status != WatcherStatus::Terminated,
+                    State::Partial => e.changed > since,
+                })
+                .map(|(_, e)| e.watcher.clone())
+                .collect();
+        }
+        let doc = WatcherInfo { version, state, lists: vec![list] };
+        doc.write(out);
+        self.readers.insert(request.sub, Reader { version, seen: clock });
+        Some(CONTENT_TYPE.to_owned())
+    }
+
+    fn ended(&mut self, sub: NotifierSub) {
+        self.readers.remove(&sub);
+    }
+
+    fn authorize(&self, resource: &str, watcher: &str) -> Option<Authorization> {
+        self.owner_only.then(|| {
+            if resource == watcher { Authorization::Active } else { Authorization::Rejected }
+        })
+    }
+}
