@@ -48,3 +48,11 @@ for f in $P/rfc*/*.xml; do cp "$f" corpus/pidf_document/; done
 { cat $P/rfc5262/rfc5262-sec6-pidf-full.xml; printf '\x00'; cat $P/rfc5262/rfc5262-sec6-pidf-diff.xml; } > corpus/pidf_partial/rfc5262
 { cat $P/rfc5263/rfc5263-sec5-F3-NOTIFY.body-pidf-full.xml; printf '\x00'; cat $P/rfc5263/rfc5263-sec5-F5-NOTIFY.body-pidf-diff.xml; } > corpus/pidf_partial/rfc5263
 { cat $P/rfc4480/rfc4480-sec4-presence.xml; printf '\x00'; cat $P/rfc4482/rfc4482-sec4-presence-2.xml; printf '\x00'; cat $P/rfc5196/rfc5196-sec5-presence.xml; } > corpus/pidf_partial/docs
+# the events target reads operations too: subscribe, publish, deliver, time, unsubscribe
+mkdir -p corpus/sip_events corpus/winfo_document
+printf '\x07\x00\x09\x02\x00\x00\x00\x00\x00\x00\x00\x00\x06\x10\x00\x00\x0a\x05\x00\x00\x00\x00\x08\x00' > corpus/sip_events/seed1
+printf '\x07\x03\x09\x41\x00\x00\x04\x00\x00\x00\x0b\x01\x00\x00\x06\xff\x0a\x85\x0c\x07\x01\x30\x02\x40' > corpus/sip_events/seed2
+printf '\x07\x0e\x00\x00\x05\x00\x00\x00\x00\x00\x0d\x00\x00\x00\x06\x80\x08\x80\x00\x00' > corpus/sip_events/seed3
+for f in ../simple-pidf/tests/vectors/rfc385*/*watcherinfo*.xml ../simple-pidf/tests/vectors/rfc4660/*watcherinfo*.xml ../simple-pidf/tests/vectors/rfc4825/*watcherinfo*.xml; do
+  cp "$f" corpus/winfo_document/
+done

@@ -50,7 +50,7 @@ use std::collections::VecDeque;
 use simple_patch::{Document, NodeId, Patch, QName};
 
 use crate::error::{Error, ErrorKind};
-use crate::model::Presence;
+use crate::model::{Component, Presence};
 use crate::ns;
 use crate::read::{self, Root};
 use crate::write::{self, Ns, W};
@@ -476,4 +476,136 @@ pub fn diff_body(patch: &Patch, entity: &str, version: u32) -> Vec<u8> {
         }
     }
     doc.to_vec()
+}
+
+/// A `<pidf-diff>` from `old` to `new` built from the model, at a cost that follows the size
+/// of the change rather than of the document: a `<replace>` per tuple, person or device whose
+/// content changed (matched by `id`), a `<remove>` per tuple gone, one `<add>` for tuples that
+/// are new after the others. `None` when the change is not of that shape (another entity,
+/// root notes or attributes changed, tuples reordered, persons or devices added, removed or
+/// reordered, ids that cannot be quoted): send full state then (or diff the trees with
+/// [`simple_patch::diff`]).
+///
+/// Applied to the watcher's copy of `old` (as [`full_body`] wrote it), the result reads as
+/// `new`.
+pub fn model_diff(old: &Presence, new: &Presence, version: u32) -> Option<Vec<u8>> {
+    if old.entity != new.entity || old.attributes != new.attributes || old.notes != new.notes {
+        return None;
+    }
+    let quotable = |id: &str| !id.contains('\'');
+    // components: the same ones in the same order; content may change
+    if old.components.len() != new.components.len() {
+        return None;
+    }
+    let mut replaced_components = Vec::new();
+    for (a, b) in old.components.iter().zip(&new.components) {
+        match (a, b) {
+            (Component::Person(x), Component::Person(y)) if x.id == y.id && quotable(&y.id) => {
+                if x != y {
+                    replaced_components.push(b);
+                }
+            }
+            (Component::Device(x), Component::Device(y)) if x.id == y.id && quotable(&y.id) => {
+                if x != y {
+                    replaced_components.push(b);
+                }
+            }
+            (Component::Other(x), Component::Other(y)) if x == y => {}
+            _ => return None,
+        }
+    }
+    // tuples: those kept stay in order; new ones follow them
+    let old_ids: std::collections::HashMap<&str, usize> =
+        old.tuples.iter().enumerate().map(|(i, t)| (t.id.as_str(), i)).collect();
+    let new_ids: std::collections::HashSet<&str> = new.tuples.iter().map(|t| t.id.as_str()).collect();
+    if old_ids.len() != old.tuples.len() || new_ids.len() != new.tuples.len() {
+        return None; // duplicate ids: no selector names one
+    }
+    let mut last_kept: Option<usize> = None;
+    let mut seen_added = false;
+    for t in &new.tuples {
+        match old_ids.get(t.id.as_str()) {
+            Some(&i) => {
+                if seen_added || last_kept.is_some_and(|k| i < k) {
+                    return None;
+                }
+                last_kept = Some(i);
+            }
+            None => seen_added = true,
+        }
+        if !quotable(&t.id) {
+            return None;
+        }
+    }
+    let mut w = W::new();
+    w.declare_all = true;
+    w.start(Ns::Diff, "pidf-diff");
+    w.attr("entity", &new.entity);
+    w.attr("version", &version.to_string());
+    for t in &old.tuples {
+        if !new_ids.contains(t.id.as_str()) {
+            if !quotable(&t.id) {
+                return None;
+            }
+            w.start(Ns::Diff, "remove");
+            w.attr("sel", &format!("*/tuple[@id='{}']", t.id));
+            w.end();
+        }
+    }
+    for t in &new.tuples {
+        if let Some(&i) = old_ids.get(t.id.as_str()) {
+            if old.tuples[i] != *t {
+                w.start(Ns::Diff, "replace");
+                w.attr("sel", &format!("*/tuple[@id='{}']", t.id));
+                write::tuple(t, &mut w);
+                w.end();
+            }
+        }
+    }
+    let added: Vec<&crate::model::Tuple> =
+        new.tuples.iter().filter(|t| !old_ids.contains_key(t.id.as_str())).collect();
+    if !added.is_empty() {
+        let last = last_kept.map(|i| &old.tuples[i]);
+        w.start(Ns::Diff, "add");
+        match (last, old.notes.first(), old.components.first()) {
+            (Some(t), _, _) => {
+                w.attr("sel", &format!("*/tuple[@id='{}']", t.id));
+                w.attr("pos", "after");
+            }
+            (None, Some(_), _) => {
+                w.attr("sel", "*/note[1]");
+                w.attr("pos", "before");
+            }
+            (None, None, Some(Component::Person(p))) => {
+                w.attr("sel", &format!("*/dm:person[@id='{}']", p.id));
+                w.attr("pos", "before");
+            }
+            (None, None, Some(Component::Device(d))) => {
+                w.attr("sel", &format!("*/dm:device[@id='{}']", d.id));
+                w.attr("pos", "before");
+            }
+            (None, None, Some(Component::Other(_))) => return None,
+            (None, None, None) => w.attr("sel", "*"),
+        }
+        for t in added {
+            write::tuple(t, &mut w);
+        }
+        w.end();
+    }
+    for c in replaced_components {
+        w.start(Ns::Diff, "replace");
+        match c {
+            Component::Person(p) => {
+                w.attr("sel", &format!("*/dm:person[@id='{}']", p.id));
+                write::person(p, &mut w);
+            }
+            Component::Device(d) => {
+                w.attr("sel", &format!("*/dm:device[@id='{}']", d.id));
+                write::device(d, &mut w);
+            }
+            Component::Other(_) => unreachable!("only persons and devices are replaced"),
+        }
+        w.end();
+    }
+    Some(w.finish())
 }

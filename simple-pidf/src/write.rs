@@ -318,7 +318,7 @@ pub(crate) fn presence(p: &Presence, w: &mut W, root: (Ns, &'static str), versio
     w.end();
 }
 
-fn tuple(t: &Tuple, w: &mut W) {
+pub(crate) fn tuple(t: &Tuple, w: &mut W) {
     w.start(Ns::Pidf, "tuple");
     w.attr("id", &t.id);
     w.other_attrs(&t.attributes);
@@ -356,7 +356,7 @@ fn contact(c: &Contact, w: &mut W) {
     w.end();
 }
 
-fn person(p: &Person, w: &mut W) {
+pub(crate) fn person(p: &Person, w: &mut W) {
     w.start(Ns::Dm, "person");
     w.attr("id", &p.id);
     w.other_attrs(&p.attributes);
@@ -372,7 +372,7 @@ fn person(p: &Person, w: &mut W) {
     w.end();
 }
 
-fn device(d: &Device, w: &mut W) {
+pub(crate) fn device(d: &Device, w: &mut W) {
     w.start(Ns::Dm, "device");
     w.attr("id", &d.id);
     w.other_attrs(&d.attributes);

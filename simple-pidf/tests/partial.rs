@@ -281,3 +281,76 @@ fn the_polled_notifier_sends_only_changes_and_folds_states() {
     assert_eq!(send(&mut n, &mut w), Some(Update::Replaced));
     assert_eq!((w.presence(), w.version()), (Some(&st[2]), Some(3)));
 }
+
+/// The model diff (cost following the change): applied to the watcher's copy of the old
+/// document it gives the new one, for every kind of change it takes (tuples changed, removed,
+/// added, persons and devices changed), and it declines what it does not take; what it writes
+/// validates against the pidf-diff schema.
+#[test]
+fn model_diff_applies_to_the_watcher_copy() {
+    use simple_pidf::partial::{full_body, model_diff};
+    let states = states();
+    let mut written = Vec::new();
+    for pair in states.windows(2) {
+        let (old, new) = (&pair[0], &pair[1]);
+        let Some(diff) = model_diff(old, new, 2) else {
+            assert!(old.notes != new.notes || old.components.len() != new.components.len() || old.tuples.iter().map(|t| &t.id).ne(new.tuples.iter().map(|t| &t.id).filter(|id| old.tuples.iter().any(|t| &t.id == *id))), "declined a change it takes");
+            continue;
+        };
+        let mut view = PresenceView::new();
+        assert_eq!(take(&mut view, &full_body(old, 1)), Update::Replaced);
+        assert_eq!(take(&mut view, &diff), Update::Patched, "{}", String::from_utf8_lossy(&diff));
+        assert_eq!(view.presence(), Some(new));
+        written.push(("model diff".to_owned(), diff));
+    }
+    // a big document with one tuple changed: the diff names that tuple alone
+    let mut big = Presence::new("pres:someone@example.com");
+    for i in 0..100 {
+        big.tuples.push(Tuple::new(format!("t{i}"), Basic::Open));
+    }
+    let mut changed = big.clone();
+    changed.tuples[57].status.basic = Some(Basic::Closed);
+    changed.tuples.push(Tuple::new("t100", Basic::Open));
+    changed.tuples.remove(3);
+    let diff = model_diff(&big, &changed, 2).unwrap();
+    assert!(diff.len() < 1200, "{} bytes", diff.len());
+    let mut view = PresenceView::new();
+    take(&mut view, &full_body(&big, 1));
+    assert_eq!(take(&mut view, &diff), Update::Patched);
+    assert_eq!(view.presence(), Some(&changed));
+    written.push(("big".to_owned(), diff));
+    // reordered tuples are not its shape
+    let mut reordered = big.clone();
+    reordered.tuples.swap(0, 1);
+    assert!(model_diff(&big, &reordered, 2).is_none());
+    if xmllint() {
+        let failures = validate(&written);
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
+}
+
+proptest! {
+    /// Random documents and random edits of their tuples and components: whenever the model
+    /// diff takes the change, the watcher ends up with the new document.
+    #[test]
+    fn model_diff_round_trips(old in strategy::presence(), edits in proptest::collection::vec((0usize..8, any::<bool>()), 0..6)) {
+        use simple_pidf::partial::{full_body, model_diff};
+        let mut new = old.clone();
+        for (i, open) in edits {
+            if let Some(t) = new.tuples.get_mut(i) {
+                t.status.basic = Some(if open { Basic::Open } else { Basic::Closed });
+            } else if open {
+                new.tuples.push(Tuple::new(format!("added{i}"), Basic::Open));
+            } else if !new.tuples.is_empty() {
+                new.tuples.remove(0);
+            }
+        }
+        strategy::assign_ids(&mut new);
+        if let Some(diff) = model_diff(&old, &new, 2) {
+            let mut view = PresenceView::new();
+            prop_assert_eq!(take(&mut view, &full_body(&old, 1)), Update::Replaced);
+            prop_assert_eq!(take(&mut view, &diff), Update::Patched);
+            prop_assert_eq!(view.presence(), Some(&new));
+        }
+    }
+}

@@ -1590,6 +1590,10 @@ fn salvage_answer(data: &[u8], code: u16, reason: &str, tag: &str) -> Option<Vec
         }
     }
     w.finish();
+    // the lines copied may hold what no parser takes (control bytes, a broken value): an
+    // answer that would not parse is not sent, and the request is dropped instead
+    let mut headers = [crate::Header::EMPTY; 64];
+    Message::parse(&out, &mut headers).ok()?;
     Some(out)
 }
 

@@ -26,9 +26,8 @@ use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
 use bytes::Bytes;
-use simple_patch::{Document, Patch};
 use simple_pidf::Presence;
-use simple_pidf::partial::{diff_body, full_body, watcher_document};
+use simple_pidf::partial::{diff_body, full_body, model_diff, watcher_document};
 
 use crate::endpoint::{Endpoint, Event};
 use crate::event::{
@@ -49,17 +48,74 @@ struct Resource {
     version: u64,
     /// The plain PIDF body of this version, written once.
     pidf: Bytes,
-    /// The watcher tree of this version and of the one before (for partial watchers).
-    tree: Option<Document>,
-    previous: Option<(u64, Document)>,
-    /// The diff from `version - 1` to `version`, computed once for every watcher.
-    diff: Option<Patch>,
+    /// The document of the version before, for partial watchers one version behind.
+    previous: Option<(u64, Presence)>,
+    /// `<pidf-full>` of this version with a placeholder version, written once for every
+    /// partial watcher.
+    full: Option<Stamped>,
+    /// `<pidf-diff>` from the version before, written once for every watcher one version
+    /// behind (`Some(None)`: no diff, full state instead).
+    diff: Option<Option<Stamped>>,
+}
+
+/// A body with a `version="..."` placeholder to fill in per watcher.
+#[derive(Debug)]
+struct Stamped {
+    body: Vec<u8>,
+    at: usize,
+}
+
+/// The placeholder version written into shared bodies.
+const MARK: u32 = u32::MAX;
+
+impl Stamped {
+    fn new(body: Vec<u8>) -> Option<Self> {
+        let needle = format!("version=\"{MARK}\"");
+        let at = body.windows(needle.len()).position(|w| w == needle.as_bytes())? + 9;
+        Some(Self { body, at })
+    }
+
+    /// The body with `version` in place of the placeholder.
+    fn write(&self, version: u32, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.body[..self.at]);
+        out.extend_from_slice(version.to_string().as_bytes());
+        out.extend_from_slice(&self.body[self.at + MARK.to_string().len()..]);
+    }
 }
 
 impl Resource {
     fn new(presence: Presence) -> Self {
         let pidf = Bytes::from(presence.to_vec());
-        Self { presence, version: 1, pidf, tree: None, previous: None, diff: None }
+        Self { presence, version: 1, pidf, previous: None, full: None, diff: None }
+    }
+
+    fn full(&mut self) -> &Stamped {
+        let presence = &self.presence;
+        self.full.get_or_insert_with(|| {
+            Stamped::new(full_body(presence, MARK)).expect("full_body writes the version")
+        })
+    }
+
+    /// The diff from the version before: from the model when the change has its shape (the
+    /// cost follows the change), else from the trees.
+    fn diff(&mut self) -> Option<&Stamped> {
+        if self.diff.is_none() {
+            let diff = match &self.previous {
+                Some((v, old)) if v + 1 == self.version => model_diff(old, &self.presence, MARK)
+                    .or_else(|| {
+                        let patch = simple_patch::diff(
+                            &watcher_document(old),
+                            &watcher_document(&self.presence),
+                        );
+                        Some(diff_body(&patch, &self.presence.entity, MARK))
+                    })
+                    .and_then(Stamped::new),
+                Some(_) | None => None,
+            };
+            let full_len = self.full().body.len();
+            self.diff = Some(diff.filter(|d| d.body.len() < full_len));
+        }
+        self.diff.as_ref().and_then(Option::as_ref)
     }
 }
 
@@ -89,19 +145,16 @@ impl PresencePackage {
     /// Sets the composed document of `resource` (a [`resource_key`](crate::event::resource_key));
     /// false when it equals the one held (nothing to notify). `None` removes it.
     pub fn update(&mut self, resource: &str, presence: Option<Presence>) -> bool {
-        let has_partial = !self.partial.is_empty();
         match (self.resources.get_mut(resource), presence) {
             (Some(r), Some(p)) => {
                 if r.presence == p {
                     return false;
                 }
-                // partial watchers hold this version: keep its tree to diff from
-                let old_tree =
-                    r.tree.take().or_else(|| has_partial.then(|| watcher_document(&r.presence)));
-                r.previous = old_tree.map(|t| (r.version, t));
+                let old = core::mem::replace(&mut r.presence, p);
+                r.previous = Some((r.version, old));
                 r.version += 1;
-                r.pidf = Bytes::from(p.to_vec());
-                r.presence = p;
+                r.pidf = Bytes::from(r.presence.to_vec());
+                r.full = None;
                 r.diff = None;
                 true
             }
@@ -172,31 +225,11 @@ impl EventPackage for PresencePackage {
         let w = self.partial.entry(request.sub).or_default();
         w.counter = w.counter.wrapping_add(1);
         let follows = w.holds.is_some_and(|h| h + 1 == r.version);
-        if request.full || !follows {
-            w.holds = Some(r.version);
-            out.extend_from_slice(&full_body(&r.presence, w.counter));
-            return Some(PIDF_DIFF.to_owned());
-        }
-        // the shared diff from the previous version, computed by the first watcher asking
-        if r.diff.is_none() {
-            let tree = r.tree.get_or_insert_with(|| watcher_document(&r.presence));
-            let base = match &r.previous {
-                Some((v, t)) if *v + 1 == r.version => Some(t),
-                Some(_) | None => None,
-            };
-            r.diff = base.map(|b| simple_patch::diff(b, tree));
-        }
         w.holds = Some(r.version);
-        match &r.diff {
-            Some(patch) => {
-                let diff = diff_body(patch, &r.presence.entity, w.counter);
-                let full = full_body(&r.presence, w.counter);
-                out.extend_from_slice(if diff.len() < full.len() { &diff } else { &full });
-            }
-            None => out.extend_from_slice(&full_body(&r.presence, w.counter)),
-        }
-        if r.tree.is_none() {
-            r.tree = Some(watcher_document(&r.presence));
+        let counter = w.counter;
+        match r.diff().filter(|_| follows && !request.full) {
+            Some(diff) => diff.write(counter, out),
+            None => r.full().write(counter, out),
         }
         Some(PIDF_DIFF.to_owned())
     }
