@@ -71,12 +71,14 @@ fn document(tuples: usize, round: u64) -> Vec<u8> {
     let mut p = Presence::new("sip:alice@example.com");
     for i in 0..tuples {
         let mut t = Tuple::new(format!("t{i}"), Basic::Open);
-        t.contact = Some(simple_pidf::Contact { uri: format!("sip:alice@10.0.0.{i}"), priority: None });
+        t.contact =
+            Some(simple_pidf::Contact { uri: format!("sip:alice@10.0.0.{i}"), priority: None });
         p.tuples.push(t);
     }
     // one tuple changes per round
     let k = (round as usize) % tuples;
-    p.tuples[k].status.basic = Some(if round % 2 == 0 { Basic::Open } else { Basic::Closed });
+    p.tuples[k].status.basic =
+        Some(if round.is_multiple_of(2) { Basic::Open } else { Basic::Closed });
     p.to_vec()
 }
 
@@ -99,6 +101,7 @@ impl Bench {
         let mut pc = PresenceConfig::new("<sip:127.0.0.1:5060>");
         pc.notifier.min_interval = Duration::ZERO;
         pc.notifier.max_subscriptions = 10_000_000;
+        pc.compositor.max_expires = 86_400; // setting up 100 000 watchers takes an hour of fake time
         let agent = PresenceAgent::new(pc, 2);
         let mut b = Self {
             ep,
@@ -127,6 +130,10 @@ impl Bench {
             );
             b.feed(a, sub.as_bytes());
             b.answer_all();
+            if (i + 1).is_multiple_of(1000) {
+                // subscriptions arrive over time: finished transactions go meanwhile
+                b.settle();
+            }
         }
         b.settle();
         b
@@ -167,7 +174,8 @@ impl Bench {
             if t.contents.starts_with(b"SIP/2.0 200") && t.destination == self.publisher {
                 let mut headers = [Header::EMPTY; 32];
                 let m = Message::parse(&t.contents, &mut headers).unwrap();
-                self.etag = m.header(HeaderName::SipETag).map(|h| h.value_str().unwrap().to_owned());
+                self.etag =
+                    m.header(HeaderName::SipETag).map(|h| h.value_str().unwrap().to_owned());
             } else {
                 out.push((t.destination, t.contents));
             }

@@ -514,10 +514,31 @@ pub fn model_diff(old: &Presence, new: &Presence, version: u32) -> Option<Vec<u8
             _ => return None,
         }
     }
+    // the common case: the same tuples in the same order, some of them changed
+    let same_ids = old.tuples.len() == new.tuples.len()
+        && old.tuples.iter().zip(&new.tuples).all(|(a, b)| a.id == b.id && quotable(&b.id));
+    if same_ids {
+        let mut w = W::new();
+        w.declare_all = true;
+        w.start(Ns::Diff, "pidf-diff");
+        w.attr("entity", &new.entity);
+        w.attr("version", &version.to_string());
+        for (a, b) in old.tuples.iter().zip(&new.tuples) {
+            if a != b {
+                w.start(Ns::Diff, "replace");
+                w.attr("sel", &format!("*/tuple[@id='{}']", b.id));
+                write::tuple(b, &mut w);
+                w.end();
+            }
+        }
+        replace_components(&replaced_components, &mut w);
+        return Some(w.finish());
+    }
     // tuples: those kept stay in order; new ones follow them
     let old_ids: std::collections::HashMap<&str, usize> =
         old.tuples.iter().enumerate().map(|(i, t)| (t.id.as_str(), i)).collect();
-    let new_ids: std::collections::HashSet<&str> = new.tuples.iter().map(|t| t.id.as_str()).collect();
+    let new_ids: std::collections::HashSet<&str> =
+        new.tuples.iter().map(|t| t.id.as_str()).collect();
     if old_ids.len() != old.tuples.len() || new_ids.len() != new.tuples.len() {
         return None; // duplicate ids: no selector names one
     }
@@ -592,20 +613,28 @@ pub fn model_diff(old: &Presence, new: &Presence, version: u32) -> Option<Vec<u8
         }
         w.end();
     }
-    for c in replaced_components {
-        w.start(Ns::Diff, "replace");
+    replace_components(&replaced_components, &mut w);
+    Some(w.finish())
+}
+
+/// `<replace>` operations for the persons and devices whose content changed.
+fn replace_components(components: &[&Component], w: &mut W) {
+    for c in components {
         match c {
             Component::Person(p) => {
+                w.start(Ns::Diff, "replace");
                 w.attr("sel", &format!("*/dm:person[@id='{}']", p.id));
-                write::person(p, &mut w);
+                write::person(p, w);
+                w.end();
             }
             Component::Device(d) => {
+                w.start(Ns::Diff, "replace");
                 w.attr("sel", &format!("*/dm:device[@id='{}']", d.id));
-                write::device(d, &mut w);
+                write::device(d, w);
+                w.end();
             }
-            Component::Other(_) => unreachable!("only persons and devices are replaced"),
+            // model_diff only lists persons and devices
+            Component::Other(_) => {}
         }
-        w.end();
     }
-    Some(w.finish())
 }

@@ -294,7 +294,16 @@ fn model_diff_applies_to_the_watcher_copy() {
     for pair in states.windows(2) {
         let (old, new) = (&pair[0], &pair[1]);
         let Some(diff) = model_diff(old, new, 2) else {
-            assert!(old.notes != new.notes || old.components.len() != new.components.len() || old.tuples.iter().map(|t| &t.id).ne(new.tuples.iter().map(|t| &t.id).filter(|id| old.tuples.iter().any(|t| &t.id == *id))), "declined a change it takes");
+            assert!(
+                old.notes != new.notes
+                    || old.components.len() != new.components.len()
+                    || old.tuples.iter().map(|t| &t.id).ne(new
+                        .tuples
+                        .iter()
+                        .map(|t| &t.id)
+                        .filter(|id| old.tuples.iter().any(|t| &t.id == *id))),
+                "declined a change it takes"
+            );
             continue;
         };
         let mut view = PresenceView::new();

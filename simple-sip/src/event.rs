@@ -59,6 +59,7 @@
 use core::net::SocketAddr;
 use core::time::Duration;
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -125,7 +126,7 @@ pub struct BodyRequest<'a> {
     /// The watcher ([`resource_key`] of the From URI).
     pub watcher: &'a str,
     /// The body types the subscriber accepts that the package sends, preferred first.
-    pub accept: &'a [String],
+    pub accept: &'a [&'a str],
     /// Full state is due (the first NOTIFY, one after a refresh or a failed NOTIFY); else a
     /// package with partial state may send what changed since its last body for `sub`.
     pub full: bool,
@@ -789,6 +790,26 @@ impl Subscriber {
             return false;
         };
         let key = (call, local, remote);
+        // what the NOTIFY must carry is checked before any state changes
+        let Some(&candidate) =
+            self.by_dialog.get(&key).or_else(|| self.by_call.get(&(key.0.clone(), key.1.clone())))
+        else {
+            return false;
+        };
+        let c = self.subs.get(&candidate).expect("indexed subscriptions exist");
+        let matches = event.as_ref().is_some_and(|e| {
+            e.event_type.eq_ignore_ascii_case(&c.event) && e.id() == c.id.as_deref()
+        });
+        if !matches {
+            let _ = ep.respond(tx, &Reply::new(489, "Bad Event"), now);
+            return true;
+        }
+        let Some(state) =
+            typed::<SubscriptionState<'_>>(request).map(SubscriptionState::into_owned)
+        else {
+            let _ = ep.respond(tx, &Reply::new(400, "Missing Subscription-State"), now);
+            return true;
+        };
         // a dialog made from this NOTIFY has read its CSeq already
         let mut created = true;
         let id = if let Some(&id) = self.by_dialog.get(&key) {
@@ -810,7 +831,6 @@ impl Subscriber {
                 if s.phase == Phase::Subscribing {
                     s.phase = Phase::Established;
                 }
-                s.timer_n = None;
                 self.by_dialog.insert(key, root);
                 root
             } else if s.forks {
@@ -851,24 +871,11 @@ impl Subscriber {
             }
         };
         let s = self.subs.get_mut(&id).expect("indexed subscriptions exist");
-        let matches = event.as_ref().is_some_and(|e| {
-            e.event_type.eq_ignore_ascii_case(&s.event) && e.id() == s.id.as_deref()
-        });
-        if !matches {
-            let _ = ep.respond(tx, &Reply::new(489, "Bad Event"), now);
-            return true;
-        }
         let dialog = s.dialog.as_mut().expect("a NOTIFY's subscription has its dialog");
         if let Err(rejection) = if created { Ok(()) } else { dialog.handle_request(request) } {
             let _ = ep.respond(tx, &Reply::new(rejection.code, rejection.reason), now);
             return true;
         }
-        let Some(state) =
-            typed::<SubscriptionState<'_>>(request).map(SubscriptionState::into_owned)
-        else {
-            let _ = ep.respond(tx, &Reply::new(400, "Missing Subscription-State"), now);
-            return true;
-        };
         let _ = ep.respond(tx, &Reply::new(200, "OK"), now);
         let content_type = request
             .header(crate::message::HeaderName::ContentType)
@@ -1306,16 +1313,18 @@ pub enum NotifierTimer {
 #[derive(Debug)]
 struct Served {
     dialog: Dialog,
-    resource: String,
+    /// Shared with the other subscriptions to the resource.
+    resource: Arc<str>,
     watcher: String,
     /// The Event header value (type and id).
     event: String,
-    accept: Vec<String>,
+    /// The package's content types the subscriber accepts, as bits of their positions.
+    accept: u8,
     status: Authorization,
     expires_at: Instant,
     peer: SocketAddr,
     transport: Transport,
-    in_flight: Option<(ClientTx, Template)>,
+    in_flight: Option<(ClientTx, Box<Template>)>,
     /// State changed since the NOTIFY in flight was built.
     dirty: bool,
     full: bool,
@@ -1383,9 +1392,14 @@ pub struct Notifier<P> {
     auth: Option<DigestClient>,
     next: u64,
     subs: HashMap<u64, Served>,
-    by_dialog: HashMap<DialogKey, u64>,
-    by_resource: HashMap<String, HashSet<u64>>,
+    /// Dialogs by a hash of their id (checked against the subscription's dialog), and the
+    /// rare ids whose hash was taken already.
+    by_dialog: HashMap<u64, u64>,
+    dialog_overflow: HashMap<DialogKey, u64>,
+    by_resource: HashMap<Arc<str>, HashSet<u64>>,
     by_tx: HashMap<ClientTx, u64>,
+    /// The package's content types, copied once.
+    types: Vec<String>,
     policy: HashMap<(String, String), Authorization>,
     deadlines: Deadlines<u64>,
     events: VecDeque<NotifierEvent>,
@@ -1396,6 +1410,7 @@ impl<P: EventPackage> Notifier<P> {
     /// A notifier for `package`.
     pub fn new(config: NotifierConfig, package: P) -> Self {
         let auth = config.credentials.as_ref().map(|(u, p)| DigestClient::new(u, p));
+        let types = package.content_types().iter().take(8).map(|t| (*t).to_owned()).collect();
         Self {
             config,
             package,
@@ -1403,8 +1418,10 @@ impl<P: EventPackage> Notifier<P> {
             next: 0,
             subs: HashMap::new(),
             by_dialog: HashMap::new(),
+            dialog_overflow: HashMap::new(),
             by_resource: HashMap::new(),
             by_tx: HashMap::new(),
+            types,
             policy: HashMap::new(),
             deadlines: Deadlines::new(),
             events: VecDeque::new(),
@@ -1469,7 +1486,7 @@ impl<P: EventPackage> Notifier<P> {
         let (resource, watcher) = (resource_key(resource), resource_key(watcher));
         let ids: Vec<u64> = self
             .by_resource
-            .get(&resource)
+            .get(resource.as_str())
             .map(|s| s.iter().copied().filter(|id| self.subs[id].watcher == watcher).collect())
             .unwrap_or_default();
         self.policy.insert((resource, watcher), decision);
@@ -1602,24 +1619,23 @@ impl<P: EventPackage> Notifier<P> {
                 .map(|a| format!("{}/{}", a.0.type_, a.0.subtype).to_ascii_lowercase())
                 .collect()
         });
-        let offered = self.package.content_types();
-        let accept: Vec<String> = if accepts.is_empty() {
-            offered.iter().take(1).map(|s| (*s).to_owned()).collect()
+        let accept: u8 = if accepts.is_empty() {
+            u8::from(!self.types.is_empty())
         } else {
-            offered
+            self.types
                 .iter()
-                .filter(|o| {
+                .enumerate()
+                .filter(|(_, o)| {
                     accepts.iter().any(|a| {
                         a == "*/*"
                             || a.eq_ignore_ascii_case(o)
                             || a.strip_suffix("/*").is_some_and(|t| o.split('/').next() == Some(t))
                     })
                 })
-                .map(|s| (*s).to_owned())
-                .collect()
+                .fold(0, |m, (i, _)| m | (1 << i))
         };
-        if accept.is_empty() {
-            let list = offered.join(", ");
+        if accept == 0 {
+            let list = self.types.join(", ");
             let headers = [("Accept", list.as_bytes())];
             let _ = ep.respond(tx, &Reply::new(406, "Not Acceptable").headers(&headers), now);
             return;
@@ -1632,8 +1648,12 @@ impl<P: EventPackage> Notifier<P> {
         }
         let Some(local_tag) = ep.local_tag(tx).map(str::to_owned) else { return };
         let Ok(dialog) = Dialog::uas(request, &local_tag, DialogState::Confirmed) else { return };
-        let resource =
+        let resource_text =
             crate::roles::request_uri(request).map_or_else(String::new, |u| resource_key(&u));
+        let resource: Arc<str> = self
+            .by_resource
+            .get_key_value(resource_text.as_str())
+            .map_or_else(|| Arc::from(resource_text.as_str()), |(k, _)| Arc::clone(k));
         let watcher = request.view(|m| {
             m.require::<FromHeader<'_>>()
                 .map(|f| resource_key(&f.0.uri.to_string()))
@@ -1642,13 +1662,15 @@ impl<P: EventPackage> Notifier<P> {
         let call_id = dialog.id().call_id.clone();
         let status = self
             .policy
-            .get(&(resource.clone(), watcher.clone()))
+            .get(&(resource_text.clone(), watcher.clone()))
             .copied()
-            .or_else(|| self.package.authorize(&resource, &watcher))
+            .or_else(|| self.package.authorize(&resource_text, &watcher))
             .unwrap_or(self.config.authorization);
         let id = self.next;
         self.next += 1;
-        let peer = destination(dialog.remote_target(), source);
+        // NOTIFYs follow the route set, else the target; a name there is resolved by the
+        // caller, so the SUBSCRIBE's source stands in (RFC 3263 is not ours)
+        let peer = destination(&dialog.next_hop(), source);
         let key = {
             let i = dialog.id();
             (i.call_id.clone(), i.local_tag.clone(), i.remote_tag.clone())
@@ -1667,13 +1689,13 @@ impl<P: EventPackage> Notifier<P> {
             id,
             Served {
                 dialog,
-                resource: resource.clone(),
+                resource: Arc::clone(&resource),
                 watcher: watcher.clone(),
                 event: event_value,
                 accept,
                 status,
                 expires_at: now + Duration::from_secs(granted.into()),
-                peer: if source.ip().is_loopback() || peer == source { peer } else { source },
+                peer,
                 transport,
                 in_flight: None,
                 dirty: true,
@@ -1687,17 +1709,59 @@ impl<P: EventPackage> Notifier<P> {
                 deadline: None,
             },
         );
-        self.by_dialog.insert(key, id);
-        self.by_resource.entry(resource.clone()).or_default().insert(id);
+        self.index_dialog(key, id);
+        self.by_resource.entry(resource).or_default().insert(id);
         self.events.push_back(NotifierEvent::Subscribed {
             sub: NotifierSub(id),
-            resource,
+            resource: resource_text,
             watcher,
             status,
             call_id,
             expires: granted,
         });
         self.send_notify(ep, id, now);
+    }
+
+    fn dialog_hash(key: &DialogKey) -> u64 {
+        use core::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        key.hash(&mut h);
+        h.finish()
+    }
+
+    fn index_dialog(&mut self, key: DialogKey, id: u64) {
+        match self.by_dialog.entry(Self::dialog_hash(&key)) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(id);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.dialog_overflow.insert(key, id);
+            }
+        }
+    }
+
+    fn find_dialog(&self, key: &DialogKey) -> Option<u64> {
+        let same = |id: &u64| {
+            self.subs.get(id).is_some_and(|s| {
+                let i = s.dialog.id();
+                i.call_id == key.0 && i.local_tag == key.1 && i.remote_tag == key.2
+            })
+        };
+        match self.by_dialog.get(&Self::dialog_hash(key)) {
+            Some(id) if same(id) => Some(*id),
+            Some(_) | None => self.dialog_overflow.get(key).copied(),
+        }
+    }
+
+    fn unindex_dialog(&mut self, id: u64, dialog: &Dialog) {
+        let i = dialog.id();
+        let key = (i.call_id.clone(), i.local_tag.clone(), i.remote_tag.clone());
+        let h = Self::dialog_hash(&key);
+        if self.by_dialog.get(&h) == Some(&id) {
+            self.by_dialog.remove(&h);
+        } else {
+            self.dialog_overflow.remove(&key);
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1716,7 +1780,7 @@ impl<P: EventPackage> Notifier<P> {
             let remote = m.require::<FromHeader<'_>>().ok()?.tag()?.to_owned();
             Some((call, to_tag.to_owned(), remote))
         });
-        let Some(&id) = key.as_ref().and_then(|k| self.by_dialog.get(k)) else {
+        let Some(id) = key.as_ref().and_then(|k| self.find_dialog(k)) else {
             let _ = ep.respond(tx, &Reply::new(481, "Subscription Does Not Exist"), now);
             return;
         };
@@ -1725,6 +1789,8 @@ impl<P: EventPackage> Notifier<P> {
             let _ = ep.respond(tx, &Reply::new(r.code, r.reason), now);
             return;
         }
+        // a refresh may move the target (§4.1.2.4: SUBSCRIBE refreshes it)
+        s.peer = destination(&s.dialog.next_hop(), s.peer);
         let expires = granted.to_string();
         let contact = self.config.contact.clone();
         let headers = [("Expires", expires.as_bytes()), ("Contact", contact.as_bytes())];
@@ -1809,11 +1875,19 @@ impl<P: EventPackage> Notifier<P> {
             );
         if send_state {
             self.body.clear();
+            let mut accept: [&str; 8] = [""; 8];
+            let mut n = 0;
+            for (i, t) in self.types.iter().enumerate() {
+                if s.accept & (1 << i) != 0 {
+                    accept[n] = t;
+                    n += 1;
+                }
+            }
             let request = BodyRequest {
                 sub: NotifierSub(id),
                 resource: &s.resource,
                 watcher: &s.watcher,
-                accept: &s.accept,
+                accept: &accept[..n],
                 full: s.full,
             };
             if let Some(ct) = self.package.body(&request, &mut self.body) {
@@ -1821,11 +1895,12 @@ impl<P: EventPackage> Notifier<P> {
             }
             s.full = false;
         }
-        let dest = destination(&s.dialog.next_hop(), s.peer);
+        // where NOTIFYs go was worked out when the subscription (or a refresh) set the target
+        let dest = s.peer;
         let message = t.build(ep, s.transport);
         s.last_notify = Some(now);
-        s.history.push_back(now);
         if let Some(a) = s.rate.adaptive_min_rate {
+            s.history.push_back(now);
             let period = Duration::from_secs_f64(f64::from(self.config.adaptive_period.max(2)) / a);
             while s.history.front().is_some_and(|&t| now.saturating_duration_since(t) > period) {
                 s.history.pop_front();
@@ -1835,7 +1910,7 @@ impl<P: EventPackage> Notifier<P> {
         }
         match ep.send_request(message, dest, s.transport, now) {
             Ok(tx) => {
-                s.in_flight = Some((tx, t));
+                s.in_flight = Some((tx, Box::new(t)));
                 self.by_tx.insert(tx, id);
             }
             Err(_) => {
@@ -1888,7 +1963,7 @@ impl<P: EventPackage> Notifier<P> {
                     let message = next.build(ep, s.transport);
                     match ep.send_request(message, dest, s.transport, now) {
                         Ok(tx) => {
-                            s.in_flight = Some((tx, next));
+                            s.in_flight = Some((tx, Box::new(next)));
                             self.by_tx.insert(tx, id);
                         }
                         Err(_) => self.remove(id, NotifierEnd::NotifyFailed { code: Some(code) }),
@@ -1918,8 +1993,7 @@ impl<P: EventPackage> Notifier<P> {
         if let Some((tx, _)) = s.in_flight {
             self.by_tx.remove(&tx);
         }
-        let i = s.dialog.id();
-        self.by_dialog.remove(&(i.call_id.clone(), i.local_tag.clone(), i.remote_tag.clone()));
+        self.unindex_dialog(id, &s.dialog);
         if let Some(set) = self.by_resource.get_mut(&s.resource) {
             set.remove(&id);
             if set.is_empty() {
@@ -1929,7 +2003,7 @@ impl<P: EventPackage> Notifier<P> {
         self.package.ended(NotifierSub(id));
         self.events.push_back(NotifierEvent::Terminated {
             sub: NotifierSub(id),
-            resource: s.resource,
+            resource: s.resource.to_string(),
             watcher: s.watcher,
             reason,
         });

@@ -6,7 +6,50 @@
 //! It holds the core of RFC 3261: messages and their framing on datagram and stream transports,
 //! URIs, typed headers for everything SIMPLE uses, multipart bodies, digest authentication
 //! ([`digest`]), the four transactions ([`transaction`]), the [`endpoint::Endpoint`] that owns
-//! them and answers what it must, and dialogs ([`dialog`]). The event framework builds on it.
+//! them and answers what it must, and dialogs ([`dialog`]). On the endpoint run the roles of
+//! SIMPLE: subscriptions ([`event`]: `Subscriber`, `Notifier`, RFC 6665 and 6446), publication
+//! ([`publish`]: `Publisher`, `Compositor`, RFC 3903 and 5264), the presence agent
+//! ([`presence`], RFC 3856 and 5263), watcher information ([`winfo`], RFC 3857) and pager-mode
+//! messages ([`pager`], RFC 3428).
+//!
+//! ## Presence: a publisher, an agent and a watcher
+//!
+//! ```
+//! use std::time::Instant;
+//! use simple_sip::endpoint::{Endpoint, EndpointConfig, Transport};
+//! use simple_sip::event::{Subscribe, Subscriber, SubscriberConfig, SubscriberEvent};
+//! use simple_sip::presence::{PresenceAgent, PresenceConfig};
+//! use simple_sip::publish::{Publish, Publisher, PublisherConfig};
+//!
+//! let now = Instant::now();
+//! let (ua, server) = ("127.0.0.1:5060".parse().unwrap(), "127.0.0.1:5070".parse().unwrap());
+//! let mut ua_ep = Endpoint::new(EndpointConfig::new("127.0.0.1:5060"), 1);
+//! let mut server_ep = Endpoint::new(EndpointConfig::new("127.0.0.1:5070"), 2);
+//! let mut agent = PresenceAgent::new(PresenceConfig::new("<sip:127.0.0.1:5070>"), 3);
+//! let (mut publisher, mut watcher) =
+//!     (Publisher::new(PublisherConfig::default()), Subscriber::new(SubscriberConfig::default()));
+//!
+//! let doc = br#"<presence xmlns="urn:ietf:params:xml:ns:pidf" entity="sip:alice@example.com">
+//!   <tuple id="t1"><status><basic>open</basic></status></tuple></presence>"#;
+//! publisher.publish(&mut ua_ep, &Publish::new("presence", "sip:alice@example.com",
+//!     "<sip:alice@example.com>", "application/pidf+xml", doc, server, Transport::Udp), now);
+//! watcher.subscribe(&mut ua_ep, &Subscribe::new("presence", "sip:alice@example.com",
+//!     "<sip:bob@example.com>", "<sip:bob@127.0.0.1:5060>", server, Transport::Udp), now);
+//! // the caller's loop: bytes across, endpoint events to the roles (a role hands back what
+//! // is not its own)
+//! for _ in 0..4 {
+//!     while let Some(t) = ua_ep.poll_transmit() { server_ep.handle_datagram(ua, t.transport, &t.contents, now) }
+//!     while let Some(e) = server_ep.poll_event() { let _ = agent.handle(&mut server_ep, e, now); }
+//!     while let Some(t) = server_ep.poll_transmit() { ua_ep.handle_datagram(server, t.transport, &t.contents, now) }
+//!     while let Some(e) = ua_ep.poll_event() {
+//!         let e = publisher.handle(&mut ua_ep, e, now);
+//!         let _ = e.and_then(|e| watcher.handle(&mut ua_ep, e, now));
+//!     }
+//! }
+//! let open = std::iter::from_fn(|| watcher.poll_event()).any(|e| matches!(e,
+//!     SubscriberEvent::Notify { body, .. } if body.windows(4).any(|w| w == b"open")));
+//! assert!(open, "the watcher got alice's composed state");
+//! ```
 //!
 //! ## An endpoint answering a request
 //!

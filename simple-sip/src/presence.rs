@@ -2,7 +2,7 @@
 //! [`PresencePackage`] (the notifier's view of composed presence) and the [`PresenceAgent`]
 //! (a [`Compositor`] for PUBLISH and a [`Notifier`] for SUBSCRIBE on one endpoint).
 //!
-//! Watchers get the composition (simple-pidf [`compose`](simple_pidf::compose)) of every
+//! Watchers get the composition (simple-pidf [`compose`](fn@simple_pidf::compose)) of every
 //! publication of the presentity as `application/pidf+xml`, or, when their Accept lists
 //! `application/pidf-diff+xml`, a `<pidf-full>` first and `<pidf-diff>` changes after it.
 //! Watchers in the same state share one computed diff; each gets its own version counter.
@@ -46,8 +46,11 @@ struct Resource {
     presence: Presence,
     /// Bumped on every change of the composed document.
     version: u64,
-    /// The plain PIDF body of this version, written once.
-    pidf: Bytes,
+    /// The plain PIDF body of this version, written once when a plain watcher needs it.
+    pidf: Option<Bytes>,
+    /// The length of the last `<pidf-full>` written for this resource: a diff longer than
+    /// that is not worth sending.
+    full_len: usize,
     /// The document of the version before, for partial watchers one version behind.
     previous: Option<(u64, Presence)>,
     /// `<pidf-full>` of this version with a placeholder version, written once for every
@@ -85,15 +88,29 @@ impl Stamped {
 
 impl Resource {
     fn new(presence: Presence) -> Self {
-        let pidf = Bytes::from(presence.to_vec());
-        Self { presence, version: 1, pidf, previous: None, full: None, diff: None }
+        Self {
+            presence,
+            version: 1,
+            pidf: None,
+            full_len: usize::MAX,
+            previous: None,
+            full: None,
+            diff: None,
+        }
+    }
+
+    fn pidf(&mut self) -> &Bytes {
+        let presence = &self.presence;
+        self.pidf.get_or_insert_with(|| Bytes::from(presence.to_vec()))
     }
 
     fn full(&mut self) -> &Stamped {
         let presence = &self.presence;
-        self.full.get_or_insert_with(|| {
+        let full = self.full.get_or_insert_with(|| {
             Stamped::new(full_body(presence, MARK)).expect("full_body writes the version")
-        })
+        });
+        self.full_len = full.body.len();
+        full
     }
 
     /// The diff from the version before: from the model when the change has its shape (the
@@ -112,7 +129,10 @@ impl Resource {
                     .and_then(Stamped::new),
                 Some(_) | None => None,
             };
-            let full_len = self.full().body.len();
+            // against the last full state's size: writing this version's only to compare
+            // would cost what the diff saves
+            let full_len =
+                if self.full_len == usize::MAX { self.full().body.len() } else { self.full_len };
             self.diff = Some(diff.filter(|d| d.body.len() < full_len));
         }
         self.diff.as_ref().and_then(Option::as_ref)
@@ -153,7 +173,7 @@ impl PresencePackage {
                 let old = core::mem::replace(&mut r.presence, p);
                 r.previous = Some((r.version, old));
                 r.version += 1;
-                r.pidf = Bytes::from(r.presence.to_vec());
+                r.pidf = None;
                 r.full = None;
                 r.diff = None;
                 true
@@ -204,7 +224,7 @@ impl EventPackage for PresencePackage {
     }
 
     fn body(&mut self, request: &BodyRequest<'_>, out: &mut Vec<u8>) -> Option<String> {
-        let partial = request.accept.iter().any(|a| a == PIDF_DIFF);
+        let partial = request.accept.contains(&PIDF_DIFF);
         let Some(r) = self.resources.get_mut(request.resource) else {
             // no publication: a document with no tuples says "nothing known" (RFC 3856 §6.8)
             let empty = Presence::new(request.resource);
@@ -219,7 +239,7 @@ impl EventPackage for PresencePackage {
             return Some(PIDF.to_owned());
         };
         if !partial {
-            out.extend_from_slice(&r.pidf);
+            out.extend_from_slice(r.pidf());
             return Some(PIDF.to_owned());
         }
         let w = self.partial.entry(request.sub).or_default();

@@ -7,6 +7,7 @@
 //! rejects pending watchers with [`PresenceAgent::authorize`](crate::presence::PresenceAgent::authorize).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use simple_pidf::winfo::{
@@ -47,8 +48,8 @@ struct Reader {
 #[derive(Debug)]
 pub struct WinfoPackage {
     package: String,
-    resources: HashMap<String, Resource>,
-    index: HashMap<NotifierSub, String>,
+    resources: HashMap<Arc<str>, Resource>,
+    index: HashMap<NotifierSub, Arc<str>>,
     readers: HashMap<NotifierSub, Reader>,
     owner_only: bool,
 }
@@ -86,7 +87,11 @@ impl WinfoPackage {
     pub fn handle(&mut self, event: &NotifierEvent, now: Instant) -> Option<String> {
         match event {
             NotifierEvent::Subscribed { sub, resource, watcher, status, call_id, expires } => {
-                let r = self.resources.entry(resource.clone()).or_default();
+                let key: Arc<str> = self
+                    .resources
+                    .get_key_value(resource.as_str())
+                    .map_or_else(|| Arc::from(resource.as_str()), |(k, _)| Arc::clone(k));
+                let r = self.resources.entry(Arc::clone(&key)).or_default();
                 r.clock += 1;
                 let (st, ev) = match status {
                     Authorization::Active => (WatcherStatus::Active, WatcherEvent::Approved),
@@ -97,17 +102,17 @@ impl WinfoPackage {
                 w.expiration = Some(u64::from(*expires));
                 w.duration_subscribed = Some(0);
                 r.entries.push((*sub, Entry { watcher: w, changed: r.clock, since: now }));
-                self.index.insert(*sub, resource.clone());
+                self.index.insert(*sub, key);
                 Some(resource.clone())
             }
             NotifierEvent::Refreshed { sub, expires } => {
-                let resource = self.index.get(sub)?.clone();
+                let resource = Arc::clone(self.index.get(sub)?);
                 self.update(&resource, *sub, now, |w| w.expiration = Some(u64::from(*expires)));
                 // an expiry change alone is not worth a NOTIFY
                 None
             }
             NotifierEvent::StatusChanged { sub, status } => {
-                let resource = self.index.get(sub)?.clone();
+                let resource = Arc::clone(self.index.get(sub)?);
                 let (st, ev) = match status {
                     Authorization::Active => (WatcherStatus::Active, WatcherEvent::Approved),
                     Authorization::Pending => (WatcherStatus::Pending, WatcherEvent::Subscribe),
@@ -117,7 +122,7 @@ impl WinfoPackage {
                     w.status = st;
                     w.event = ev;
                 });
-                Some(resource)
+                Some(resource.to_string())
             }
             NotifierEvent::Terminated { sub, reason, .. } => {
                 let resource = self.index.remove(sub)?;
@@ -132,7 +137,7 @@ impl WinfoPackage {
                     w.event = ev;
                     w.expiration = None;
                 });
-                let r = self.resources.get_mut(&resource)?;
+                let r = self.resources.get_mut(&*resource)?;
                 let ended = r
                     .entries
                     .iter()
@@ -146,7 +151,7 @@ impl WinfoPackage {
                         .expect("counted above");
                     r.entries.remove(oldest);
                 }
-                Some(resource)
+                Some(resource.to_string())
             }
         }
     }

@@ -6,6 +6,14 @@ use simple_sip::{Header, Message, Method};
 
 /// A request with `method`, `uri`, and the default headers unless `replace` gives others
 /// (name, full line or "" to drop it); `extra` lines and `body` appended.
+
+/// The Accept a default UAS answers 415 with: SDP, text, the SIMPLE bodies, multipart.
+const ACCEPT: &str = "Accept: application/sdp, text/plain, application/pidf+xml, \
+    application/pidf-diff+xml, application/watcherinfo+xml, application/rlmi+xml, \
+    application/simple-message-summary, application/im-iscomposing+xml, \
+    application/xcap-diff+xml, message/cpim, message/imdn+xml, message/sipfrag, text/html, \
+    multipart/mixed, multipart/related, multipart/alternative";
+
 fn request(method: &str, uri: &str, replace: &[(&str, &str)], extra: &str, body: &str) -> Vec<u8> {
     let defaults = [
         ("Via", "Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds".to_owned()),
@@ -77,19 +85,9 @@ fn each_check_gives_its_answer() {
         (
             request("MESSAGE", "sip:bob@biloxi.com", &[], "Content-Type: image/png\r\n", "png"),
             415,
-            Some(
-                "Accept: application/sdp, text/plain, application/pidf+xml, multipart/mixed, \
-                 multipart/related, multipart/alternative",
-            ),
+            Some(ACCEPT),
         ),
-        (
-            request("MESSAGE", "sip:bob@biloxi.com", &[], "", "no type"),
-            415,
-            Some(
-                "Accept: application/sdp, text/plain, application/pidf+xml, multipart/mixed, \
-                 multipart/related, multipart/alternative",
-            ),
-        ),
+        (request("MESSAGE", "sip:bob@biloxi.com", &[], "", "no type"), 415, Some(ACCEPT)),
         // 400s: missing, repeated or unreadable mandatory headers, a CSeq of another method
         (request("OPTIONS", "sip:bob@biloxi.com", &[("Call-ID", "")], "", ""), 400, None),
         (request("OPTIONS", "sip:bob@biloxi.com", &[("Via", "")], "", ""), 400, None),
