@@ -41,6 +41,8 @@ struct World {
     wire: Vec<(usize, Transport, Vec<u8>)>,
     /// What the watcher last got per subscription: (active, plain PIDF body).
     last: std::collections::HashMap<SubscriptionId, Vec<u8>>,
+    /// The agent's presence subscriptions: Call-ID and whether active.
+    served: std::collections::HashMap<simple_sip::event::NotifierSub, (String, bool)>,
 }
 
 impl World {
@@ -59,6 +61,7 @@ impl World {
             now: Instant::now(),
             wire: Vec::new(),
             last: std::collections::HashMap::new(),
+            served: std::collections::HashMap::new(),
         }
     }
 
@@ -92,7 +95,25 @@ impl World {
                 }
             }
             while self.publisher.poll_event().is_some() {}
-            while self.agent.poll_event().is_some() {}
+            while let Some(e) = self.agent.poll_event() {
+                use simple_sip::event::NotifierEvent as N;
+                if let simple_sip::presence::PresenceEvent::Watcher(e) = e {
+                    match e {
+                        N::Subscribed { sub, call_id, status, .. } => {
+                            self.served.insert(sub, (call_id, status == Authorization::Active));
+                        }
+                        N::StatusChanged { sub, status } => {
+                            if let Some(s) = self.served.get_mut(&sub) {
+                                s.1 = status == Authorization::Active;
+                            }
+                        }
+                        N::Terminated { sub, .. } => {
+                            self.served.remove(&sub);
+                        }
+                        _ => {}
+                    }
+                }
+            }
             for p in &mut self.pagers {
                 while p.poll_event().is_some() {}
             }
@@ -296,10 +317,17 @@ fuzz_target!(|data: &[u8]| {
     let final_pub = w.publisher.publish(&mut w.eps[W], &p, now);
     w.settle(Duration::from_secs(30));
     if let Some(composed) = w.agent.notifier().package().presence(ENTITY).cloned() {
+        // the watchers the agent serves as active (a watcher whose subscription the agent
+        // dropped, a lost NOTIFY timing out, learns it only at its next refresh)
+        let served: std::collections::HashSet<&str> =
+            w.served.values().filter(|(_, active)| *active).map(|(c, _)| c.as_str()).collect();
         let active: Vec<SubscriptionId> = subs
             .iter()
             .copied()
-            .filter(|s| w.last.contains_key(s) && w.subscriber.dialog(*s).is_some())
+            .filter(|s| {
+                w.last.contains_key(s)
+                    && w.subscriber.dialog(*s).is_some_and(|d| served.contains(d.id().call_id.as_str()))
+            })
             .collect();
         for s in active {
             let got = Presence::parse(&w.last[&s]).expect("bodies we sent parse");

@@ -4,9 +4,6 @@
 use simple_sip::uas::{MergeKey, UasConfig, check};
 use simple_sip::{Header, Message, Method};
 
-/// A request with `method`, `uri`, and the default headers unless `replace` gives others
-/// (name, full line or "" to drop it); `extra` lines and `body` appended.
-
 /// The Accept a default UAS answers 415 with: SDP, text, the SIMPLE bodies, multipart.
 const ACCEPT: &str = "Accept: application/sdp, text/plain, application/pidf+xml, \
     application/pidf-diff+xml, application/watcherinfo+xml, application/rlmi+xml, \
@@ -14,6 +11,8 @@ const ACCEPT: &str = "Accept: application/sdp, text/plain, application/pidf+xml,
     application/xcap-diff+xml, message/cpim, message/imdn+xml, message/sipfrag, text/html, \
     multipart/mixed, multipart/related, multipart/alternative";
 
+/// A request with `method`, `uri`, and the default headers unless `replace` gives others
+/// (name, full line or "" to drop it); `extra` lines and `body` appended.
 fn request(method: &str, uri: &str, replace: &[(&str, &str)], extra: &str, body: &str) -> Vec<u8> {
     let defaults = [
         ("Via", "Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds".to_owned()),
