@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs (Debian packages kamailio, kamailio-presence-modules) if needed and starts Kamailio
 # on 127.0.0.1:5160/udp in the background, with fresh db_text tables in ./run.
+#   KAM_PORT=5180 KAM_RUN=DIR start.sh: the same server on another port and run directory
+#   (interop/presence uses it so).
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
-RUN="$HERE/run"
+PORT="${KAM_PORT:-5160}"
+RUN="${KAM_RUN:-$HERE/run}"
 if ! command -v kamailio >/dev/null || ! "$HERE/../kamailio-modules.sh" >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   # keep the package's init script from starting a daemon on every interface
@@ -12,12 +15,13 @@ if ! command -v kamailio >/dev/null || ! "$HERE/../kamailio-modules.sh" >/dev/nu
   if [ "$policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
 fi
 MODULES="$("$HERE/../kamailio-modules.sh")"
-"$HERE/stop.sh" >/dev/null 2>&1 || true
+"$HERE/../kamailio-stop.sh" "$RUN/kamailio.pid" >/dev/null 2>&1 || true
 rm -rf "$RUN"; mkdir -p "$RUN/dbtext"
 for t in version presentity active_watchers watchers xcap; do
   cp /usr/share/kamailio/dbtext/kamailio/$t "$RUN/dbtext/$t"
 done
 nohup kamailio -DD -E -f "$HERE/kamailio.cfg" -Y "$RUN" -A "DBURL=\"text://$RUN/dbtext\"" -A "MPATH=\"$MODULES/\"" \
+  -A "SIP_LISTEN=udp:127.0.0.1:$PORT" -A "SIP_ALIAS=\"127.0.0.1:$PORT\"" -A "SIP_SERVER=\"sip:127.0.0.1:$PORT\"" \
   > "$RUN/kamailio.log" 2>&1 < /dev/null &
 echo $! > "$RUN/kamailio.pid"
-exec "$HERE/../kamailio-wait.sh" 5160 "$RUN/kamailio.pid" "$RUN/kamailio.log"
+exec "$HERE/../kamailio-wait.sh" "$PORT" "$RUN/kamailio.pid" "$RUN/kamailio.log"

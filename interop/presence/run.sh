@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # simple-sip's presence roles against real peers on loopback (see README.md):
 #   Kamailio's presence server (127.0.0.1:5180): our Publisher and Subscriber, and winfo;
-#   our presence agent (`sip_presence serve`, 127.0.0.1:5185): PJSIP (pjsua2) publishing to
-#   it and watching through it, our own watcher and publisher, and watcher approval.
+#   our presence agent (`sip_presence serve`, 127.0.0.1:5185): PJSIP (pjsua2) and baresip
+#   publishing to it and watching through it, our own watcher and publisher, and watcher
+#   approval.
 # Every step waits for the line it needs (bounded), never for a fixed time.
 #   usage: run.sh [PATH/TO/sip_presence]   (else built with cargo)
 set -uo pipefail
@@ -76,7 +77,7 @@ check "kamailio: winfo subscription ends cleanly" wait_for "$RUN/k-winfo.log" '^
 # ---------- our presence agent ----------
 AGENT=127.0.0.1:5185
 rm -f "$RUN/ctl"; mkfifo "$RUN/ctl"
-"$BIN" serve --bind $AGENT --pending --for 40 < "$RUN/ctl" > "$RUN/a-serve.log" 2>&1 & PIDS+=($!)
+"$BIN" serve --bind $AGENT --pending --for 90 < "$RUN/ctl" > "$RUN/a-serve.log" 2>&1 & PIDS+=($!)
 exec 3>"$RUN/ctl"
 check "agent: serving" wait_for "$RUN/a-serve.log" '^SERVING'
 
@@ -125,6 +126,63 @@ else
   echo "pjsua2 not available (pip install pjsua2-python): PJSIP checks skipped"
   # where Kamailio is required (CI), PJSIP is too
   [ -n "${SIMPLE_RS_REQUIRE_KAMAILIO:-}" ] && FAIL=$((FAIL + 1))
+fi
+# baresip: a registered UA publishing to our agent and watching through it
+if command -v baresip >/dev/null; then
+  BS="$RUN/baresip"; rm -rf "$BS"; mkdir -p "$BS"
+  cat > "$BS/config" <<CFG
+poll_method epoll
+sip_listen 127.0.0.1:5195
+sip_transports udp
+dns_server 127.0.0.1:53
+module_path /usr/lib/baresip/modules
+module_app account.so
+module_app contact.so
+module_app menu.so
+module_app presence.so
+module_app ctrl_tcp.so
+ctrl_tcp_listen 127.0.0.1:4446
+CFG
+  echo '<sip:bb@127.0.0.1>;outbound="sip:127.0.0.1:5185";regint=600;pubint=60;answermode=manual' > "$BS/accounts"
+  echo '<sip:alice@127.0.0.1>;presence=p2p' > "$BS/contacts"
+  echo "approve sip:bb@127.0.0.1 sip:dave@127.0.0.1" >&3
+  echo "approve sip:alice@127.0.0.1 sip:bb@127.0.0.1" >&3
+  check "agent: approvals for baresip taken" wait_for "$RUN/a-serve.log" '^APPROVED sip:alice@127.0.0.1 sip:bb'
+  baresip -f "$BS" < /dev/null > "$BS/baresip.log" 2>&1 & PIDS+=($!)
+  # baresip's control socket: one JSON netstring command, the reply's data printed
+  ctl() {
+    python3 - "$1" <<'PY'
+import json, socket, sys, time
+cmd, _, params = sys.argv[1].lstrip("/").partition(" ")
+b = json.dumps({"command": cmd, "params": params, "token": "t"}).encode()
+s = socket.create_connection(("127.0.0.1", 4446), timeout=3)
+s.sendall(str(len(b)).encode() + b":" + b + b",")
+buf, end = b"", time.time() + 1.0
+while time.time() < end:
+    s.settimeout(max(0.05, end - time.time()))
+    try:
+        c = s.recv(65535)
+    except socket.timeout:
+        break
+    if not c:
+        break
+    buf += c
+print(buf.decode(errors="replace"))
+PY
+  }
+  check "baresip: registers with the agent" wait_for "$RUN/a-serve.log" '^REGISTERED 127.0.0.1:5195' 15
+  check "baresip: its PUBLISH is accepted" wait_for "$RUN/a-serve.log" 'PUBLICATION Changed \{ resource: "sip:bb@127.0.0.1" \}' 15
+  check "baresip: its SUBSCRIBE to alice is served" wait_for "$RUN/a-serve.log" 'resource: "sip:alice@127.0.0.1", watcher: "sip:bb@127.0.0.1"' 15
+  for _ in $(seq 1 40); do ctl /contacts > "$BS/contacts.out" 2>&1; grep -q "Online" "$BS/contacts.out" && break; sleep 0.1; done
+  check "baresip: reads alice online from our NOTIFY" grep -q "Online.*sip:alice@127.0.0.1" "$BS/contacts.out"
+  "$BIN" watch --bind 127.0.0.1:5189 --to $AGENT --uri sip:bb@127.0.0.1 --from sip:dave@127.0.0.1 --count 2 --for 10 \
+    > "$RUN/a-watch-bs.log" 2>&1 & PIDS+=($!)
+  check "agent: our watcher reads baresip's publication (open)" wait_for "$RUN/a-watch-bs.log" '^NOTIFY active .*=open'
+  ctl /presence_offline > "$BS/offline.out" 2>&1
+  check "agent: baresip's /presence_offline reaches our watcher (closed)" wait_for "$RUN/a-watch-bs.log" '^NOTIFY active .*=closed' 15
+else
+  echo "baresip not installed (apt-get install baresip-core): baresip checks skipped"
+  [ -n "${SIMPLE_RS_REQUIRE_BARESIP:-}" ] && FAIL=$((FAIL + 1))
 fi
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]

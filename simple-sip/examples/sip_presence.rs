@@ -12,7 +12,7 @@
 //!
 //! `serve` is a presence agent (PUBLISH, SUBSCRIBE for `presence` and `presence.winfo`,
 //! watchers active unless `--pending`; then a line `approve RESOURCE WATCHER` on stdin
-//! approves one). `publish` publishes a PIDF document, refreshes it, optionally changes it
+//! approves one), that also answers MESSAGE and accepts every REGISTER. `publish` publishes a PIDF document, refreshes it, optionally changes it
 //! once and removes it at the end. `watch` subscribes and prints one line per NOTIFY:
 //! `NOTIFY <status> <tuple-id>=<basic> ... note=<text>` for presence, `WINFO <version>
 //! <state> <uri>=<status>/<event> ...` for watcher information; it unsubscribes after `--count`
@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use simple_pidf::winfo::WatcherInfo;
 use simple_pidf::{Basic, Note, Presence, PresenceView, Tuple, Update};
-use simple_sip::endpoint::{Endpoint, EndpointConfig, Event, Transport};
+use simple_sip::endpoint::{Endpoint, EndpointConfig, Event, Reply, Transport};
 use simple_sip::event::{Authorization, Subscribe, Subscriber, SubscriberConfig, SubscriberEvent};
 use simple_sip::pager::{Pager, PagerConfig, PagerEvent};
 use simple_sip::presence::{PresenceAgent, PresenceConfig, PresenceEvent};
@@ -51,6 +51,7 @@ impl Io {
             ^ u64::from(std::process::id());
         let mut config = EndpointConfig::new(&local.to_string());
         config.user_agent = Some("simple-rs sip_presence".to_owned());
+        config.uas.methods.push(simple_sip::Method::Register);
         Ok(Self { socket, ep: Endpoint::new(config, seed), local })
     }
 
@@ -145,6 +146,7 @@ fn serve(bind: SocketAddr, pending: bool, seconds: u64) -> std::io::Result<bool>
         for e in events {
             let Some(e) = agent.handle(&mut io.ep, e, now) else { continue };
             let Some(e) = pager.handle(&mut io.ep, e, now) else { continue };
+            let Some(e) = register(&mut io.ep, e, now) else { continue };
             let _ = simple_sip::event::refuse(&mut io.ep, e, &["presence", "presence.winfo"], now);
         }
         agent.handle_timeout(&mut io.ep, now);
@@ -168,6 +170,27 @@ fn serve(bind: SocketAddr, pending: bool, seconds: u64) -> std::io::Result<bool>
         }
     }
     Ok(true)
+}
+
+/// A registrar that accepts every REGISTER (clients such as baresip publish only once
+/// registered): 200 with the Contacts and the expiry asked for. No location service: the
+/// reference server's registrar is another matter.
+fn register(ep: &mut Endpoint, e: Event, now: Instant) -> Option<Event> {
+    let Event::Request { tx, request, source, transport } = e else { return Some(e) };
+    if request.method() != Some(simple_sip::Method::Register) {
+        return Some(Event::Request { tx, request, source, transport });
+    }
+    let contact = request.header(simple_sip::HeaderName::Contact).map(|h| h.value().to_vec());
+    let expires = request
+        .header(simple_sip::HeaderName::Expires)
+        .map_or_else(|| b"3600".to_vec(), |h| h.value().to_vec());
+    let mut headers: Vec<(&str, &[u8])> = vec![("Expires", &expires)];
+    if let Some(c) = &contact {
+        headers.push(("Contact", c));
+    }
+    let _ = ep.respond(tx, &Reply::new(200, "OK").headers(&headers), now);
+    say(&format!("REGISTERED {source}"));
+    None
 }
 
 fn pidf(uri: &str, basic: Basic, note: Option<&str>) -> Vec<u8> {

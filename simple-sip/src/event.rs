@@ -72,7 +72,7 @@ use crate::headers::{
     ToHeader,
 };
 use crate::message::{Method, OwnedMessage};
-use crate::roles::{Deadlines, Template, typed};
+use crate::roles::{Deadlines, Routed, Template, typed};
 use crate::transaction::Timers;
 
 pub use crate::roles::{destination, resource_key};
@@ -754,21 +754,18 @@ impl Subscriber {
                     false => Some(Event::Request { tx, request, source, transport }),
                 }
             }
-            Event::Response { tx, response } => match self.by_tx.get(&tx).copied() {
-                Some(id) => {
-                    self.response(ep, id, tx, &response, now);
+            other => match crate::roles::route(&mut self.by_tx, other) {
+                Routed::Final(id, response) => {
+                    self.response(ep, id, &response, now);
                     None
                 }
-                None => Some(Event::Response { tx, response }),
-            },
-            Event::Timeout { tx } | Event::TransportError { tx } => match self.by_tx.remove(&tx) {
-                Some(id) => {
+                Routed::Provisional => None,
+                Routed::Failed(id) => {
                     self.failed(ep, id, now);
                     None
                 }
-                None => Some(event),
+                Routed::Other(e) => Some(e),
             },
-            other => Some(other),
         }
     }
 
@@ -954,19 +951,9 @@ impl Subscriber {
         }
     }
 
-    fn response(
-        &mut self,
-        ep: &mut Endpoint,
-        id: u64,
-        tx: ClientTx,
-        response: &OwnedMessage,
-        now: Instant,
-    ) {
+    /// The final response to a request of subscription `id`.
+    fn response(&mut self, ep: &mut Endpoint, id: u64, response: &OwnedMessage, now: Instant) {
         let Some(code) = response.status_code() else { return };
-        if code < 200 {
-            return;
-        }
-        self.by_tx.remove(&tx);
         let t1 = self.config.timers.t1;
         let s = self.subs.get_mut(&id).expect("indexed subscriptions exist");
         let Some((_, sent, mut template)) = s.tx.take() else { return };
@@ -1548,27 +1535,21 @@ impl<P: EventPackage> Notifier<P> {
                 self.subscribe(ep, tx, &request, source, transport, now);
                 None
             }
-            Event::Response { tx, response } => match self.by_tx.get(&tx).copied() {
-                Some(id) => {
-                    if response.status_code().is_some_and(|c| c >= 200) {
-                        self.by_tx.remove(&tx);
-                        self.notify_answered(ep, id, &response, now);
-                    }
+            other => match crate::roles::route(&mut self.by_tx, other) {
+                Routed::Final(id, response) => {
+                    self.notify_answered(ep, id, &response, now);
                     None
                 }
-                None => Some(Event::Response { tx, response }),
-            },
-            Event::Timeout { tx } | Event::TransportError { tx } => match self.by_tx.remove(&tx) {
-                Some(id) => {
+                Routed::Provisional => None,
+                Routed::Failed(id) => {
                     // a terminating NOTIFY that got no answer ends the subscription anyway
                     let failed = NotifierEnd::NotifyFailed { code: None };
                     let reason = self.subs.get(&id).and_then(|s| s.ending).map_or(failed, |e| e.0);
                     self.remove(id, reason);
                     None
                 }
-                None => Some(event),
+                Routed::Other(e) => Some(e),
             },
-            other => Some(other),
         }
     }
 

@@ -40,7 +40,7 @@ use crate::endpoint::{ClientTx, Endpoint, Event, Reply};
 use crate::headers::{EventHeader, Expires, MinExpires, SipETag, SipIfMatch};
 use crate::ids::IdGenerator;
 use crate::message::{HeaderName, Method, OwnedMessage};
-use crate::roles::{Deadlines, Template, request_uri, resource_key, typed};
+use crate::roles::{Deadlines, Routed, Template, request_uri, resource_key, typed};
 
 pub use crate::endpoint::Transport;
 
@@ -349,34 +349,22 @@ impl Publisher {
 
     /// Takes an endpoint event: responses to our PUBLISHes are handled, anything else is
     /// handed back.
-    #[allow(
-        clippy::wildcard_enum_match_arm,
-        reason = "a role hands on every event that is not its own, whatever it is"
-    )]
     pub fn handle(&mut self, ep: &mut Endpoint, event: Event, now: Instant) -> Option<Event> {
-        match event {
-            Event::Response { tx, response } => match self.by_tx.get(&tx).copied() {
-                Some(id) => {
-                    if response.status_code().is_some_and(|c| c >= 200) {
-                        self.by_tx.remove(&tx);
-                        self.answered(ep, id, &response, now);
-                    }
-                    None
-                }
-                None => Some(Event::Response { tx, response }),
-            },
-            Event::Timeout { tx } | Event::TransportError { tx } => match self.by_tx.remove(&tx) {
-                Some(id) => {
-                    self.pubs.remove(&id);
-                    self.events.push_back(PublisherEvent::Failed {
-                        publication: PublicationId(id),
-                        code: None,
-                    });
-                    None
-                }
-                None => Some(event),
-            },
-            other => Some(other),
+        match crate::roles::route(&mut self.by_tx, event) {
+            Routed::Final(id, response) => {
+                self.answered(ep, id, &response, now);
+                None
+            }
+            Routed::Provisional => None,
+            Routed::Failed(id) => {
+                self.pubs.remove(&id);
+                self.events.push_back(PublisherEvent::Failed {
+                    publication: PublicationId(id),
+                    code: None,
+                });
+                None
+            }
+            Routed::Other(e) => Some(e),
         }
     }
 

@@ -3,13 +3,13 @@
 //! in-dialog request, and how a resource is named.
 
 use core::net::{IpAddr, SocketAddr};
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
 use std::time::Instant;
 
 use bytes::Bytes;
 
 use crate::digest::{self, DigestClient};
-use crate::endpoint::{Endpoint, NewRequest, Transport};
+use crate::endpoint::{ClientTx, Endpoint, Event, NewRequest, Transport};
 use crate::headers::{ProxyAuthenticate, TypedHeader, WwwAuthenticate};
 use crate::message::{HeaderName, Method, OwnedMessage};
 use crate::uri::{Host, Uri};
@@ -240,4 +240,40 @@ pub(crate) fn typed<'m, T: TypedHeader<'m>>(m: &'m OwnedMessage) -> Option<T> {
 /// The Request-URI of a request, as written.
 pub(crate) fn request_uri(m: &OwnedMessage) -> Option<String> {
     m.view(|v| v.request().map(|r| r.uri.to_string()))
+}
+
+/// What an endpoint event is to a role that keeps its transactions in `by_tx`.
+#[derive(Debug)]
+pub(crate) enum Routed {
+    /// The final response to the role's request `id` (taken out of `by_tx`).
+    Final(u64, OwnedMessage),
+    /// A provisional response to one of its requests: nothing to do.
+    Provisional,
+    /// Its request `id` got no answer, or the transport failed (taken out of `by_tx`).
+    Failed(u64),
+    /// Not the role's.
+    Other(Event),
+}
+
+/// Sorts `event` for a role whose requests in flight are `by_tx`.
+#[allow(
+    clippy::wildcard_enum_match_arm,
+    reason = "every event that is not about one of the role's requests is handed back"
+)]
+pub(crate) fn route(by_tx: &mut HashMap<ClientTx, u64>, event: Event) -> Routed {
+    match event {
+        Event::Response { tx, response } => match by_tx.get(&tx).copied() {
+            Some(id) if response.status_code().is_some_and(|c| c >= 200) => {
+                by_tx.remove(&tx);
+                Routed::Final(id, response)
+            }
+            Some(_) => Routed::Provisional,
+            None => Routed::Other(Event::Response { tx, response }),
+        },
+        Event::Timeout { tx } | Event::TransportError { tx } => match by_tx.remove(&tx) {
+            Some(id) => Routed::Failed(id),
+            None => Routed::Other(event),
+        },
+        other => Routed::Other(other),
+    }
 }

@@ -746,6 +746,18 @@ fn refusals() {
     assert_eq!(ended, [Ended::Refused { code: 489 }, Ended::Refused { code: 406 }]);
 }
 
+/// "hi" from alice to bob at node 1.
+fn hello() -> Outgoing<'static> {
+    Outgoing::new(
+        "sip:bob@example.com",
+        "<sip:alice@example.com>",
+        "text/plain",
+        b"hi",
+        addr(1),
+        Transport::Udp,
+    )
+}
+
 /// Digest on SUBSCRIBE (a 401 answered once with credentials), on PUBLISH and on MESSAGE.
 #[test]
 fn challenged_requests() {
@@ -781,18 +793,7 @@ fn challenged_requests() {
         ),
         now,
     );
-    let id = n0.pager.send(
-        &mut n0.ep,
-        &Outgoing::new(
-            "sip:bob@example.com",
-            "<sip:alice@example.com>",
-            "text/plain",
-            b"hi",
-            addr(1),
-            Transport::Udp,
-        ),
-        now,
-    );
+    let id = n0.pager.send(&mut n0.ep, &hello(), now);
     net.run_for(Duration::from_secs(2));
     assert!(net.nodes[0].sub_events.contains(&SubscriberEvent::Accepted { sub, expires: 600 }));
     assert!(matches!(net.nodes[0].pub_events[..], [PublisherEvent::Published { .. }]));
@@ -809,18 +810,7 @@ fn challenged_requests() {
     net.nodes[0].pager = Pager::new(mc);
     let now = net.now;
     let n0 = &mut net.nodes[0];
-    let id = n0.pager.send(
-        &mut n0.ep,
-        &Outgoing::new(
-            "sip:bob@example.com",
-            "<sip:alice@example.com>",
-            "text/plain",
-            b"hi",
-            addr(1),
-            Transport::Udp,
-        ),
-        now,
-    );
+    let id = n0.pager.send(&mut n0.ep, &hello(), now);
     net.run_for(Duration::from_secs(5));
     assert_eq!(net.nodes[0].pager_events.last(), Some(&PagerEvent::Failed { id, code: Some(401) }));
 }
