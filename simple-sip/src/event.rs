@@ -130,6 +130,8 @@ pub struct BodyRequest<'a> {
     /// Full state is due (the first NOTIFY, one after a refresh or a failed NOTIFY); else a
     /// package with partial state may send what changed since its last body for `sub`.
     pub full: bool,
+    /// The time (for durations and expirations in the body).
+    pub now: Instant,
 }
 
 /// A package whose state is one body per resource, set by the caller: enough for packages
@@ -1321,28 +1323,49 @@ struct Served {
     retry_after: Option<u32>,
     last_notify: Option<Instant>,
     hold_until: Option<Instant>,
-    rate: RateControl,
-    /// NOTIFY times in the adaptive-min-rate period.
-    history: VecDeque<Instant>,
+    /// RFC 6446 rate control, for the few subscriptions that ask for it.
+    rates: Option<Box<Rates>>,
     deadline: Option<Instant>,
 }
 
+/// What a subscription with rate control keeps.
+#[derive(Debug, Default)]
+struct Rates {
+    rate: RateControl,
+    /// NOTIFY times in the adaptive-min-rate period.
+    history: VecDeque<Instant>,
+}
+
 impl Served {
+    /// The rate control agreed (none for most subscriptions).
+    fn rate(&self) -> RateControl {
+        self.rates.as_ref().map_or_else(RateControl::default, |r| r.rate)
+    }
+
+    fn set_rate(&mut self, rate: RateControl) {
+        match (&mut self.rates, rate.is_empty()) {
+            (Some(r), false) => r.rate = rate,
+            (None, false) => self.rates = Some(Box::new(Rates { rate, history: VecDeque::new() })),
+            (_, true) => self.rates = None,
+        }
+    }
+
     fn min_interval(&self, floor: Duration) -> Duration {
-        let from_rate = self.rate.max_rate.map_or(Duration::ZERO, secs);
+        let from_rate = self.rate().max_rate.map_or(Duration::ZERO, secs);
         from_rate.max(floor)
     }
 
     /// When a NOTIFY is due though nothing changed (min-rate, adaptive-min-rate).
     fn min_rate_at(&self, period_mult: u32) -> Option<Instant> {
         let last = self.last_notify?;
-        let mut timeout = self.rate.min_rate.map(secs);
-        if let Some(a) = self.rate.adaptive_min_rate {
+        let rates = self.rates.as_ref()?;
+        let mut timeout = rates.rate.min_rate.map(secs);
+        if let Some(a) = rates.rate.adaptive_min_rate {
             let period = f64::from(period_mult.max(2)) / a;
-            let count = self.history.len().max(1) as f64;
+            let count = rates.history.len().max(1) as f64;
             // RFC 6446 (1): timeout = count / (rate^2 * period), bounded below by max-rate (2)
             let mut t = count / (a * a * period);
-            if let Some(m) = self.rate.max_rate {
+            if let Some(m) = rates.rate.max_rate {
                 t = t.max(1.0 / m);
             }
             let t = Duration::from_secs_f64(t.clamp(0.001, 1.0e9));
@@ -1685,8 +1708,8 @@ impl<P: EventPackage> Notifier<P> {
                 retry_after: None,
                 last_notify: None,
                 hold_until: None,
-                rate,
-                history: VecDeque::new(),
+                rates: (!rate.is_empty())
+                    .then(|| Box::new(Rates { rate, history: VecDeque::new() })),
                 deadline: None,
             },
         );
@@ -1776,7 +1799,7 @@ impl<P: EventPackage> Notifier<P> {
         let contact = self.config.contact.clone();
         let headers = [("Expires", expires.as_bytes()), ("Contact", contact.as_bytes())];
         let _ = ep.respond(tx, &Reply::new(200, "OK").headers(&headers), now);
-        s.rate = rate;
+        s.set_rate(rate);
         s.full = true; // §4.2.1.2: a refresh gets the full state
         s.dirty = true;
         if granted == 0 {
@@ -1831,16 +1854,14 @@ impl<P: EventPackage> Notifier<P> {
             (None, Authorization::Pending) => format!("pending;expires={remaining}"),
             (None, Authorization::Rejected) => "terminated;reason=rejected".to_owned(),
         };
-        if !s.rate.is_empty() && s.ending.is_none() {
-            let mut rate = s.rate;
+        if let (Some(rates), None) = (s.rates.as_mut(), s.ending) {
             // §5.3: a max-rate that would starve the subscription is raised to 1/remaining
-            if let Some(m) = rate.max_rate {
+            if let Some(m) = rates.rate.max_rate {
                 if remaining > 0 && 1.0 / m > remaining as f64 {
-                    rate.max_rate = Some(1.0 / remaining as f64);
-                    s.rate.max_rate = rate.max_rate;
+                    rates.rate.max_rate = Some(1.0 / remaining as f64);
                 }
             }
-            rate.write(&mut state);
+            rates.rate.write(&mut state);
         }
         let mut t = Template::in_dialog(s.dialog.next_request(Method::Notify));
         t.contact = Some(self.config.contact.clone());
@@ -1870,6 +1891,7 @@ impl<P: EventPackage> Notifier<P> {
                 watcher: &s.watcher,
                 accept: &accept[..n],
                 full: s.full,
+                now,
             };
             if let Some(ct) = self.package.body(&request, &mut self.body) {
                 t.body = Some((ct, Bytes::copy_from_slice(&self.body)));
@@ -1880,14 +1902,22 @@ impl<P: EventPackage> Notifier<P> {
         let dest = s.peer;
         let message = t.build(ep, s.transport);
         s.last_notify = Some(now);
-        if let Some(a) = s.rate.adaptive_min_rate {
-            s.history.push_back(now);
-            let period = Duration::from_secs_f64(f64::from(self.config.adaptive_period.max(2)) / a);
-            while s.history.front().is_some_and(|&t| now.saturating_duration_since(t) > period) {
-                s.history.pop_front();
+        if let Some(rates) = s.rates.as_mut() {
+            match rates.rate.adaptive_min_rate {
+                Some(a) => {
+                    rates.history.push_back(now);
+                    let mult = f64::from(self.config.adaptive_period.max(2));
+                    let period = Duration::from_secs_f64(mult / a);
+                    while rates
+                        .history
+                        .front()
+                        .is_some_and(|&t| now.saturating_duration_since(t) > period)
+                    {
+                        rates.history.pop_front();
+                    }
+                }
+                None => rates.history.clear(),
             }
-        } else {
-            s.history.clear();
         }
         match ep.send_request(message, dest, s.transport, now) {
             Ok(tx) => {
@@ -1928,7 +1958,7 @@ impl<P: EventPackage> Notifier<P> {
                 if let Some(e) = typed::<EventHeader<'_>>(response) {
                     let rate = RateControl::read(&e.params);
                     if !rate.is_empty() {
-                        s.rate = rate;
+                        s.set_rate(rate);
                     }
                 }
                 self.send_notify(ep, id, now);

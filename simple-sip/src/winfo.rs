@@ -21,12 +21,33 @@ use crate::event::{
 /// How many ended watchers a resource keeps listed (as `terminated`) for later documents.
 const KEPT_ENDED: usize = 16;
 
+/// One watcher, kept small (a server holds one per presence subscription): the document's
+/// `<watcher>` is made from it when a body is written.
 #[derive(Debug, Clone)]
 struct Entry {
-    watcher: Watcher,
+    /// The watcher id (the subscription's Call-ID).
+    id: Box<str>,
+    uri: Box<str>,
+    status: WatcherStatus,
+    event: WatcherEvent,
+    /// Seconds granted at the last (re)subscription, `None` once ended.
+    expires: Option<u32>,
+    /// When it subscribed, and when `expires` was granted.
+    since: Instant,
+    granted: Instant,
     /// Bumped on every change of this watcher.
     changed: u64,
-    since: Instant,
+}
+
+impl Entry {
+    fn watcher(&self, now: Instant) -> Watcher {
+        let mut w = Watcher::new(&self.id, &self.uri, self.status, self.event);
+        w.expiration = self.expires.map(|e| {
+            u64::from(e).saturating_sub(now.saturating_duration_since(self.granted).as_secs())
+        });
+        w.duration_subscribed = Some(now.saturating_duration_since(self.since).as_secs());
+        w
+    }
 }
 
 #[derive(Debug, Default)]
@@ -74,11 +95,11 @@ impl WinfoPackage {
         self
     }
 
-    /// The watchers of `resource` now (ended ones last, as `terminated`).
-    pub fn watchers(&self, resource: &str) -> Vec<Watcher> {
+    /// The watchers of `resource` at `now` (ended ones as `terminated`).
+    pub fn watchers(&self, resource: &str, now: Instant) -> Vec<Watcher> {
         self.resources
             .get(resource)
-            .map(|r| r.entries.iter().map(|(_, e)| e.watcher.clone()).collect())
+            .map(|r| r.entries.iter().map(|(_, e)| e.watcher(now)).collect())
             .unwrap_or_default()
     }
 
@@ -98,16 +119,26 @@ impl WinfoPackage {
                     Authorization::Pending => (WatcherStatus::Pending, WatcherEvent::Subscribe),
                     Authorization::Rejected => (WatcherStatus::Terminated, WatcherEvent::Rejected),
                 };
-                let mut w = Watcher::new(call_id, watcher, st, ev);
-                w.expiration = Some(u64::from(*expires));
-                w.duration_subscribed = Some(0);
-                r.entries.push((*sub, Entry { watcher: w, changed: r.clock, since: now }));
+                let entry = Entry {
+                    id: call_id.as_str().into(),
+                    uri: watcher.as_str().into(),
+                    status: st,
+                    event: ev,
+                    expires: Some(*expires),
+                    since: now,
+                    granted: now,
+                    changed: r.clock,
+                };
+                r.entries.push((*sub, entry));
                 self.index.insert(*sub, key);
                 Some(resource.clone())
             }
             NotifierEvent::Refreshed { sub, expires } => {
                 let resource = Arc::clone(self.index.get(sub)?);
-                self.update(&resource, *sub, now, |w| w.expiration = Some(u64::from(*expires)));
+                self.update(&resource, *sub, |w| {
+                    w.expires = Some(*expires);
+                    w.granted = now;
+                });
                 // an expiry change alone is not worth a NOTIFY
                 None
             }
@@ -118,7 +149,7 @@ impl WinfoPackage {
                     Authorization::Pending => (WatcherStatus::Pending, WatcherEvent::Subscribe),
                     Authorization::Rejected => (WatcherStatus::Terminated, WatcherEvent::Rejected),
                 };
-                self.update(&resource, *sub, now, |w| {
+                self.update(&resource, *sub, |w| {
                     w.status = st;
                     w.event = ev;
                 });
@@ -132,22 +163,19 @@ impl WinfoPackage {
                     NotifierEnd::Terminated => WatcherEvent::Deactivated,
                     NotifierEnd::Expired | NotifierEnd::Unsubscribed => WatcherEvent::Timeout,
                 };
-                self.update(&resource, *sub, now, |w| {
+                self.update(&resource, *sub, |w| {
                     w.status = WatcherStatus::Terminated;
                     w.event = ev;
-                    w.expiration = None;
+                    w.expires = None;
                 });
                 let r = self.resources.get_mut(&*resource)?;
-                let ended = r
-                    .entries
-                    .iter()
-                    .filter(|(_, e)| e.watcher.status == WatcherStatus::Terminated)
-                    .count();
+                let ended =
+                    r.entries.iter().filter(|(_, e)| e.status == WatcherStatus::Terminated).count();
                 if ended > KEPT_ENDED {
                     let oldest = r
                         .entries
                         .iter()
-                        .position(|(_, e)| e.watcher.status == WatcherStatus::Terminated)
+                        .position(|(_, e)| e.status == WatcherStatus::Terminated)
                         .expect("counted above");
                     r.entries.remove(oldest);
                 }
@@ -156,19 +184,12 @@ impl WinfoPackage {
         }
     }
 
-    fn update(
-        &mut self,
-        resource: &str,
-        sub: NotifierSub,
-        now: Instant,
-        f: impl FnOnce(&mut Watcher),
-    ) {
+    fn update(&mut self, resource: &str, sub: NotifierSub, f: impl FnOnce(&mut Entry)) {
         let Some(r) = self.resources.get_mut(resource) else { return };
         r.clock += 1;
         if let Some((_, e)) = r.entries.iter_mut().find(|(s, _)| *s == sub) {
-            f(&mut e.watcher);
+            f(e);
             e.changed = r.clock;
-            e.watcher.duration_subscribed = Some(now.saturating_duration_since(e.since).as_secs());
         }
     }
 }
@@ -197,10 +218,10 @@ impl EventPackage for WinfoPackage {
                 .entries
                 .iter()
                 .filter(|(_, e)| match state {
-                    State::Full => e.watcher.status != WatcherStatus::Terminated,
+                    State::Full => e.status != WatcherStatus::Terminated,
                     State::Partial => e.changed > since,
                 })
-                .map(|(_, e)| e.watcher.clone())
+                .map(|(_, e)| e.watcher(request.now))
                 .collect();
         }
         let doc = WatcherInfo { version, state, lists: vec![list] };
