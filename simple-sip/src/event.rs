@@ -1264,6 +1264,8 @@ pub enum NotifierEvent {
     Refreshed {
         /// The subscription.
         sub: NotifierSub,
+        /// The resource.
+        resource: String,
         /// The seconds granted.
         expires: u32,
     },
@@ -1271,6 +1273,8 @@ pub enum NotifierEvent {
     StatusChanged {
         /// The subscription.
         sub: NotifierSub,
+        /// The resource.
+        resource: String,
         /// The new status.
         status: Authorization,
     },
@@ -1401,7 +1405,8 @@ pub struct Notifier<P> {
     package: P,
     auth: Option<DigestClient>,
     next: u64,
-    subs: HashMap<u64, Served>,
+    /// Boxed: the map's spare capacity then costs a pointer per slot, not a subscription.
+    subs: HashMap<u64, Box<Served>>,
     /// Dialogs by a hash of their id (checked against the subscription's dialog), and the
     /// rare ids whose hash was taken already.
     by_dialog: HashMap<u64, u64>,
@@ -1510,8 +1515,11 @@ impl<P: EventPackage> Notifier<P> {
             // a change of authorization is news about the subscription itself: not held back
             s.last_notify = None;
             s.hold_until = None;
-            self.events
-                .push_back(NotifierEvent::StatusChanged { sub: NotifierSub(id), status: decision });
+            self.events.push_back(NotifierEvent::StatusChanged {
+                sub: NotifierSub(id),
+                resource: s.resource.to_string(),
+                status: decision,
+            });
             if decision == Authorization::Rejected {
                 s.ending = Some((NotifierEnd::Rejected, "rejected"));
             }
@@ -1691,7 +1699,7 @@ impl<P: EventPackage> Notifier<P> {
         };
         self.subs.insert(
             id,
-            Served {
+            Box::new(Served {
                 dialog,
                 resource: Arc::clone(&resource),
                 watcher: watcher.clone(),
@@ -1711,7 +1719,7 @@ impl<P: EventPackage> Notifier<P> {
                 rates: (!rate.is_empty())
                     .then(|| Box::new(Rates { rate, history: VecDeque::new() })),
                 deadline: None,
-            },
+            }),
         );
         self.index_dialog(key, id);
         self.by_resource.entry(resource).or_default().insert(id);
@@ -1808,8 +1816,11 @@ impl<P: EventPackage> Notifier<P> {
             }
         } else {
             s.expires_at = now + Duration::from_secs(granted.into());
-            self.events
-                .push_back(NotifierEvent::Refreshed { sub: NotifierSub(id), expires: granted });
+            self.events.push_back(NotifierEvent::Refreshed {
+                sub: NotifierSub(id),
+                resource: s.resource.to_string(),
+                expires: granted,
+            });
         }
         // the answer to a refresh is not held back by rate control
         s.hold_until = None;

@@ -6,7 +6,7 @@
 //! a presentity subscribes to `presence.winfo` to learn who watches it, and approves or
 //! rejects pending watchers with [`PresenceAgent::authorize`](crate::presence::PresenceAgent::authorize).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -50,11 +50,28 @@ impl Entry {
     }
 }
 
+/// The watchers of one resource, looked up by subscription and by when they changed, so that
+/// an event or a partial document costs what it touches, not the number of watchers.
 #[derive(Debug, Default)]
 struct Resource {
-    /// The watched package's subscriptions, by their notifier handle.
-    entries: Vec<(NotifierSub, Entry)>,
-    clock: u64,
+    /// By notifier handle (handles grow, so this is subscription order).
+    entries: BTreeMap<NotifierSub, Entry>,
+    /// `changed` → the entry: what a partial document since a clock value lists.
+    by_change: BTreeMap<u64, NotifierSub>,
+    /// Ended watchers still listed, oldest first.
+    ended: VecDeque<NotifierSub>,
+}
+
+impl Resource {
+    /// Marks `sub` changed at `clock` (the package's: it never goes back, even when a
+    /// resource with no watchers left is dropped and comes back).
+    fn touch(&mut self, sub: NotifierSub, clock: u64) {
+        if let Some(e) = self.entries.get_mut(&sub) {
+            self.by_change.remove(&e.changed);
+            e.changed = clock;
+            self.by_change.insert(clock, sub);
+        }
+    }
 }
 
 /// What a winfo subscriber was last told.
@@ -70,9 +87,10 @@ struct Reader {
 pub struct WinfoPackage {
     package: String,
     resources: HashMap<Arc<str>, Resource>,
-    index: HashMap<NotifierSub, Arc<str>>,
     readers: HashMap<NotifierSub, Reader>,
     owner_only: bool,
+    /// Bumped on every change of any watcher.
+    clock: u64,
 }
 
 impl WinfoPackage {
@@ -81,9 +99,9 @@ impl WinfoPackage {
         Self {
             package: package.to_owned(),
             resources: HashMap::new(),
-            index: HashMap::new(),
             readers: HashMap::new(),
             owner_only: true,
+            clock: 0,
         }
     }
 
@@ -99,7 +117,7 @@ impl WinfoPackage {
     pub fn watchers(&self, resource: &str, now: Instant) -> Vec<Watcher> {
         self.resources
             .get(resource)
-            .map(|r| r.entries.iter().map(|(_, e)| e.watcher(now)).collect())
+            .map(|r| r.entries.values().map(|e| e.watcher(now)).collect())
             .unwrap_or_default()
     }
 
@@ -113,7 +131,7 @@ impl WinfoPackage {
                     .get_key_value(resource.as_str())
                     .map_or_else(|| Arc::from(resource.as_str()), |(k, _)| Arc::clone(k));
                 let r = self.resources.entry(Arc::clone(&key)).or_default();
-                r.clock += 1;
+                self.clock += 1;
                 let (st, ev) = match status {
                     Authorization::Active => (WatcherStatus::Active, WatcherEvent::Approved),
                     Authorization::Pending => (WatcherStatus::Pending, WatcherEvent::Subscribe),
@@ -127,57 +145,54 @@ impl WinfoPackage {
                     expires: Some(*expires),
                     since: now,
                     granted: now,
-                    changed: r.clock,
+                    changed: self.clock,
                 };
-                r.entries.push((*sub, entry));
-                self.index.insert(*sub, key);
+                r.entries.insert(*sub, entry);
+                r.by_change.insert(self.clock, *sub);
                 Some(resource.clone())
             }
-            NotifierEvent::Refreshed { sub, expires } => {
-                let resource = Arc::clone(self.index.get(sub)?);
-                self.update(&resource, *sub, |w| {
+            NotifierEvent::Refreshed { sub, resource, expires } => {
+                self.update(resource, *sub, |w| {
                     w.expires = Some(*expires);
                     w.granted = now;
                 });
                 // an expiry change alone is not worth a NOTIFY
                 None
             }
-            NotifierEvent::StatusChanged { sub, status } => {
-                let resource = Arc::clone(self.index.get(sub)?);
+            NotifierEvent::StatusChanged { sub, resource, status } => {
                 let (st, ev) = match status {
                     Authorization::Active => (WatcherStatus::Active, WatcherEvent::Approved),
                     Authorization::Pending => (WatcherStatus::Pending, WatcherEvent::Subscribe),
                     Authorization::Rejected => (WatcherStatus::Terminated, WatcherEvent::Rejected),
                 };
-                self.update(&resource, *sub, |w| {
+                self.update(resource, *sub, |w| {
                     w.status = st;
                     w.event = ev;
                 });
                 Some(resource.to_string())
             }
-            NotifierEvent::Terminated { sub, reason, .. } => {
-                let resource = self.index.remove(sub)?;
+            NotifierEvent::Terminated { sub, resource, reason, .. } => {
                 let ev = match reason {
                     NotifierEnd::Rejected => WatcherEvent::Rejected,
                     NotifierEnd::NotifyFailed { .. } => WatcherEvent::Noresource,
                     NotifierEnd::Terminated => WatcherEvent::Deactivated,
                     NotifierEnd::Expired | NotifierEnd::Unsubscribed => WatcherEvent::Timeout,
                 };
-                self.update(&resource, *sub, |w| {
+                self.update(resource, *sub, |w| {
                     w.status = WatcherStatus::Terminated;
                     w.event = ev;
                     w.expires = None;
                 });
-                let r = self.resources.get_mut(&*resource)?;
-                let ended =
-                    r.entries.iter().filter(|(_, e)| e.status == WatcherStatus::Terminated).count();
-                if ended > KEPT_ENDED {
-                    let oldest = r
-                        .entries
-                        .iter()
-                        .position(|(_, e)| e.status == WatcherStatus::Terminated)
-                        .expect("counted above");
-                    r.entries.remove(oldest);
+                let r = self.resources.get_mut(resource.as_str())?;
+                r.ended.push_back(*sub);
+                if r.ended.len() > KEPT_ENDED {
+                    let oldest = r.ended.pop_front().expect("longer than the limit");
+                    if let Some(e) = r.entries.remove(&oldest) {
+                        r.by_change.remove(&e.changed);
+                    }
+                }
+                if r.entries.is_empty() {
+                    self.resources.remove(resource.as_str());
                 }
                 Some(resource.to_string())
             }
@@ -186,11 +201,11 @@ impl WinfoPackage {
 
     fn update(&mut self, resource: &str, sub: NotifierSub, f: impl FnOnce(&mut Entry)) {
         let Some(r) = self.resources.get_mut(resource) else { return };
-        r.clock += 1;
-        if let Some((_, e)) = r.entries.iter_mut().find(|(s, _)| *s == sub) {
+        if let Some(e) = r.entries.get_mut(&sub) {
             f(e);
-            e.changed = r.clock;
         }
+        self.clock += 1;
+        r.touch(sub, self.clock);
     }
 }
 
@@ -205,7 +220,7 @@ impl EventPackage for WinfoPackage {
 
     fn body(&mut self, request: &BodyRequest<'_>, out: &mut Vec<u8>) -> Option<String> {
         let r = self.resources.get(request.resource);
-        let clock = r.map_or(0, |r| r.clock);
+        let clock = self.clock;
         let reader = self.readers.get(&request.sub).copied();
         let (version, state, since) = match reader {
             Some(rd) if !request.full => (rd.version + 1, State::Partial, rd.seen),
@@ -214,15 +229,21 @@ impl EventPackage for WinfoPackage {
         };
         let mut list = WatcherList::new(request.resource, &self.package);
         if let Some(r) = r {
-            list.watchers = r
-                .entries
-                .iter()
-                .filter(|(_, e)| match state {
-                    State::Full => e.status != WatcherStatus::Terminated,
-                    State::Partial => e.changed > since,
-                })
-                .map(|(_, e)| e.watcher(request.now))
-                .collect();
+            list.watchers = match state {
+                State::Full => r
+                    .entries
+                    .values()
+                    .filter(|e| e.status != WatcherStatus::Terminated)
+                    .map(|e| e.watcher(request.now))
+                    .collect(),
+                // only what changed since this reader's last document
+                State::Partial => r
+                    .by_change
+                    .range(since + 1..)
+                    .filter_map(|(_, sub)| r.entries.get(sub))
+                    .map(|e| e.watcher(request.now))
+                    .collect(),
+            };
         }
         let doc = WatcherInfo { version, state, lists: vec![list] };
         doc.write(out);
