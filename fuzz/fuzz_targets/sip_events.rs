@@ -102,7 +102,7 @@ impl World {
                         N::Subscribed { sub, call_id, status, .. } => {
                             self.served.insert(sub, (call_id, status == Authorization::Active));
                         }
-                        N::StatusChanged { sub, status } => {
+                        N::StatusChanged { sub, status, .. } => {
                             if let Some(s) = self.served.get_mut(&sub) {
                                 s.1 = status == Authorization::Active;
                             }
