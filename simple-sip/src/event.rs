@@ -1556,13 +1556,8 @@ impl<P: EventPackage> Notifier<P> {
     pub fn handle(&mut self, ep: &mut Endpoint, event: Event, now: Instant) -> Option<Event> {
         match event {
             Event::Request { tx, request, source, transport }
-                if request.method() == Some(Method::Subscribe) =>
+                if crate::roles::for_package(&request, &Method::Subscribe, self.package.name()) =>
             {
-                let mine = typed::<EventHeader<'_>>(&request)
-                    .is_some_and(|e| e.event_type.eq_ignore_ascii_case(self.package.name()));
-                if !mine {
-                    return Some(Event::Request { tx, request, source, transport });
-                }
                 self.subscribe(ep, tx, &request, source, transport, now);
                 None
             }

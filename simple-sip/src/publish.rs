@@ -37,7 +37,7 @@ use bytes::Bytes;
 
 use crate::digest::DigestClient;
 use crate::endpoint::{ClientTx, Endpoint, Event, Reply};
-use crate::headers::{EventHeader, Expires, MinExpires, SipETag, SipIfMatch};
+use crate::headers::{Expires, MinExpires, SipETag, SipIfMatch};
 use crate::ids::IdGenerator;
 use crate::message::{HeaderName, Method, OwnedMessage};
 use crate::roles::{Deadlines, Routed, Template, request_uri, resource_key, typed};
@@ -666,14 +666,9 @@ impl Compositor {
     )]
     pub fn handle(&mut self, ep: &mut Endpoint, event: Event, now: Instant) -> Option<Event> {
         match event {
-            Event::Request { tx, request, source, transport }
-                if request.method() == Some(Method::Publish) =>
+            Event::Request { tx, request, .. }
+                if crate::roles::for_package(&request, &Method::Publish, &self.config.event) =>
             {
-                let mine = typed::<EventHeader<'_>>(&request)
-                    .is_some_and(|e| e.event_type.eq_ignore_ascii_case(&self.config.event));
-                if !mine {
-                    return Some(Event::Request { tx, request, source, transport });
-                }
                 let (code, reason, headers) = self.publish(&request, now);
                 let refs: Vec<(&str, &[u8])> =
                     headers.iter().map(|(n, v)| (*n, v.as_bytes())).collect();

@@ -237,6 +237,14 @@ pub(crate) fn typed<'m, T: TypedHeader<'m>>(m: &'m OwnedMessage) -> Option<T> {
     m.header(T::NAME).and_then(|h| T::parse(h.value()).ok())
 }
 
+/// Whether `request` is a `method` request whose Event header names `package` (its event type,
+/// compared without case).
+pub(crate) fn for_package(request: &OwnedMessage, method: &Method<'_>, package: &str) -> bool {
+    request.method().as_ref() == Some(method)
+        && typed::<crate::headers::EventHeader<'_>>(request)
+            .is_some_and(|e| e.event_type.eq_ignore_ascii_case(package))
+}
+
 /// The Request-URI of a request, as written.
 pub(crate) fn request_uri(m: &OwnedMessage) -> Option<String> {
     m.view(|v| v.request().map(|r| r.uri.to_string()))
