@@ -466,9 +466,15 @@ fn is_loose(route: &str) -> bool {
 
 /// The URI of a `<uri>;params` route value.
 fn strip_brackets(route: &str) -> String {
-    let r = route.trim();
+    unbracket(route).to_owned()
+}
+
+/// The URI inside `<...>` of a name-addr or route value, or the trimmed text when it has no
+/// brackets.
+pub(crate) fn unbracket(value: &str) -> &str {
+    let r = value.trim();
     match (r.find('<'), r.find('>')) {
-        (Some(a), Some(b)) if a < b => r[a + 1..b].to_owned(),
-        _ => r.to_owned(),
+        (Some(a), Some(b)) if a < b => &r[a + 1..b],
+        _ => r,
     }
 }

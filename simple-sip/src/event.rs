@@ -489,6 +489,18 @@ impl Sub {
 
 type DialogKey = (String, String, String);
 
+/// `template` (a request of subscription `s` that was refused) numbered for its next
+/// attempt: the next CSeq out of dialog, the dialog's next request in it.
+fn renumber(s: &mut Sub, sent: Sent, mut template: Template) -> Template {
+    match (sent, s.dialog.as_mut()) {
+        (Sent::Refresh | Sent::Unsubscribe, Some(d)) => template.next_in(d),
+        (Sent::Initial, _) | (Sent::Refresh | Sent::Unsubscribe, None) => {
+            template.cseq = template.cseq.wrapping_add(1);
+            template
+        }
+    }
+}
+
 /// The subscriber role (RFC 6665 §4.1). See the [module docs](self) for the polling order.
 #[derive(Debug)]
 pub struct Subscriber {
@@ -670,7 +682,6 @@ impl Subscriber {
         let kind = if unsubscribe { Sent::Unsubscribe } else { Sent::Refresh };
         if unsubscribe {
             s.phase = Phase::Unsubscribing;
-            s.refresh_at = None;
         }
         s.refresh_at = None;
         match ep.send_request(request, dest, s.transport, now) {
@@ -992,19 +1003,10 @@ impl Subscriber {
                 }
             }
             401 | 407 => {
-                let in_dialog = sent != Sent::Initial;
                 if template.authorize(ep, self.auth.as_mut(), response) {
-                    if in_dialog {
-                        // the dialog numbers its requests: carry the credentials over
-                        let s = self.subs.get_mut(&id).expect("live");
-                        if let Some(d) = s.dialog.as_mut() {
-                            let mut next = Template::in_dialog(d.next_request(Method::Subscribe));
-                            next.contact.clone_from(&template.contact);
-                            next.headers.clone_from(&template.headers);
-                            template = next;
-                        }
-                    }
-                    self.resend(ep, id, sent, template, now);
+                    let s = self.subs.get_mut(&id).expect("live");
+                    let again = renumber(s, sent, template);
+                    self.resend(ep, id, sent, again, now);
                 } else {
                     self.refused(ep, id, sent, code, now);
                 }
@@ -1015,17 +1017,8 @@ impl Subscriber {
                     Some(min) if min > s.expires => {
                         s.expires = min;
                         template.set("Expires", min.to_string());
-                        if sent == Sent::Initial {
-                            template.cseq = template.cseq.wrapping_add(1);
-                            s.template.set("Expires", min.to_string());
-                            s.template.cseq = template.cseq;
-                        } else if let Some(d) = s.dialog.as_mut() {
-                            let mut next = Template::in_dialog(d.next_request(Method::Subscribe));
-                            next.contact.clone_from(&template.contact);
-                            next.headers.clone_from(&template.headers);
-                            template = next;
-                        }
-                        self.resend(ep, id, sent, template, now);
+                        let again = renumber(s, sent, template);
+                        self.resend(ep, id, sent, again, now);
                     }
                     Some(_) | None => self.refused(ep, id, sent, code, now),
                 }
@@ -1035,7 +1028,8 @@ impl Subscriber {
         self.schedule(id);
     }
 
-    /// Sends `template` again (credentials, a longer expiry).
+    /// Sends `template` again (credentials, a longer expiry); an initial SUBSCRIBE's
+    /// headers and CSeq become the subscription's, for later retries.
     fn resend(&mut self, ep: &mut Endpoint, id: u64, sent: Sent, template: Template, now: Instant) {
         let s = self.subs.get_mut(&id).expect("live");
         if sent == Sent::Initial {
@@ -1061,13 +1055,8 @@ impl Subscriber {
     fn refused(&mut self, ep: &mut Endpoint, id: u64, sent: Sent, code: u16, now: Instant) {
         let s = self.subs.get_mut(&id).expect("live");
         match sent {
-            Sent::Initial => {
-                if s.dialog.is_some() {
-                    // a NOTIFY came first, yet the SUBSCRIBE failed: the notifier ends it
-                    s.phase = Phase::Established;
-                }
-                self.end(id, Ended::Refused { code });
-            }
+            // a NOTIFY may have come first, yet the SUBSCRIBE failed: it is over
+            Sent::Initial => self.end(id, Ended::Refused { code }),
             Sent::Unsubscribe => self.end(id, Ended::Unsubscribed),
             // §4.1.2.2: these end the subscription; other failures leave it to expire
             Sent::Refresh
@@ -1972,13 +1961,9 @@ impl<P: EventPackage> Notifier<P> {
             401 | 407 => {
                 if template.authorize(ep, self.auth.as_mut(), response) {
                     let s = self.subs.get_mut(&id).expect("live");
-                    let mut next = Template::in_dialog(s.dialog.next_request(Method::Notify));
-                    next.contact = template.contact.take();
-                    next.headers = core::mem::take(&mut template.headers);
-                    next.body = template.body.take();
-                    let dest = destination(&s.dialog.next_hop(), s.peer);
+                    let next = template.next_in(&mut s.dialog);
                     let message = next.build(ep, s.transport);
-                    match ep.send_request(message, dest, s.transport, now) {
+                    match ep.send_request(message, s.peer, s.transport, now) {
                         Ok(tx) => {
                             s.in_flight = Some((tx, Box::new(next)));
                             self.by_tx.insert(tx, id);

@@ -267,6 +267,7 @@ impl Pager {
                         self.events.push_back(PagerEvent::Delivered { id: MessageId(id), code });
                     }
                     401 | 407 if p.template.authorize(ep, self.auth.as_mut(), &response) => {
+                        p.template.cseq = p.template.cseq.wrapping_add(1);
                         self.transmit(ep, id, p, now);
                     }
                     _ => self

@@ -51,8 +51,8 @@ struct Resource {
     /// The length of the last `<pidf-full>` written for this resource: a diff longer than
     /// that is not worth sending.
     full_len: usize,
-    /// The document of the version before, for partial watchers one version behind.
-    previous: Option<(u64, Presence)>,
+    /// The document of `version - 1`, for partial watchers one version behind.
+    previous: Option<Presence>,
     /// `<pidf-full>` of this version with a placeholder version, written once for every
     /// partial watcher.
     full: Option<Stamped>,
@@ -118,7 +118,7 @@ impl Resource {
     fn diff(&mut self) -> Option<&Stamped> {
         if self.diff.is_none() {
             let diff = match &self.previous {
-                Some((v, old)) if v + 1 == self.version => model_diff(old, &self.presence, MARK)
+                Some(old) => model_diff(old, &self.presence, MARK)
                     .or_else(|| {
                         let patch = simple_patch::diff(
                             &watcher_document(old),
@@ -127,7 +127,7 @@ impl Resource {
                         Some(diff_body(&patch, &self.presence.entity, MARK))
                     })
                     .and_then(Stamped::new),
-                Some(_) | None => None,
+                None => None,
             };
             // against the last full state's size: writing this version's only to compare
             // would cost what the diff saves
@@ -171,7 +171,7 @@ impl PresencePackage {
                     return false;
                 }
                 let old = core::mem::replace(&mut r.presence, p);
-                r.previous = Some((r.version, old));
+                r.previous = Some(old);
                 r.version += 1;
                 r.pidf = None;
                 r.full = None;

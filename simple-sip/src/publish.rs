@@ -434,8 +434,7 @@ impl Publisher {
             },
             401 | 407 => {
                 if p.template.authorize(ep, self.auth.as_mut(), response) {
-                    // authorize moved the CSeq on; send moves it again: harmless, increasing
-                    self.send(ep, id, op, now);
+                    self.send(ep, id, op, now); // the next CSeq, with the credentials
                 } else {
                     self.fail(id, code);
                 }

@@ -104,8 +104,18 @@ impl Template {
         ep.build_request(&new, transport)
     }
 
-    /// Answers the 401/407 `response` with credentials for the next attempt (CSeq moved on).
-    /// False when there are no credentials or the client gives up.
+    /// The same request (method, Contact, headers, body) as the next one of `dialog`: its
+    /// CSeq number, Request-URI and route (a retry with credentials or a longer expiry).
+    pub(crate) fn next_in(self, dialog: &mut crate::dialog::Dialog) -> Self {
+        let mut next = Self::in_dialog(dialog.next_request(self.method.clone()));
+        next.contact = self.contact;
+        next.headers = self.headers;
+        next.body = self.body;
+        next
+    }
+
+    /// Adds to the request the credentials answering the 401/407 `response` (the caller
+    /// numbers the next attempt). False when there are no credentials or the client gives up.
     pub(crate) fn authorize(
         &mut self,
         ep: &mut Endpoint,
@@ -136,7 +146,6 @@ impl Template {
         let cnonce = ep.ids().cnonce();
         let Ok(value) = client.answer(&challenge, &request, &cnonce) else { return false };
         self.set(answer_name, value);
-        self.cseq = self.cseq.wrapping_add(1);
         true
     }
 }
@@ -187,12 +196,7 @@ impl<K: Ord + Copy> Deadlines<K> {
 /// `sips:`), else `fallback` (the address the peer's requests came from, or the outbound
 /// proxy). Domain names are the caller's to resolve (RFC 3263).
 pub fn destination(uri: &str, fallback: SocketAddr) -> SocketAddr {
-    let inner = uri.trim();
-    let inner = match (inner.find('<'), inner.find('>')) {
-        (Some(a), Some(b)) if a < b => &inner[a + 1..b],
-        _ => inner,
-    };
-    let Ok(Uri::Sip(u)) = Uri::parse(inner) else { return fallback };
+    let Ok(Uri::Sip(u)) = Uri::parse(crate::dialog::unbracket(uri)) else { return fallback };
     let ip = match u.host {
         Host::Ipv4(a) => IpAddr::V4(a),
         Host::Ipv6(a) => IpAddr::V6(a),
@@ -206,11 +210,7 @@ pub fn destination(uri: &str, fallback: SocketAddr) -> SocketAddr {
 /// `scheme:user@host`, without port, parameters or headers; the text as given when it does
 /// not parse as a SIP URI.
 pub fn resource_key(uri: &str) -> String {
-    let inner = uri.trim();
-    let inner = match (inner.find('<'), inner.find('>')) {
-        (Some(a), Some(b)) if a < b => &inner[a + 1..b],
-        _ => inner,
-    };
+    let inner = crate::dialog::unbracket(uri);
     match Uri::parse(inner) {
         Ok(Uri::Sip(u)) => {
             let mut out = String::with_capacity(inner.len());
