@@ -22,75 +22,25 @@
 #![allow(clippy::std_instead_of_core, clippy::wildcard_enum_match_arm, clippy::unwrap_used)] // an application on std; it logs events it does not act on
 
 use std::io::BufRead;
-use std::net::{SocketAddr, UdpSocket};
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use simple_pidf::winfo::WatcherInfo;
 use simple_pidf::{Basic, Note, Presence, PresenceView, Tuple, Update};
-use simple_sip::endpoint::{Endpoint, EndpointConfig, Event, Reply, Transport};
+use simple_sip::endpoint::{Endpoint, Event, Reply, Transport};
 use simple_sip::event::{Authorization, Subscribe, Subscriber, SubscriberConfig, SubscriberEvent};
 use simple_sip::pager::{Pager, PagerConfig, PagerEvent};
 use simple_sip::presence::{PresenceAgent, PresenceConfig, PresenceEvent};
 use simple_sip::publish::{Publish, Publisher, PublisherConfig, PublisherEvent};
 
-struct Io {
-    socket: UdpSocket,
-    ep: Endpoint,
-    local: SocketAddr,
-}
+#[path = "udp/mod.rs"]
+mod udp;
+use udp::UdpEndpoint as Io;
 
-impl Io {
-    fn new(bind: SocketAddr) -> std::io::Result<Self> {
-        let socket = UdpSocket::bind(bind)?;
-        let local = socket.local_addr()?;
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64)
-            ^ u64::from(std::process::id());
-        let mut config = EndpointConfig::new(&local.to_string());
-        config.user_agent = Some("simple-rs sip_presence".to_owned());
-        config.uas.methods.push(simple_sip::Method::Register);
-        Ok(Self { socket, ep: Endpoint::new(config, seed), local })
-    }
-
-    fn flush(&mut self) {
-        while let Some(t) = self.ep.poll_transmit() {
-            if let Err(e) = self.socket.send_to(&t.contents, t.destination) {
-                eprintln!("send to {}: {e}", t.destination);
-                self.ep.handle_transport_error(t.destination, t.transport);
-            }
-        }
-    }
-
-    /// Sends what is queued, waits for a datagram or `deadline` (at most `max`), and feeds
-    /// the endpoint. Returns the endpoint's events.
-    fn turn(&mut self, deadline: Option<Instant>, max: Duration) -> std::io::Result<Vec<Event>> {
-        self.flush();
-        let now = Instant::now();
-        let wait = [self.ep.poll_timeout().map(|t| t.0), deadline]
-            .into_iter()
-            .flatten()
-            .min()
-            .map_or(max, |at| at.saturating_duration_since(now).min(max))
-            .max(Duration::from_millis(1));
-        self.socket.set_read_timeout(Some(wait))?;
-        let mut buf = vec![0u8; 65_535];
-        match self.socket.recv_from(&mut buf) {
-            Ok((n, from)) => {
-                self.ep.handle_datagram(from, Transport::Udp, &buf[..n], Instant::now())
-            }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) => {}
-            Err(e) => return Err(e),
-        }
-        self.ep.handle_timeout(Instant::now());
-        Ok(std::iter::from_fn(|| self.ep.poll_event()).collect())
-    }
+fn new_io(bind: SocketAddr) -> std::io::Result<Io> {
+    Io::new(bind, "simple-rs sip_presence", &[simple_sip::Method::Register])
 }
 
 fn say(line: &str) {
@@ -120,7 +70,7 @@ fn describe(p: &Presence) -> String {
 }
 
 fn serve(bind: SocketAddr, pending: bool, seconds: u64) -> std::io::Result<bool> {
-    let mut io = Io::new(bind)?;
+    let mut io = new_io(bind)?;
     let mut config = PresenceConfig::new(&format!("<sip:presence@{}>", io.local));
     config.notifier.min_interval = Duration::from_millis(500);
     if pending {
@@ -144,16 +94,21 @@ fn serve(bind: SocketAddr, pending: bool, seconds: u64) -> std::io::Result<bool>
         let events = io.turn(deadline, Duration::from_millis(50))?;
         let now = Instant::now();
         for e in events {
-            let Some(e) = agent.handle(&mut io.ep, e, now) else { continue };
-            let Some(e) = pager.handle(&mut io.ep, e, now) else { continue };
-            let Some(e) = register(&mut io.ep, e, now) else { continue };
-            let _ = simple_sip::event::refuse(&mut io.ep, e, &["presence", "presence.winfo"], now);
+            let Some(e) = agent.handle(&mut io.endpoint, e, now) else { continue };
+            let Some(e) = pager.handle(&mut io.endpoint, e, now) else { continue };
+            let Some(e) = register(&mut io.endpoint, e, now) else { continue };
+            let _ = simple_sip::event::refuse(
+                &mut io.endpoint,
+                e,
+                &["presence", "presence.winfo"],
+                now,
+            );
         }
-        agent.handle_timeout(&mut io.ep, now);
+        agent.handle_timeout(&mut io.endpoint, now);
         while let Ok(line) = rx.try_recv() {
             let words: Vec<&str> = line.split_whitespace().collect();
             if let ["approve", resource, watcher] = words[..] {
-                agent.authorize(&mut io.ep, resource, watcher, Authorization::Active, now);
+                agent.authorize(&mut io.endpoint, resource, watcher, Authorization::Active, now);
                 say(&format!("APPROVED {resource} {watcher}"));
             }
         }
@@ -215,14 +170,14 @@ fn publish(
     remove: bool,
     seconds: u64,
 ) -> std::io::Result<bool> {
-    let mut io = Io::new(bind)?;
+    let mut io = new_io(bind)?;
     let mut publisher = Publisher::new(PublisherConfig::default());
     let body = pidf(uri, basic, note);
     let from = format!("<{uri}>");
     let mut p =
         Publish::new("presence", uri, &from, "application/pidf+xml", &body, to, Transport::Udp);
     p.expires = 120;
-    let id = publisher.publish(&mut io.ep, &p, Instant::now());
+    let id = publisher.publish(&mut io.endpoint, &p, Instant::now());
     let end = Instant::now() + Duration::from_secs(seconds);
     let mut published = 0;
     let mut removed = false;
@@ -234,14 +189,20 @@ fn publish(
         let events = io.turn(deadline, Duration::from_millis(50))?;
         let now = Instant::now();
         for e in events {
-            let Some(e) = publisher.handle(&mut io.ep, e, now) else { continue };
-            let _ = simple_sip::event::refuse(&mut io.ep, e, &[], now);
+            let Some(e) = publisher.handle(&mut io.endpoint, e, now) else { continue };
+            let _ = simple_sip::event::refuse(&mut io.endpoint, e, &[], now);
         }
-        publisher.handle_timeout(&mut io.ep, now);
+        publisher.handle_timeout(&mut io.endpoint, now);
         if change_at.is_some_and(|t| t <= now) {
             change_at = None;
             if let Some(b) = then {
-                publisher.modify(&mut io.ep, id, "application/pidf+xml", &pidf(uri, b, note), now);
+                publisher.modify(
+                    &mut io.endpoint,
+                    id,
+                    "application/pidf+xml",
+                    &pidf(uri, b, note),
+                    now,
+                );
             }
         }
         while let Some(e) = publisher.poll_event() {
@@ -267,13 +228,13 @@ fn publish(
         }
     }
     if remove && !removed {
-        publisher.remove(&mut io.ep, id, Instant::now());
+        publisher.remove(&mut io.endpoint, id, Instant::now());
         let end = Instant::now() + Duration::from_secs(5);
         while Instant::now() < end && !publisher.is_empty() {
             let events = io.turn(None, Duration::from_millis(50))?;
             let now = Instant::now();
             for e in events {
-                let _ = publisher.handle(&mut io.ep, e, now);
+                let _ = publisher.handle(&mut io.endpoint, e, now);
             }
             while let Some(e) = publisher.poll_event() {
                 if matches!(e, PublisherEvent::Removed { .. }) {
@@ -299,7 +260,7 @@ fn watch(
     count: usize,
     seconds: u64,
 ) -> std::io::Result<bool> {
-    let mut io = Io::new(bind)?;
+    let mut io = new_io(bind)?;
     let mut subscriber = Subscriber::new(SubscriberConfig::default());
     let contact = format!("<sip:watcher@{}>", io.local);
     let from = format!("<{from}>");
@@ -311,7 +272,7 @@ fn watch(
         (false, true) => &["application/pidf+xml", "application/pidf-diff+xml"],
         (false, false) => &["application/pidf+xml"],
     };
-    let sub = subscriber.subscribe(&mut io.ep, &req, Instant::now());
+    let sub = subscriber.subscribe(&mut io.endpoint, &req, Instant::now());
     let mut view = PresenceView::new();
     let end = Instant::now() + Duration::from_secs(seconds);
     let mut seen = 0;
@@ -321,7 +282,7 @@ fn watch(
         let now = Instant::now();
         if (seen >= count || now >= end) && !unsubscribed {
             unsubscribed = true;
-            subscriber.unsubscribe(&mut io.ep, sub, now);
+            subscriber.unsubscribe(&mut io.endpoint, sub, now);
         }
         if now >= end + Duration::from_secs(10) {
             say("GAVE UP");
@@ -331,10 +292,10 @@ fn watch(
         let events = io.turn(deadline, Duration::from_millis(50))?;
         let now = Instant::now();
         for e in events {
-            let Some(e) = subscriber.handle(&mut io.ep, e, now) else { continue };
-            let _ = simple_sip::event::refuse(&mut io.ep, e, &[], now);
+            let Some(e) = subscriber.handle(&mut io.endpoint, e, now) else { continue };
+            let _ = simple_sip::event::refuse(&mut io.endpoint, e, &[], now);
         }
-        subscriber.handle_timeout(&mut io.ep, now);
+        subscriber.handle_timeout(&mut io.endpoint, now);
         while let Some(e) = subscriber.poll_event() {
             match e {
                 SubscriberEvent::Notify { status, terminated, content_type, body, .. } => {

@@ -16,84 +16,28 @@
 
 #![allow(clippy::std_instead_of_core, clippy::wildcard_enum_match_arm)] // an application on std; it logs events it does not act on
 
-use std::net::{SocketAddr, UdpSocket};
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use simple_sip::dialog::{Dialog, DialogState};
 use simple_sip::digest::{DigestClient, Request as DigestRequest};
-use simple_sip::endpoint::{
-    ClientTx, Endpoint, EndpointConfig, Event, NewRequest, Reply, Transport,
-};
+use simple_sip::endpoint::{ClientTx, Event, NewRequest, Reply, Transport};
 use simple_sip::headers::{CSeq, TypedHeader, WwwAuthenticate};
 use simple_sip::{HeaderName, Method, OwnedMessage};
 
 const SDP: &[u8] = b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
 
-struct Ua {
-    socket: UdpSocket,
-    endpoint: Endpoint,
-    local: SocketAddr,
+#[path = "udp/mod.rs"]
+mod udp;
+use udp::UdpEndpoint as Ua;
+
+fn new_ua(bind: SocketAddr) -> std::io::Result<Ua> {
+    Ua::new(bind, "simple-rs sip_ua", &[Method::Register])
 }
 
-impl Ua {
-    fn new(bind: SocketAddr) -> std::io::Result<Self> {
-        let socket = UdpSocket::bind(bind)?;
-        let local = socket.local_addr()?;
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64)
-            ^ u64::from(std::process::id());
-        let mut config = EndpointConfig::new(&local.to_string());
-        config.uas.methods.push(Method::Register);
-        config.user_agent = Some("simple-rs sip_ua".to_owned());
-        Ok(Self { socket, endpoint: Endpoint::new(config, seed), local })
-    }
-
-    /// Sends what the endpoint has, then waits for a datagram or the next deadline (at most
-    /// `max`), and hands what happened to the endpoint. Returns the events.
-    fn turn(&mut self, max: Duration) -> std::io::Result<Vec<Event>> {
-        self.flush();
-        let now = Instant::now();
-        let wait = self
-            .endpoint
-            .poll_timeout()
-            .map_or(max, |(at, _)| at.saturating_duration_since(now).min(max))
-            .max(Duration::from_millis(1));
-        self.socket.set_read_timeout(Some(wait))?;
-        let mut buf = vec![0u8; 65_535];
-        match self.socket.recv_from(&mut buf) {
-            Ok((n, from)) => {
-                self.endpoint.handle_datagram(from, Transport::Udp, &buf[..n], Instant::now())
-            }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) => {}
-            Err(e) => return Err(e),
-        }
-        self.endpoint.handle_timeout(Instant::now());
-        self.flush();
-        Ok(std::iter::from_fn(|| self.endpoint.poll_event()).collect())
-    }
-
-    /// Sends everything the endpoint has to send; returns the last bytes sent.
-    fn flush(&mut self) -> Option<bytes::Bytes> {
-        let mut last = None;
-        while let Some(t) = self.endpoint.poll_transmit() {
-            if let Err(e) = self.socket.send_to(&t.contents, t.destination) {
-                eprintln!("send to {}: {e}", t.destination);
-                self.endpoint.handle_transport_error(t.destination, t.transport);
-            }
-            last = Some(t.contents);
-        }
-        last
-    }
-
-    fn contact(&self) -> String {
-        format!("<sip:ua@{}>", self.local)
-    }
+fn contact(ua: &Ua) -> String {
+    format!("<sip:ua@{}>", ua.local)
 }
 
 /// A 2xx to an INVITE being retransmitted until its ACK (T1 doubling to T2, for 64·T1).
@@ -107,7 +51,7 @@ struct Pending2xx {
 }
 
 fn serve(bind: SocketAddr, seconds: u64) -> std::io::Result<bool> {
-    let mut ua = Ua::new(bind)?;
+    let mut ua = new_ua(bind)?;
     println!("serving on {}", ua.local);
     let end = Instant::now() + Duration::from_secs(seconds);
     let mut pending: Vec<Pending2xx> = Vec::new();
@@ -126,7 +70,7 @@ fn serve(bind: SocketAddr, seconds: u64) -> std::io::Result<bool> {
             .map(|p| p.next.saturating_duration_since(now))
             .min()
             .unwrap_or(Duration::from_millis(200));
-        for event in ua.turn(max.min(Duration::from_millis(200)))? {
+        for event in ua.turn(None, max.min(Duration::from_millis(200)))? {
             match event {
                 Event::Request { tx, request, source, .. } => {
                     let method =
@@ -134,7 +78,7 @@ fn serve(bind: SocketAddr, seconds: u64) -> std::io::Result<bool> {
                     let call_id = call_id(&request);
                     println!("request {method} from {source} call-id {call_id}");
                     let now = Instant::now();
-                    let contact = ua.contact();
+                    let contact = contact(&ua);
                     let headers = [("Contact", contact.as_bytes())];
                     if request.method() == Some(Method::Invite) {
                         let _ = ua.endpoint.respond(
@@ -190,7 +134,7 @@ fn call_id(m: &OwnedMessage) -> String {
 fn final_response(ua: &mut Ua, tx: ClientTx) -> std::io::Result<Option<OwnedMessage>> {
     let end = Instant::now() + Duration::from_secs(40);
     while Instant::now() < end {
-        for event in ua.turn(Duration::from_millis(200))? {
+        for event in ua.turn(None, Duration::from_millis(200))? {
             match event {
                 Event::Response { tx: t, response }
                     if t == tx && response.status_code() >= Some(200) =>
@@ -208,10 +152,10 @@ fn final_response(ua: &mut Ua, tx: ClientTx) -> std::io::Result<Option<OwnedMess
 }
 
 fn call(bind: SocketAddr, to: &str) -> std::io::Result<bool> {
-    let mut ua = Ua::new(bind)?;
+    let mut ua = new_ua(bind)?;
     let target: SocketAddr =
         to.rsplit('@').next().and_then(|h| h.parse().ok()).expect("--to sip:user@IP:PORT");
-    let contact = ua.contact();
+    let contact = contact(&ua);
     let mut new = NewRequest::new(Method::Invite, to, "<sip:ua@example.com>");
     new.contact = Some(&contact);
     let invite = ua.endpoint.build_request(&new.body("application/sdp", SDP), Transport::Udp);
@@ -247,10 +191,10 @@ fn register(
     user: &str,
     password: &str,
 ) -> std::io::Result<bool> {
-    let mut ua = Ua::new(bind)?;
+    let mut ua = new_ua(bind)?;
     let uri = format!("sip:{}", registrar.ip());
     let aor = format!("<sip:{user}@{}>", registrar.ip());
-    let contact = ua.contact();
+    let contact = contact(&ua);
     let call_id = ua.endpoint.ids().call_id(None);
     let from_tag = ua.endpoint.ids().tag();
     let mut client = DigestClient::new(user, password);
