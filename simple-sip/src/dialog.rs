@@ -144,6 +144,26 @@ pub struct Dialog {
     route_set: Vec<String>,
 }
 
+/// A confirmed dialog's state as plain data ([`Dialog::record`], [`Dialog::restore`]): what a
+/// server stores to go on with its dialogs after a restart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DialogRecord {
+    /// The dialog id.
+    pub id: DialogId,
+    /// The last CSeq number this side used.
+    pub local_seq: u32,
+    /// The last CSeq number received from the peer.
+    pub remote_seq: Option<u32>,
+    /// `<uri>` of this side.
+    pub local_uri: String,
+    /// `<uri>` of the peer.
+    pub remote_uri: String,
+    /// The peer's Contact URI.
+    pub remote_target: String,
+    /// The route set, first hop first.
+    pub route_set: Vec<String>,
+}
+
 /// `<uri>` of a name-addr, without display name or parameters.
 fn bracketed(n: &NameAddr<'_>) -> String {
     format!("<{}>", n.uri)
@@ -446,6 +466,34 @@ impl Dialog {
         }
         if *method == Method::Bye && code >= 200 {
             self.state = DialogState::Terminated;
+        }
+    }
+
+    /// The dialog as plain data, to store.
+    pub fn record(&self) -> DialogRecord {
+        DialogRecord {
+            id: self.id.clone(),
+            local_seq: self.local_seq,
+            remote_seq: self.remote_seq,
+            local_uri: self.local_uri.clone(),
+            remote_uri: self.remote_uri.clone(),
+            remote_target: self.remote_target.clone(),
+            route_set: self.route_set.clone(),
+        }
+    }
+
+    /// A confirmed dialog from what [`Dialog::record`] stored: the next request goes on from
+    /// the stored CSeq.
+    pub fn restore(record: DialogRecord) -> Self {
+        Self {
+            id: record.id,
+            state: DialogState::Confirmed,
+            local_seq: record.local_seq,
+            remote_seq: record.remote_seq,
+            local_uri: record.local_uri,
+            remote_uri: record.remote_uri,
+            remote_target: record.remote_target,
+            route_set: record.route_set,
         }
     }
 

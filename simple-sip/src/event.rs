@@ -64,7 +64,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
-use crate::dialog::{Dialog, DialogState};
+use crate::dialog::{Dialog, DialogId, DialogRecord, DialogState};
 use crate::digest::DigestClient;
 use crate::endpoint::{ClientTx, Endpoint, Event, Reply, ServerTx, Transport};
 use crate::headers::{
@@ -113,6 +113,16 @@ pub trait EventPackage {
     fn authorize(&self, resource: &str, watcher: &str) -> Option<Authorization> {
         let _ = (resource, watcher);
         None
+    }
+    /// The document version last sent to `sub`, when the package numbers its documents per
+    /// subscription (RFC 5263, RFC 3857): kept in its [`SubscriptionRecord`].
+    fn version(&self, sub: NotifierSub) -> Option<u64> {
+        let _ = sub;
+        None
+    }
+    /// A restored subscription's last version: its numbering goes on from there.
+    fn restore_version(&mut self, sub: NotifierSub, version: u64) {
+        let _ = (sub, version);
     }
 }
 
@@ -1195,6 +1205,10 @@ pub struct NotifierConfig {
     pub max_subscriptions: usize,
     /// RFC 6446 adaptive-min-rate: the averaging period, as a multiple of 1/rate.
     pub adaptive_period: u32,
+    /// Keep a journal of the subscriptions' stored state for [`Notifier::poll_journal`] (a
+    /// server that keeps its subscriptions across restarts); off by default, since an
+    /// undrained journal grows.
+    pub journal: bool,
 }
 
 impl NotifierConfig {
@@ -1207,6 +1221,7 @@ impl NotifierConfig {
             credentials: None,
             max_subscriptions: 100_000,
             adaptive_period: 10,
+            journal: false,
         }
     }
 }
@@ -1386,6 +1401,44 @@ impl Served {
     }
 }
 
+/// A served subscription as plain data ([`Notifier::record`], [`Notifier::restore`]): what a
+/// server stores so that its subscriptions outlive a restart (the next NOTIFY carries the next
+/// CSeq of the dialog).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionRecord {
+    /// The subscription's dialog.
+    pub dialog: DialogRecord,
+    /// The resource watched (a [`resource_key`]).
+    pub resource: String,
+    /// The watcher (a [`resource_key`]).
+    pub watcher: String,
+    /// The Event header value (type and id).
+    pub event: String,
+    /// The package's content types the subscriber accepts.
+    pub accept: Vec<String>,
+    /// Its authorization.
+    pub status: Authorization,
+    /// Time left until it expires.
+    pub expires_in: Duration,
+    /// Where its NOTIFYs go.
+    pub peer: SocketAddr,
+    /// Over what.
+    pub transport: Transport,
+    /// The package's document version last sent ([`EventPackage::version`]).
+    pub version: Option<u64>,
+}
+
+/// What changed in the stored state of a [`Notifier`] ([`NotifierConfig::journal`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Journal {
+    /// A subscription is new or changed (a NOTIFY moved its CSeq, a refresh its expiry, a
+    /// decision its status): store this.
+    Saved(Box<SubscriptionRecord>),
+    /// The subscription of this dialog ended: forget it.
+    Removed(DialogId),
+}
+
 /// The notifier role (RFC 6665 §4.2) for one event package `P`. See the
 /// [module docs](self) for the polling order.
 #[derive(Debug)]
@@ -1408,6 +1461,10 @@ pub struct Notifier<P> {
     deadlines: Deadlines<u64>,
     events: VecDeque<NotifierEvent>,
     body: Vec<u8>,
+    /// With [`NotifierConfig::journal`]: subscriptions whose stored state changed, and the
+    /// dialogs of those that ended.
+    saved: std::collections::BTreeSet<u64>,
+    removed: VecDeque<DialogId>,
 }
 
 impl<P: EventPackage> Notifier<P> {
@@ -1430,6 +1487,8 @@ impl<P: EventPackage> Notifier<P> {
             deadlines: Deadlines::new(),
             events: VecDeque::new(),
             body: Vec::new(),
+            saved: std::collections::BTreeSet::new(),
+            removed: VecDeque::new(),
         }
     }
 
@@ -1918,6 +1977,7 @@ impl<P: EventPackage> Notifier<P> {
             Ok(tx) => {
                 s.in_flight = Some((tx, Box::new(t)));
                 self.by_tx.insert(tx, id);
+                self.journal(id);
             }
             Err(_) => {
                 self.remove(id, NotifierEnd::NotifyFailed { code: Some(503) });
@@ -1967,6 +2027,7 @@ impl<P: EventPackage> Notifier<P> {
                         Ok(tx) => {
                             s.in_flight = Some((tx, Box::new(next)));
                             self.by_tx.insert(tx, id);
+                            self.journal(id);
                         }
                         Err(_) => self.remove(id, NotifierEnd::NotifyFailed { code: Some(code) }),
                     }
@@ -1996,6 +2057,10 @@ impl<P: EventPackage> Notifier<P> {
             self.by_tx.remove(&tx);
         }
         self.unindex_dialog(id, &s.dialog);
+        if self.config.journal {
+            self.saved.remove(&id);
+            self.removed.push_back(s.dialog.id().clone());
+        }
         if let Some(set) = self.by_resource.get_mut(&s.resource) {
             set.remove(&id);
             if set.is_empty() {
@@ -2009,6 +2074,122 @@ impl<P: EventPackage> Notifier<P> {
             watcher: s.watcher,
             reason,
         });
+    }
+
+    fn journal(&mut self, id: u64) {
+        if self.config.journal {
+            self.saved.insert(id);
+        }
+    }
+
+    /// The stored state of a subscription, `now` for its time left.
+    pub fn record(&self, sub: NotifierSub, now: Instant) -> Option<SubscriptionRecord> {
+        let s = self.subs.get(&sub.0)?;
+        Some(SubscriptionRecord {
+            dialog: s.dialog.record(),
+            resource: s.resource.to_string(),
+            watcher: s.watcher.clone(),
+            event: s.event.clone(),
+            accept: self
+                .types
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| s.accept & (1 << i) != 0)
+                .map(|(_, t)| t.clone())
+                .collect(),
+            status: s.status,
+            expires_in: s.expires_at.saturating_duration_since(now),
+            peer: s.peer,
+            transport: s.transport,
+            version: self.package.version(sub),
+        })
+    }
+
+    /// What changed in the stored state since the last call (with
+    /// [`NotifierConfig::journal`]): ended subscriptions first, then changed ones.
+    pub fn poll_journal(&mut self, now: Instant) -> Option<Journal> {
+        if let Some(id) = self.removed.pop_front() {
+            return Some(Journal::Removed(id));
+        }
+        while let Some(id) = self.saved.pop_first() {
+            if let Some(r) = self.record(NotifierSub(id), now) {
+                return Some(Journal::Saved(Box::new(r)));
+            }
+        }
+        None
+    }
+
+    /// Serves again a subscription that [`Notifier::record`] stored (after a restart): it is
+    /// announced as [`NotifierEvent::Subscribed`] (so that watcher information learns of it)
+    /// and gets a NOTIFY with the full state at once, with the dialog's next CSeq. `None` when
+    /// its dialog is served already, or it accepts none of the package's types.
+    pub fn restore(
+        &mut self,
+        ep: &mut Endpoint,
+        record: SubscriptionRecord,
+        now: Instant,
+    ) -> Option<NotifierSub> {
+        let i = &record.dialog.id;
+        let key = (i.call_id.clone(), i.local_tag.clone(), i.remote_tag.clone());
+        if self.find_dialog(&key).is_some() {
+            return None;
+        }
+        let accept: u8 = self
+            .types
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| record.accept.iter().any(|a| a.eq_ignore_ascii_case(t)))
+            .fold(0, |m, (i, _)| m | (1 << i));
+        if accept == 0 && !self.types.is_empty() {
+            return None;
+        }
+        let resource: Arc<str> = self
+            .by_resource
+            .get_key_value(record.resource.as_str())
+            .map_or_else(|| Arc::from(record.resource.as_str()), |(k, _)| Arc::clone(k));
+        let id = self.next;
+        self.next += 1;
+        let call_id = record.dialog.id.call_id.clone();
+        let expires = u32::try_from(record.expires_in.as_secs()).unwrap_or(u32::MAX);
+        self.subs.insert(
+            id,
+            Box::new(Served {
+                dialog: Dialog::restore(record.dialog),
+                resource: Arc::clone(&resource),
+                watcher: record.watcher.clone(),
+                event: record.event,
+                accept,
+                status: record.status,
+                expires_at: now + record.expires_in,
+                peer: record.peer,
+                transport: record.transport,
+                in_flight: None,
+                dirty: true,
+                full: true,
+                ending: (record.status == Authorization::Rejected)
+                    .then_some((NotifierEnd::Rejected, "rejected")),
+                retry_after: None,
+                last_notify: None,
+                hold_until: None,
+                rates: None,
+                deadline: None,
+            }),
+        );
+        self.index_dialog(key, id);
+        self.by_resource.entry(resource).or_default().insert(id);
+        if let Some(v) = record.version {
+            self.package.restore_version(NotifierSub(id), v);
+        }
+        self.events.push_back(NotifierEvent::Subscribed {
+            sub: NotifierSub(id),
+            resource: record.resource,
+            watcher: record.watcher,
+            status: record.status,
+            call_id,
+            expires,
+        });
+        self.send_notify(ep, id, now);
+        Some(NotifierSub(id))
     }
 
     fn schedule(&mut self, id: u64) {

@@ -31,8 +31,8 @@ use simple_pidf::partial::{diff_body, full_body, model_diff, watcher_document};
 
 use crate::endpoint::{Endpoint, Event};
 use crate::event::{
-    Authorization, BodyRequest, EventPackage, Notifier, NotifierConfig, NotifierEvent, NotifierSub,
-    NotifierTimer,
+    Authorization, BodyRequest, EventPackage, Journal, Notifier, NotifierConfig, NotifierEvent,
+    NotifierSub, NotifierTimer, SubscriptionRecord,
 };
 use crate::publish::{Compositor, CompositorConfig, CompositorEvent, CompositorTimer, PIDF_DIFF};
 use crate::winfo::WinfoPackage;
@@ -257,6 +257,16 @@ impl EventPackage for PresencePackage {
     fn ended(&mut self, sub: NotifierSub) {
         self.partial.remove(&sub);
     }
+
+    fn version(&self, sub: NotifierSub) -> Option<u64> {
+        self.partial.get(&sub).map(|p| u64::from(p.counter))
+    }
+
+    fn restore_version(&mut self, sub: NotifierSub, version: u64) {
+        // the next document is a <pidf-full> (nothing is held), numbered on
+        let counter = u32::try_from(version).unwrap_or(u32::MAX);
+        self.partial.insert(sub, Partial { counter, holds: None });
+    }
 }
 
 /// How a [`PresenceAgent`] behaves.
@@ -415,6 +425,36 @@ impl PresenceAgent {
     ) {
         self.notifier.authorize(ep, resource, watcher, decision, now);
         self.pump(ep, now);
+    }
+
+    /// Serves again a subscription stored from [`PresenceAgent::poll_journal`] (after a
+    /// restart; restore the publications first, and `presence` subscriptions before
+    /// `presence.winfo` ones so that watcher information is whole): it gets a NOTIFY with the
+    /// current state at once.
+    pub fn restore(
+        &mut self,
+        ep: &mut Endpoint,
+        record: SubscriptionRecord,
+        now: Instant,
+    ) -> Option<NotifierSub> {
+        let winfo = record
+            .event
+            .split(';')
+            .next()
+            .is_some_and(|e| e.trim().eq_ignore_ascii_case(self.winfo.package().name()));
+        let sub = if winfo {
+            self.winfo.restore(ep, record, now)
+        } else {
+            self.notifier.restore(ep, record, now)
+        };
+        self.pump(ep, now);
+        sub
+    }
+
+    /// What changed in the stored state of both notifiers (with [`NotifierConfig::journal`]
+    /// set in [`PresenceConfig::notifier`] and [`PresenceConfig::winfo`]).
+    pub fn poll_journal(&mut self, now: Instant) -> Option<Journal> {
+        self.notifier.poll_journal(now).or_else(|| self.winfo.poll_journal(now))
     }
 
     /// The next event.

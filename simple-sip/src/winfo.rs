@@ -251,6 +251,14 @@ impl EventPackage for WinfoPackage {
         Some(CONTENT_TYPE.to_owned())
     }
 
+    fn version(&self, sub: NotifierSub) -> Option<u64> {
+        self.readers.get(&sub).map(|r| r.version)
+    }
+
+    fn restore_version(&mut self, sub: NotifierSub, version: u64) {
+        self.readers.insert(sub, Reader { version, seen: 0 });
+    }
+
     fn ended(&mut self, sub: NotifierSub) {
         self.readers.remove(&sub);
     }

@@ -1397,3 +1397,113 @@ fn watcher_info_follows_the_pending_approved_active_flow() {
     assert_eq!(last.state, simple_pidf::winfo::State::Full);
     assert!(last.lists[0].watchers.is_empty());
 }
+
+/// A presence server that restarts (state from its journal, nothing else kept: a new
+/// endpoint, a new agent) goes on serving: publications keep their entity tags, every
+/// watcher gets the current state at once in the same dialog with the next CSeq, refreshes
+/// of both publications and subscriptions are accepted, and later changes arrive.
+#[test]
+fn presence_agent_restarts_from_its_journal() {
+    use simple_sip::event::Journal;
+    let journaled = |node: usize| {
+        let mut config = PresenceConfig::new(&contact(node));
+        config.notifier.journal = true;
+        config.winfo.journal = true;
+        config.notifier.min_interval = Duration::ZERO;
+        PresenceAgent::new(config, 7)
+    };
+    let mut net = Net::clean(5);
+    net.nodes[0].agent = Some(journaled(0));
+    let phone = publish(&mut net, 1, 0, &pidf("sip:alice@example.com", &[("phone", Basic::Open)]));
+    net.run_for(Duration::from_secs(1));
+    presence_sub(&mut net, 3, 0, "sip:alice@example.com", &[]);
+    presence_sub(
+        &mut net,
+        4,
+        0,
+        "sip:alice@example.com",
+        &["application/pidf+xml", "application/pidf-diff+xml"],
+    );
+    net.run_for(Duration::from_secs(2));
+
+    // what a store would hold
+    let now = net.now;
+    let agent = net.nodes[0].agent.as_mut().unwrap();
+    let mut subs = BTreeMap::new();
+    while let Some(j) = agent.poll_journal(now) {
+        match j {
+            Journal::Saved(r) => {
+                subs.insert(r.dialog.id.call_id.clone(), *r);
+            }
+            Journal::Removed(id) => {
+                subs.remove(&id.call_id);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(subs.len(), 2);
+    let pubs: Vec<(String, String, Bytes, Instant)> = agent
+        .compositor()
+        .publications("sip:alice@example.com")
+        .map(|p| (p.etag.to_owned(), p.content_type.to_owned(), p.body.clone(), p.expires_at))
+        .collect();
+    assert_eq!(pubs.len(), 1);
+    let seqs: Vec<u32> = subs.values().map(|r| r.dialog.local_seq).collect();
+
+    // kill -9: the endpoint and the agent are gone
+    net.nodes[0].ep = Endpoint::new(EndpointConfig::new(&addr(0).to_string()), 1234);
+    let mut agent = journaled(0);
+    let before: Vec<usize> =
+        [3, 4].iter().map(|&w| notifies(&net.nodes[w].sub_events).len()).collect();
+    let now = net.now;
+    for (etag, ct, body, at) in pubs {
+        agent.compositor_mut().restore("sip:alice@example.com", &etag, &ct, body, at);
+    }
+    let n0 = &mut net.nodes[0];
+    agent.sync(&mut n0.ep, now);
+    for r in subs.values() {
+        assert!(agent.restore(&mut n0.ep, r.clone(), now).is_some());
+    }
+    // served once already
+    assert!(agent.restore(&mut n0.ep, subs.values().next().unwrap().clone(), now).is_none());
+    n0.agent = Some(agent);
+    net.run_for(Duration::from_secs(1));
+    for (i, &w) in [3, 4].iter().enumerate() {
+        let got = notifies(&net.nodes[w].sub_events);
+        assert_eq!(got.len(), before[i] + 1, "watcher {w} got the state again");
+        let p = watcher_state(&net.nodes[w].sub_events).unwrap();
+        assert_eq!(p.tuples[0].status.basic, Some(Basic::Open));
+    }
+    // the NOTIFYs after the restart carried the next CSeq of each dialog
+    let now = net.now;
+    let agent = net.nodes[0].agent.as_mut().unwrap();
+    let mut after = Vec::new();
+    while let Some(j) = agent.poll_journal(now) {
+        if let Journal::Saved(r) = j {
+            after.push((r.dialog.id.call_id.clone(), r.dialog.local_seq));
+        }
+    }
+    for (call_id, seq) in after {
+        let old = subs[&call_id].dialog.local_seq;
+        assert_eq!(seq, old + 1, "{call_id}: {seqs:?}");
+    }
+
+    // the phone's refresh (If-Match with the old tag) and a change go on; so do the
+    // watchers' refreshes, for hours
+    let doc = pidf("sip:alice@example.com", &[("phone", Basic::Closed)]).to_vec();
+    let now = net.now;
+    let n1 = &mut net.nodes[1];
+    assert!(n1.publisher.modify(&mut n1.ep, phone, "application/pidf+xml", &doc, now));
+    net.run_for(Duration::from_secs(7200));
+    assert!(
+        !net.nodes[1].pub_events.iter().any(|e| matches!(e, PublisherEvent::Failed { .. })),
+        "{:?}",
+        net.nodes[1].pub_events
+    );
+    for w in [3, 4] {
+        assert!(terminated(&net.nodes[w].sub_events).is_empty(), "watcher {w}");
+        let p = watcher_state(&net.nodes[w].sub_events).unwrap();
+        assert_eq!(p.tuples[0].status.basic, Some(Basic::Closed), "watcher {w}");
+    }
+    assert!(net.nodes[0].other.is_empty(), "{:?}", net.nodes[0].other);
+}
