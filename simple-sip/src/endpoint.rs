@@ -152,7 +152,8 @@ pub enum DropReason {
     /// It does not parse, and is not a request that could be answered (a response, or a
     /// request without the headers an answer needs).
     Malformed(Error),
-    /// A response with more than one Via (§18.1.2: a UAC discards it).
+    /// A response with more than one Via (§18.1.2: a UAC discards it; an endpoint that
+    /// [forwards](crate::uas::UasConfig::forwards) takes it).
     ManyVias,
     /// A stream frame or a datagram over a configured limit that could not be answered.
     TooLarge(Error),
@@ -1127,7 +1128,8 @@ impl Endpoint {
                 .sum();
             (vias, ClientKey::of(m))
         });
-        if vias > 1 {
+        // §18.1.2 is the UAC's rule; a proxy's responses carry the Vias of the hops before it
+        if vias > 1 && !self.config.uas.forwards {
             self.events.push_back(Event::Dropped { source, reason: DropReason::ManyVias });
             return;
         }

@@ -37,7 +37,8 @@ pub struct UasConfig {
     /// harness such as `sip_check`).
     pub any_method: bool,
     /// The element forwards requests (a proxy, or a server that relays MESSAGE): Max-Forwards
-    /// 0 gets 483 except on OPTIONS (§16.3 step 3). A UA ignores it (RFC 4475 §3.3.11).
+    /// 0 gets 483 except on OPTIONS (§16.3 step 3), and responses with several Vias are taken
+    /// (the proxy strips its own Via and passes them back). A UA ignores it (RFC 4475 §3.3.11).
     pub forwards: bool,
     /// The Request-URI schemes it handles (default `sip`, `sips`; others get 416).
     pub schemes: Vec<String>,

@@ -1,0 +1,746 @@
+//! `simple-cli`: command-line SIP presence and messaging clients in the spirit of
+//! sipsimple's tools, against simple-server or any SIP server (Kamailio in the tests). Each
+//! subcommand is one UA: an [`Endpoint`] with the simple-sip roles it needs on a tokio UDP
+//! socket. Every line is printed as it happens (`--json`: one JSON object per line).
+
+use core::net::SocketAddr;
+use core::time::Duration;
+use std::io::Write;
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+use simple_pidf::rpid::Activity;
+use simple_pidf::winfo::WatcherInfo;
+use simple_pidf::{Basic, Component, Extension, Note, Person, Presence, PresenceView, Tuple, Update};
+use simple_sip::digest::DigestClient;
+use simple_sip::endpoint::{Endpoint, EndpointConfig, Event, NewRequest, Reply, Transport};
+use simple_sip::event::{Subscribe, Subscriber, SubscriberConfig, SubscriberEvent};
+use simple_sip::headers::{ProxyAuthenticate, TypedHeader, WwwAuthenticate};
+use simple_sip::pager::{Outgoing, Pager, PagerConfig, PagerEvent};
+use simple_sip::publish::{Publish, Publisher, PublisherConfig, PublisherEvent};
+use simple_sip::{HeaderName, Method, OwnedMessage};
+use tokio::net::UdpSocket;
+
+/// The command line.
+#[derive(Debug, Parser)]
+#[command(name = "simple-cli", version, about = "SIP presence and instant messaging from the command line")]
+pub struct Cli {
+    #[command(flatten)]
+    account: Account,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Who we are and where the server is.
+#[derive(Debug, Args)]
+struct Account {
+    /// The SIP server (registrar, presence agent, proxy).
+    #[arg(long, global = true, default_value = "127.0.0.1:5060")]
+    server: SocketAddr,
+    /// The user part of our address.
+    #[arg(long, short, global = true, default_value = "alice")]
+    user: String,
+    /// The password (digest), if the server asks.
+    #[arg(long, short, global = true, env = "SIMPLE_CLI_PASSWORD")]
+    password: Option<String>,
+    /// The domain (default: the server's address).
+    #[arg(long, global = true)]
+    domain: Option<String>,
+    /// The local address to bind.
+    #[arg(long, global = true, default_value = "127.0.0.1:0")]
+    bind: SocketAddr,
+    /// One JSON object per line instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Registers our address (and keeps it registered with --for).
+    Register {
+        /// Seconds asked for.
+        #[arg(long, default_value_t = 600)]
+        expires: u32,
+        /// Stay this many seconds, refreshing; then unregister.
+        #[arg(long = "for", default_value_t = 0)]
+        seconds: u64,
+    },
+    /// Publishes our presence: basic status, a note, an RPID activity.
+    Publish {
+        /// open or closed.
+        #[arg(long, default_value = "open")]
+        status: String,
+        /// A note.
+        #[arg(long)]
+        note: Option<String>,
+        /// An RPID activity (away, busy, meeting, on-the-phone, meal, holiday, ...).
+        #[arg(long)]
+        activity: Option<String>,
+        /// Seconds the publication lasts.
+        #[arg(long, default_value_t = 600)]
+        expires: u32,
+        /// Stay this many seconds, refreshing; then remove the publication.
+        #[arg(long = "for", default_value_t = 0)]
+        seconds: u64,
+    },
+    /// Watches a presentity and prints every change as it arrives.
+    Watch {
+        /// Whom (`bob`, or a URI).
+        target: String,
+        /// Stop after this many NOTIFYs with state.
+        #[arg(long)]
+        count: Option<usize>,
+        /// Stop after this many seconds.
+        #[arg(long = "for", default_value_t = 3600)]
+        seconds: u64,
+        /// Ask for partial notification (RFC 5263).
+        #[arg(long)]
+        partial: bool,
+    },
+    /// Sends a MESSAGE.
+    Message {
+        /// To whom (`bob`, or a URI).
+        target: String,
+        /// The text.
+        text: String,
+    },
+    /// Registers and prints the MESSAGEs that arrive.
+    Listen {
+        /// Stop after this many.
+        #[arg(long)]
+        count: Option<usize>,
+        /// Stop after this many seconds.
+        #[arg(long = "for", default_value_t = 3600)]
+        seconds: u64,
+    },
+    /// Lists our watchers (watcher information) and approves or blocks them.
+    Watchers {
+        /// Allow this watcher (URI or user), repeatable.
+        #[arg(long)]
+        approve: Vec<String>,
+        /// Block this watcher, repeatable.
+        #[arg(long)]
+        block: Vec<String>,
+        /// Keep watching the list this many seconds (0: print it once).
+        #[arg(long = "for", default_value_t = 0)]
+        seconds: u64,
+    },
+}
+
+/// The UA: an endpoint on a UDP socket.
+struct Ua {
+    socket: UdpSocket,
+    ep: Endpoint,
+    local: SocketAddr,
+    server: SocketAddr,
+    aor: String,
+    user: String,
+    password: Option<String>,
+    domain: String,
+    json: bool,
+}
+
+fn seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+        ^ u64::from(std::process::id())
+}
+
+impl Ua {
+    async fn new(a: &Account) -> std::io::Result<Self> {
+        let socket = UdpSocket::bind(a.bind).await?;
+        let local = socket.local_addr()?;
+        let mut config = EndpointConfig::new(&local.to_string());
+        config.uas.methods.push(Method::Register);
+        config.uas.accept = vec!["*/*".to_owned()];
+        config.user_agent = Some("simple-cli (simple-rs)".to_owned());
+        config.stream_threshold = None;
+        let domain = a.domain.clone().unwrap_or_else(|| a.server.ip().to_string());
+        Ok(Self {
+            socket,
+            ep: Endpoint::new(config, seed()),
+            local,
+            server: a.server,
+            aor: format!("sip:{}@{domain}", a.user),
+            user: a.user.clone(),
+            password: a.password.clone(),
+            domain,
+            json: a.json,
+        })
+    }
+
+    fn credentials(&self) -> Option<(String, String)> {
+        self.password.clone().map(|p| (self.user.clone(), p))
+    }
+
+    fn uri(&self, target: &str) -> String {
+        if target.contains(':') { target.to_owned() } else { format!("sip:{target}@{}", self.domain) }
+    }
+
+    fn contact(&self) -> String {
+        format!("<sip:{}@{}>", self.user, self.local)
+    }
+
+    fn say(&self, text: &str, value: &serde_json::Value) {
+        let mut out = std::io::stdout().lock();
+        let _ = if self.json { writeln!(out, "{value}") } else { writeln!(out, "{text}") };
+        let _ = out.flush();
+    }
+
+    async fn flush(&mut self) {
+        while let Some(t) = self.ep.poll_transmit() {
+            if self.socket.send_to(&t.contents, t.destination).await.is_err() {
+                self.ep.handle_transport_error(t.destination, t.transport);
+            }
+        }
+    }
+
+    /// Sends, waits for a datagram or a deadline (ours or `deadline`), returns the events.
+    async fn turn(&mut self, deadline: Option<Instant>) -> Vec<Event> {
+        self.flush().await;
+        let at = [self.ep.poll_timeout().map(|t| t.0), deadline]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(1));
+        let mut buf = vec![0u8; 65_536];
+        let sleep = tokio::time::sleep_until(tokio::time::Instant::from_std(at));
+        tokio::select! {
+            r = self.socket.recv_from(&mut buf) => {
+                if let Ok((n, from)) = r {
+                    self.ep.handle_datagram(from, Transport::Udp, &buf[..n], Instant::now());
+                }
+            }
+            () = sleep => {}
+        }
+        self.ep.handle_timeout(Instant::now());
+        self.flush().await;
+        core::iter::from_fn(|| self.ep.poll_event()).collect()
+    }
+
+    /// REGISTER (with digest when challenged); the expiry granted, or the failure code.
+    async fn register(&mut self, expires: u32) -> Result<u32, u16> {
+        let mut auth = self.password.clone().map(|p| DigestClient::new(&self.user, &p));
+        let mut cseq = 1;
+        let mut authorization: Option<(&'static str, String)> = None;
+        let call_id = format!("reg-{:x}", seed());
+        let from = format!("<{}>", self.aor);
+        let registrar = format!("sip:{}", self.domain);
+        let contact = self.contact();
+        let expires_s = expires.to_string();
+        for _ in 0..4 {
+            let mut headers: Vec<(&str, &[u8])> = vec![("Expires", expires_s.as_bytes())];
+            if let Some((name, value)) = &authorization {
+                headers.push((name, value.as_bytes()));
+            }
+            let mut new = NewRequest::new(Method::Register, &registrar, &from).headers(&headers);
+            new.to = Some(&from);
+            new.call_id = Some(&call_id);
+            new.from_tag = Some("cli");
+            new.cseq = cseq;
+            new.contact = Some(&contact);
+            let request = self.ep.build_request(&new, Transport::Udp);
+            let Ok(tx) = self.ep.send_request(request, self.server, Transport::Udp, Instant::now()) else {
+                return Err(500);
+            };
+            let response = loop {
+                let mut done = None;
+                for e in self.turn(None).await {
+                    match e {
+                        Event::Response { tx: t, response } if t == tx && response.status_code().unwrap_or(0) >= 200 => {
+                            done = Some(Some(response));
+                        }
+                        Event::Timeout { tx: t } | Event::TransportError { tx: t } if t == tx => done = Some(None),
+                        Event::Request { tx, .. } => {
+                            let _ = self.ep.respond(tx, &Reply::new(481, "No Such Call"), Instant::now());
+                        }
+                        _ => {}
+                    }
+                }
+                if let Some(d) = done {
+                    break d;
+                }
+            };
+            let Some(response) = response else { return Err(408) };
+            let code = response.status_code().unwrap_or(500);
+            match code {
+                200..=299 => {
+                    let granted = granted_expires(&response, &self.local).unwrap_or(expires);
+                    return Ok(granted);
+                }
+                401 | 407 => {
+                    let Some(client) = auth.as_mut() else { return Err(code) };
+                    let answer = answer(client, &response, &registrar, code, seed());
+                    let Some(a) = answer else { return Err(code) };
+                    authorization = Some(a);
+                    cseq += 1;
+                }
+                _ => return Err(code),
+            }
+        }
+        Err(401)
+    }
+}
+
+/// The credentials for a 401/407 `response` to a REGISTER of `uri`.
+fn answer(client: &mut DigestClient, response: &OwnedMessage, uri: &str, code: u16, cnonce: u64) -> Option<(&'static str, String)> {
+    let request = simple_sip::digest::Request { method: "REGISTER", uri, body: b"" };
+    let cnonce = format!("{cnonce:016x}");
+    response.view(|m| {
+        if code == 401 {
+            let h = m.header(HeaderName::WwwAuthenticate)?;
+            let c = WwwAuthenticate::parse(h.value()).ok()?;
+            client.answer(&c, &request, &cnonce).ok().map(|v| ("Authorization", v))
+        } else {
+            let h = m.header(HeaderName::ProxyAuthenticate)?;
+            let c = ProxyAuthenticate::parse(h.value()).ok()?;
+            client.answer(&c.0, &request, &cnonce).ok().map(|v| ("Proxy-Authorization", v))
+        }
+    })
+}
+
+/// The expiry the registrar gave our Contact.
+fn granted_expires(response: &OwnedMessage, local: &SocketAddr) -> Option<u32> {
+    let local = local.to_string();
+    response.view(|m| {
+        m.typed_all::<simple_sip::headers::Contact<'_>>()
+            .filter_map(Result::ok)
+            .find(|c| c.address().is_some_and(|a| a.uri.to_string().contains(&local)))
+            .and_then(|c| c.expires())
+    })
+}
+
+fn activity(name: &str) -> Option<Activity> {
+    Some(match name {
+        "appointment" => Activity::Appointment,
+        "away" => Activity::Away,
+        "breakfast" => Activity::Breakfast,
+        "busy" => Activity::Busy,
+        "dinner" => Activity::Dinner,
+        "holiday" => Activity::Holiday,
+        "in-transit" => Activity::InTransit,
+        "meal" => Activity::Meal,
+        "meeting" => Activity::Meeting,
+        "on-the-phone" => Activity::OnThePhone,
+        "playing" => Activity::Playing,
+        "presentation" => Activity::Presentation,
+        "shopping" => Activity::Shopping,
+        "sleeping" => Activity::Sleeping,
+        "travel" => Activity::Travel,
+        "vacation" => Activity::Vacation,
+        "working" => Activity::Working,
+        _ => return None,
+    })
+}
+
+/// Our presence document.
+fn document(aor: &str, contact: &str, basic: Basic, note: Option<&str>, act: Option<Activity>) -> Presence {
+    let mut p = Presence::new(aor);
+    let mut t = Tuple::new(format!("cli-{:x}", seed() & 0xffff), basic);
+    t.contact = Some(simple_pidf::Contact { uri: contact.trim_matches(|c| c == '<' || c == '>').to_owned(), priority: None });
+    if let Some(n) = note {
+        t.notes.push(Note::new(n));
+    }
+    p.tuples.push(t);
+    if let Some(a) = act {
+        let mut person = Person::new("me");
+        person.extensions.push(Extension::Activities(simple_pidf::rpid::Activities::new([a])));
+        p.components.push(Component::Person(person));
+    }
+    p
+}
+
+/// A presence document, for people and for `--json`.
+fn describe(resource: &str, state: &str, p: &Presence) -> (String, serde_json::Value) {
+    let mut text = format!("{resource} {state}");
+    let mut tuples = Vec::new();
+    for t in &p.tuples {
+        let basic = t.status.basic.map_or("-", |b| b.as_str());
+        text.push_str(&format!(" {}={basic}", t.id));
+        let notes: Vec<&str> = t.notes.iter().map(|n| n.text.as_str()).collect();
+        tuples.push(json!({"id": t.id, "basic": basic, "notes": notes}));
+    }
+    let notes: Vec<&str> = p
+        .notes
+        .iter()
+        .chain(p.tuples.iter().flat_map(|t| t.notes.iter()))
+        .chain(p.persons().flat_map(|x| x.notes.iter()))
+        .map(|n| n.text.as_str())
+        .collect();
+    if !notes.is_empty() {
+        text.push_str(&format!(" note={}", notes.join("|")));
+    }
+    let activities: Vec<&str> = p
+        .persons()
+        .flat_map(|x| x.extensions.iter())
+        .filter_map(|e| match e {
+            Extension::Activities(a) => Some(a.values.iter().filter_map(Activity::as_str)),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    if !activities.is_empty() {
+        text.push_str(&format!(" activity={}", activities.join(",")));
+    }
+    let value = json!({"event": "presence", "resource": resource, "state": state, "tuples": tuples, "notes": notes, "activities": activities});
+    (text, value)
+}
+
+/// Runs the command line; the process exit status.
+pub async fn run(cli: Cli) -> i32 {
+    let mut ua = match Ua::new(&cli.account).await {
+        Ok(ua) => ua,
+        Err(e) => {
+            eprintln!("bind {}: {e}", cli.account.bind);
+            return 2;
+        }
+    };
+    match cli.command {
+        Command::Register { expires, seconds } => register(&mut ua, expires, seconds).await,
+        Command::Publish { status, note, activity: act, expires, seconds } => {
+            let basic = if status == "closed" { Basic::Closed } else { Basic::Open };
+            let act = match act.as_deref().map(|a| (a, activity(a))) {
+                Some((_, Some(a))) => Some(a),
+                Some((a, None)) => {
+                    eprintln!("unknown activity {a}");
+                    return 2;
+                }
+                None => None,
+            };
+            publish(&mut ua, basic, note.as_deref(), act, expires, seconds).await
+        }
+        Command::Watch { target, count, seconds, partial } => {
+            let uri = ua.uri(&target);
+            watch(&mut ua, &uri, "presence", count, seconds, partial).await
+        }
+        Command::Message { target, text } => {
+            let uri = ua.uri(&target);
+            message(&mut ua, &uri, &text).await
+        }
+        Command::Listen { count, seconds } => listen(&mut ua, count, seconds).await,
+        Command::Watchers { approve, block, seconds } => watchers(&mut ua, &approve, &block, seconds).await,
+    }
+}
+
+async fn register(ua: &mut Ua, expires: u32, seconds: u64) -> i32 {
+    match ua.register(expires).await {
+        Ok(granted) => {
+            let c = ua.contact();
+            ua.say(&format!("registered {} at {c} for {granted} s", ua.aor), &json!({"event": "registered", "aor": ua.aor, "contact": c, "expires": granted}));
+            if seconds == 0 {
+                return 0;
+            }
+            let end = Instant::now() + Duration::from_secs(seconds);
+            let mut refresh = Instant::now() + Duration::from_secs(u64::from(granted.max(2) / 2));
+            while Instant::now() < end {
+                for e in ua.turn(Some(refresh.min(end))).await {
+                    if let Event::Request { tx, .. } = e {
+                        let _ = ua.ep.respond(tx, &Reply::new(200, "OK"), Instant::now());
+                    }
+                }
+                if Instant::now() >= refresh && Instant::now() < end {
+                    match ua.register(expires).await {
+                        Ok(g) => refresh = Instant::now() + Duration::from_secs(u64::from(g.max(2) / 2)),
+                        Err(code) => {
+                            ua.say(&format!("refresh failed: {code}"), &json!({"event": "failed", "code": code}));
+                            return 1;
+                        }
+                    }
+                }
+            }
+            let _ = ua.register(0).await;
+            ua.say("unregistered", &json!({"event": "unregistered"}));
+            0
+        }
+        Err(code) => {
+            ua.say(&format!("register failed: {code}"), &json!({"event": "failed", "code": code}));
+            1
+        }
+    }
+}
+
+async fn publish(ua: &mut Ua, basic: Basic, note: Option<&str>, act: Option<Activity>, expires: u32, seconds: u64) -> i32 {
+    let mut config = PublisherConfig::default();
+    config.credentials = ua.credentials();
+    let mut publisher = Publisher::new(config);
+    let body = document(&ua.aor, &ua.contact(), basic, note, act).to_vec();
+    let from = format!("<{}>", ua.aor);
+    let mut p = Publish::new("presence", &ua.aor, &from, "application/pidf+xml", &body, ua.server, Transport::Udp);
+    p.expires = expires;
+    let id = publisher.publish(&mut ua.ep, &p, Instant::now());
+    let end = Instant::now() + Duration::from_secs(seconds);
+    let mut published = false;
+    let mut removing = false;
+    loop {
+        let events = ua.turn(publisher.poll_timeout().map(|t| t.0).map(|t| t.min(end)).or(Some(end))).await;
+        let now = Instant::now();
+        for e in events {
+            let Some(e) = publisher.handle(&mut ua.ep, e, now) else { continue };
+            let _ = simple_sip::event::refuse(&mut ua.ep, e, &[], now);
+        }
+        publisher.handle_timeout(&mut ua.ep, now);
+        while let Some(e) = publisher.poll_event() {
+            match e {
+                PublisherEvent::Published { etag, expires, .. } => {
+                    if !published {
+                        ua.say(&format!("published {} {} etag={etag} for {expires} s", ua.aor, basic.as_str()), &json!({"event": "published", "etag": etag, "expires": expires, "basic": basic.as_str()}));
+                    }
+                    published = true;
+                }
+                PublisherEvent::Failed { code, .. } => {
+                    ua.say(&format!("publish failed: {code:?}"), &json!({"event": "failed", "code": code}));
+                    return 1;
+                }
+                PublisherEvent::Removed { .. } => {
+                    ua.say("removed", &json!({"event": "removed"}));
+                    return 0;
+                }
+                _ => {}
+            }
+        }
+        if published && Instant::now() >= end {
+            if seconds == 0 {
+                ua.flush().await;
+                return 0;
+            }
+            if !removing {
+                removing = true;
+                publisher.remove(&mut ua.ep, id, Instant::now());
+            }
+        }
+        if Instant::now() > end + Duration::from_secs(35) {
+            ua.say("publish gave up", &json!({"event": "failed", "code": null}));
+            return 1;
+        }
+    }
+}
+
+async fn watch(ua: &mut Ua, uri: &str, event: &str, count: Option<usize>, seconds: u64, partial: bool) -> i32 {
+    let mut config = SubscriberConfig::default();
+    config.credentials = ua.credentials();
+    let mut subscriber = Subscriber::new(config);
+    let contact = ua.contact();
+    let from = format!("<{}>", ua.aor);
+    let mut req = Subscribe::new(event, uri, &from, &contact, ua.server, Transport::Udp);
+    req.expires = 600;
+    let winfo = event == "presence.winfo";
+    req.accept = match (winfo, partial) {
+        (true, _) => &["application/watcherinfo+xml"],
+        (false, true) => &["application/pidf+xml", "application/pidf-diff+xml"],
+        (false, false) => &["application/pidf+xml"],
+    };
+    let sub = subscriber.subscribe(&mut ua.ep, &req, Instant::now());
+    let mut view = PresenceView::new();
+    let end = Instant::now() + Duration::from_secs(seconds);
+    let mut seen = 0;
+    let mut unsubscribed = false;
+    let mut status = 1;
+    loop {
+        let now = Instant::now();
+        if !unsubscribed && (now >= end || count.is_some_and(|c| seen >= c)) {
+            unsubscribed = true;
+            subscriber.unsubscribe(&mut ua.ep, sub, now);
+        }
+        if now >= end + Duration::from_secs(35) {
+            return status;
+        }
+        let deadline = [subscriber.poll_timeout().map(|t| t.0), Some(end)].into_iter().flatten().min();
+        let events = ua.turn(deadline).await;
+        let now = Instant::now();
+        for e in events {
+            let Some(e) = subscriber.handle(&mut ua.ep, e, now) else { continue };
+            let _ = simple_sip::event::refuse(&mut ua.ep, e, &[], now);
+        }
+        subscriber.handle_timeout(&mut ua.ep, now);
+        while let Some(e) = subscriber.poll_event() {
+            match e {
+                SubscriberEvent::Notify { status: st, terminated, content_type, body, .. } => {
+                    let state = if terminated { "terminated".to_owned() } else { format!("{st:?}").to_lowercase() };
+                    let ct = content_type.unwrap_or_default();
+                    if body.is_empty() {
+                        ua.say(&format!("{uri} {state}"), &json!({"event": "state", "resource": uri, "state": state}));
+                    } else if ct.starts_with("application/watcherinfo+xml") {
+                        print_winfo(ua, &body);
+                        seen += 1;
+                    } else if ct.starts_with("application/pidf-diff+xml") {
+                        if view.handle_body(&body).is_ok() && matches!(view.poll_event(), Some(Update::Replaced | Update::Patched)) {
+                            if let Some(p) = view.presence() {
+                                let (t, v) = describe(uri, &state, p);
+                                ua.say(&t, &v);
+                                seen += 1;
+                            }
+                        }
+                    } else {
+                        match Presence::parse(&body) {
+                            Ok(p) => {
+                                let (t, v) = describe(uri, &state, &p);
+                                ua.say(&t, &v);
+                                seen += 1;
+                            }
+                            Err(e) => ua.say(&format!("{uri}: unreadable PIDF: {e}"), &json!({"event": "error", "error": e.to_string()})),
+                        }
+                    }
+                    if count.is_none_or(|c| seen >= c) || seen > 0 {
+                        status = 0;
+                    }
+                }
+                SubscriberEvent::Terminated { reason, .. } => {
+                    let r = format!("{reason:?}");
+                    ua.say(&format!("{uri} subscription ended: {r}"), &json!({"event": "terminated", "reason": r}));
+                    ua.flush().await;
+                    return if count.is_some_and(|c| seen < c) { 1 } else { status };
+                }
+                SubscriberEvent::Accepted { expires, .. } => {
+                    ua.say(&format!("{uri} subscribed for {expires} s"), &json!({"event": "subscribed", "resource": uri, "expires": expires}));
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+fn print_winfo(ua: &Ua, body: &[u8]) {
+    match WatcherInfo::parse(body) {
+        Ok(w) => {
+            for l in &w.lists {
+                for x in &l.watchers {
+                    ua.say(
+                        &format!("watcher {} {} ({})", x.uri, x.status.as_str(), x.event.as_str()),
+                        &json!({"event": "watcher", "resource": l.resource, "watcher": x.uri, "status": x.status.as_str(), "why": x.event.as_str(), "version": w.version}),
+                    );
+                }
+                if l.watchers.is_empty() {
+                    ua.say(&format!("no watchers of {}", l.resource), &json!({"event": "watchers", "resource": l.resource, "count": 0}));
+                }
+            }
+        }
+        Err(e) => ua.say(&format!("unreadable watcher information: {e}"), &json!({"event": "error", "error": e.to_string()})),
+    }
+}
+
+async fn send_message(ua: &mut Ua, pager: &mut Pager, uri: &str, content_type: &str, body: &[u8]) -> Result<u16, Option<u16>> {
+    let from = format!("<{}>", ua.aor);
+    let id = pager.send(&mut ua.ep, &Outgoing::new(uri, &from, content_type, body, ua.server, Transport::Udp), Instant::now());
+    let end = Instant::now() + Duration::from_secs(40);
+    while Instant::now() < end {
+        let events = ua.turn(None).await;
+        let now = Instant::now();
+        for e in events {
+            let Some(e) = pager.handle(&mut ua.ep, e, now) else { continue };
+            let _ = simple_sip::event::refuse(&mut ua.ep, e, &[], now);
+        }
+        while let Some(e) = pager.poll_event() {
+            match e {
+                PagerEvent::Delivered { id: i, code } if i == id => return Ok(code),
+                PagerEvent::Failed { id: i, code } if i == id => return Err(code),
+                _ => {}
+            }
+        }
+    }
+    Err(None)
+}
+
+fn pager(ua: &Ua) -> Pager {
+    let mut config = PagerConfig::default();
+    config.credentials = ua.credentials();
+    Pager::new(config)
+}
+
+async fn message(ua: &mut Ua, uri: &str, text: &str) -> i32 {
+    let mut pager = pager(ua);
+    match send_message(ua, &mut pager, uri, "text/plain", text.as_bytes()).await {
+        Ok(code) => {
+            ua.say(&format!("delivered to {uri} ({code})"), &json!({"event": "delivered", "to": uri, "code": code}));
+            0
+        }
+        Err(code) => {
+            ua.say(&format!("not delivered to {uri} ({code:?})"), &json!({"event": "failed", "to": uri, "code": code}));
+            1
+        }
+    }
+}
+
+async fn listen(ua: &mut Ua, count: Option<usize>, seconds: u64) -> i32 {
+    let granted = match ua.register(seconds.clamp(60, 3600) as u32).await {
+        Ok(g) => g,
+        Err(code) => {
+            ua.say(&format!("register failed: {code}"), &json!({"event": "failed", "code": code}));
+            return 1;
+        }
+    };
+    let c = ua.contact();
+    ua.say(&format!("listening as {} at {c}", ua.aor), &json!({"event": "listening", "aor": ua.aor, "contact": c, "expires": granted}));
+    let mut pager = pager(ua);
+    let end = Instant::now() + Duration::from_secs(seconds);
+    let mut refresh = Instant::now() + Duration::from_secs(u64::from(granted.max(2) / 2));
+    let mut got = 0;
+    while Instant::now() < end && count.is_none_or(|c| got < c) {
+        let events = ua.turn(Some(end.min(refresh))).await;
+        let now = Instant::now();
+        for e in events {
+            let Some(e) = pager.handle(&mut ua.ep, e, now) else { continue };
+            let _ = simple_sip::event::refuse(&mut ua.ep, e, &[], now);
+        }
+        while let Some(e) = pager.poll_event() {
+            if let PagerEvent::Received { from, content_type, body, .. } = e {
+                let text = String::from_utf8_lossy(&body).into_owned();
+                let ct = content_type.unwrap_or_default();
+                ua.say(&format!("message from {from}: {text}"), &json!({"event": "message", "from": from, "content_type": ct, "body": text}));
+                got += 1;
+            }
+        }
+        if Instant::now() >= refresh {
+            if let Ok(g) = ua.register(seconds.clamp(60, 3600) as u32).await {
+                refresh = Instant::now() + Duration::from_secs(u64::from(g.max(2) / 2));
+            }
+        }
+    }
+    ua.flush().await;
+    let _ = ua.register(0).await;
+    i32::from(count.is_some_and(|c| got < c))
+}
+
+async fn watchers(ua: &mut Ua, approve: &[String], block: &[String], seconds: u64) -> i32 {
+    if !approve.is_empty() || !block.is_empty() {
+        let mut rules = String::new();
+        for a in approve {
+            rules.push_str(&format!("allow {}\n", ua.uri(a)));
+        }
+        for b in block {
+            rules.push_str(&format!("block {}\n", ua.uri(b)));
+        }
+        let target = format!("sip:presence@{}", ua.domain);
+        let mut pager = pager(ua);
+        match send_message(ua, &mut pager, &target, "text/plain", rules.as_bytes()).await {
+            Ok(_) => {
+                for line in rules.lines() {
+                    ua.say(line, &json!({"event": "rule", "rule": line}));
+                }
+            }
+            Err(code) => {
+                ua.say(&format!("the server took no rules ({code:?}): it needs simple-server (XCAP pres-rules elsewhere)"), &json!({"event": "failed", "code": code}));
+                return 1;
+            }
+        }
+    }
+    let aor = ua.aor.clone();
+    let count = if seconds == 0 { Some(1) } else { None };
+    watch(ua, &aor, "presence.winfo", count, seconds.max(10), false).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_say_what_was_asked() {
+        let p = document("sip:alice@127.0.0.1", "<sip:alice@127.0.0.1:5999>", Basic::Open, Some("at lunch"), activity("meal"));
+        let back = Presence::parse(&p.to_vec()).expect("our document parses");
+        let (text, value) = describe("sip:alice@127.0.0.1", "active", &back);
+        assert!(text.contains("=open") && text.contains("note=at lunch") && text.contains("activity=meal"), "{text}");
+        assert_eq!(value["activities"][0], "meal");
+        assert!(activity("dancing").is_none());
+    }
+}

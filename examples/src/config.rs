@@ -1,0 +1,213 @@
+//! The server's settings: a TOML file (`demo.toml` is the one the README runs), every field
+//! with a default, and a few flags of `simple-server` over it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// Everything `simple-server` is told.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// The SIP domain the users belong to (`sip:alice@DOMAIN`).
+    pub domain: String,
+    /// Other names of the domain (requests for `user@alias` are for `user@domain`'s bindings).
+    pub aliases: Vec<String>,
+    /// Where to listen.
+    pub listen: Listen,
+    /// TLS certificate and key (PEM); a self-signed pair is generated on first start when
+    /// absent and kept next to the store.
+    pub tls: Tls,
+    /// The embedded store.
+    pub store: StoreConfig,
+    /// Digest authentication.
+    pub auth: Auth,
+    /// Presence.
+    pub presence: PresenceSettings,
+    /// Per-source and size limits.
+    pub limits: Limits,
+    /// The users.
+    pub users: Vec<User>,
+}
+
+/// Listening addresses; `None` turns a transport off.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Listen {
+    /// SIP over UDP.
+    pub udp: Option<SocketAddr>,
+    /// SIP over TCP.
+    pub tcp: Option<SocketAddr>,
+    /// SIP over TLS.
+    pub tls: Option<SocketAddr>,
+}
+
+/// TLS files.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Tls {
+    /// Certificate chain, PEM.
+    pub cert: Option<PathBuf>,
+    /// Private key, PEM.
+    pub key: Option<PathBuf>,
+}
+
+/// The embedded store.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// The SQLite file (`:memory:` keeps nothing).
+    pub path: PathBuf,
+}
+
+/// Digest authentication.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Auth {
+    /// Challenge requests from the domain's users (REGISTER with 401, the rest with 407).
+    pub required: bool,
+    /// The realm (the domain when empty).
+    pub realm: String,
+    /// `MD5` (what most phones speak), `SHA-256` or `SHA-512-256`.
+    pub algorithm: String,
+}
+
+/// Presence.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PresenceSettings {
+    /// A new watcher waits (pending) until its presentity allows it.
+    pub pending: bool,
+    /// Least time between two NOTIFYs to one watcher, in milliseconds.
+    pub min_interval_ms: u64,
+}
+
+/// Limits.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest message accepted, in bytes (larger ones get 413/513).
+    pub max_message: usize,
+    /// Messages per second one source IP may send (a burst of twice that); more are dropped.
+    pub messages_per_second: u32,
+    /// Subscriptions one source IP may hold; more get 503.
+    pub subscriptions_per_source: usize,
+    /// Bindings one user may hold.
+    pub bindings_per_user: usize,
+    /// Longest registration granted, in seconds.
+    pub max_register_expires: u32,
+}
+
+/// A user.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    /// The user part of the address.
+    pub name: String,
+    /// The password.
+    pub password: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            domain: "127.0.0.1".to_owned(),
+            aliases: vec!["localhost".to_owned()],
+            listen: Listen::default(),
+            tls: Tls::default(),
+            store: StoreConfig::default(),
+            auth: Auth::default(),
+            presence: PresenceSettings::default(),
+            limits: Limits::default(),
+            users: Vec::new(),
+        }
+    }
+}
+
+impl Default for Listen {
+    fn default() -> Self {
+        let at = |p: u16| Some(SocketAddr::from(([127, 0, 0, 1], p)));
+        Self { udp: at(5060), tcp: at(5060), tls: at(5061) }
+    }
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self { path: PathBuf::from("simple-server.db") }
+    }
+}
+
+impl Default for Auth {
+    fn default() -> Self {
+        Self { required: true, realm: String::new(), algorithm: "MD5".to_owned() }
+    }
+}
+
+impl Default for PresenceSettings {
+    fn default() -> Self {
+        Self { pending: true, min_interval_ms: 1000 }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_message: 64 * 1024,
+            messages_per_second: 1000,
+            subscriptions_per_source: 10_000,
+            bindings_per_user: 16,
+            max_register_expires: 3600,
+        }
+    }
+}
+
+impl Config {
+    /// Reads a TOML file.
+    pub fn load(path: &std::path::Path) -> Result<Self, String> {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Reads TOML text.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// The realm of the challenges.
+    pub fn realm(&self) -> &str {
+        if self.auth.realm.is_empty() { &self.domain } else { &self.auth.realm }
+    }
+
+    /// Whether `host` names this domain.
+    pub fn is_local(&self, host: &str) -> bool {
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        host.eq_ignore_ascii_case(&self.domain)
+            || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(host))
+            || self.listen_addrs().any(|a| a.ip().to_string() == host)
+    }
+
+    fn listen_addrs(&self) -> impl Iterator<Item = SocketAddr> + '_ {
+        [self.listen.udp, self.listen.tcp, self.listen.tls].into_iter().flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_config_reads() {
+        let c = Config::parse(include_str!("../demo.toml")).expect("demo.toml parses");
+        assert!(c.users.iter().any(|u| u.name == "alice"));
+        assert!(c.users.iter().any(|u| u.name == "bob"));
+        assert!(c.is_local("127.0.0.1") && c.is_local("LOCALHOST") && !c.is_local("example.org"));
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        assert!(Config::parse("domian = \"x\"").is_err());
+        assert!(Config::parse("[limits]\nmax_mesage = 1").is_err());
+    }
+}

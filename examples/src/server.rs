@@ -1,0 +1,951 @@
+//! The reference server's logic, without I/O: one [`Endpoint`], a [`PresenceAgent`], a
+//! registrar with digest authentication and a location service, a forking stateful proxy
+//! for everything addressed to a registered user, per-source limits, and the [`Store`]
+//! written after every turn. The tokio loop ([`crate::net`]) feeds it bytes and the time and
+//! sends what it says.
+//!
+//! What goes where:
+//!
+//! - `REGISTER` for a user of the domain: digest (401), then the bindings (§10.3), answered
+//!   with all of them.
+//! - `PUBLISH` / `SUBSCRIBE` for `presence` and `presence.winfo`: the presence agent, after
+//!   digest (407) for requests from the domain's users. Only a user publishes their own state.
+//! - `MESSAGE` to `sip:presence@DOMAIN` from a user: their decisions about watchers, one per
+//!   line (`allow URI`, `block URI`, `pending URI`); `simple-cli watchers` sends them. (XCAP
+//!   pres-rules, RFC 5025, replace this once simple-xcap lands.)
+//! - Anything else for a user of the domain (MESSAGE, SUBSCRIBE of other packages, INVITE,
+//!   OPTIONS): forwarded to every binding at once (the best answer goes back, a 2xx at once);
+//!   480 when there is none, 404 for no such user.
+
+use core::net::{IpAddr, SocketAddr};
+use core::time::Duration;
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::time::Instant;
+
+use bytes::Bytes;
+use simple_sip::digest::{Algorithm, DigestServer, Request as DigestRequest, Secret, ServerConfig, Verdict};
+use simple_sip::endpoint::{ClientTx, Endpoint, EndpointConfig, Event, Reply, ServerTx, Transmit, Transport};
+use simple_sip::event::{Authorization, Journal, NotifierEvent, NotifierSub, resource_key};
+use simple_sip::headers::{
+    Authorization as AuthHeader, CSeq, CallId, Contact, EventHeader, Expires, FromHeader,
+    ProxyAuthorization, ToHeader,
+};
+use simple_sip::presence::{PresenceAgent, PresenceConfig, PresenceEvent};
+use simple_sip::publish::CompositorEvent;
+use simple_sip::{Method, OwnedMessage, ParseConfig, Uri};
+
+use crate::config::Config;
+use crate::proxy::{ForwardError, forward_request, strip_via};
+use crate::store::{Binding, Change, Publication, Rule, Store, StoreError, Subscription};
+
+/// What the server counts (logged on shutdown, read by tests).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Messages taken in.
+    pub received: u64,
+    /// Messages dropped by the per-source rate limit.
+    pub rate_limited: u64,
+    /// Requests forwarded to a binding.
+    pub forwarded: u64,
+    /// Requests challenged.
+    pub challenged: u64,
+    /// Store writes (transactions).
+    pub store_writes: u64,
+}
+
+/// A token bucket per source.
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+/// A request forwarded to one or more bindings.
+#[derive(Debug)]
+struct Fork {
+    method: Method<'static>,
+    branches: Vec<ClientTx>,
+    open: usize,
+    /// The best final answer so far: a response to pass back, or a code of our own.
+    best: Option<Best>,
+    answered: bool,
+}
+
+#[derive(Debug)]
+enum Best {
+    Response(u16, OwnedMessage),
+    Own(u16),
+}
+
+impl Best {
+    const fn code(&self) -> u16 {
+        match self {
+            Self::Response(c, _) | Self::Own(c) => *c,
+        }
+    }
+}
+
+/// The answer priority of §16.7 step 6, simplified: 6xx first, then the lowest class.
+const fn rank(code: u16) -> u16 {
+    if code >= 600 { 0 } else { code }
+}
+
+/// The server.
+pub struct Server {
+    config: Config,
+    ep: Endpoint,
+    agent: PresenceAgent,
+    digest: DigestServer,
+    parse: ParseConfig,
+    users: HashMap<String, String>,
+    bindings: HashMap<String, Vec<Binding>>,
+    /// (expiry, user) of every binding, for the expiry timer.
+    binding_expiry: BTreeSet<(Instant, String)>,
+    forks: HashMap<ServerTx, Fork>,
+    by_branch: HashMap<ClientTx, ServerTx>,
+    rng: u64,
+    /// Wall time of `base`: the store's times are Unix seconds.
+    base: (Instant, i64),
+    store: Box<dyn Store>,
+    changes: Vec<Change>,
+    dirty_resources: BTreeSet<String>,
+    buckets: HashMap<IpAddr, Bucket>,
+    subs_per_ip: HashMap<IpAddr, usize>,
+    sub_ip: HashMap<(bool, NotifierSub), IpAddr>,
+    pending_ip: HashMap<String, IpAddr>,
+    /// Addresses we send from: the Via sent-by per transport.
+    sent_by: HashMap<Transport, String>,
+    log: VecDeque<String>,
+    stats: Stats,
+}
+
+impl core::fmt::Debug for Server {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Server").field("domain", &self.config.domain).field("stats", &self.stats).finish_non_exhaustive()
+    }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+impl Server {
+    /// A server with `config` over `store`, its randomness from `seed`; what the store holds
+    /// is served again (publications, then subscriptions, each getting the current state).
+    /// `sent_by` gives the address written in our Via for each transport we listen on.
+    pub fn new(
+        config: Config,
+        mut store: Box<dyn Store>,
+        seed: u64,
+        sent_by: HashMap<Transport, String>,
+        now: Instant,
+    ) -> Result<Self, StoreError> {
+        let default_sent_by = sent_by
+            .get(&Transport::Udp)
+            .or_else(|| sent_by.values().next())
+            .cloned()
+            .unwrap_or_else(|| config.domain.clone());
+        let mut ep_config = EndpointConfig::new(&default_sent_by);
+        ep_config.uas.any_method = true;
+        ep_config.uas.forwards = true;
+        ep_config.uas.accept = vec!["*/*".to_owned()];
+        ep_config.uas.extensions = ["100rel", "timer", "replaces", "gruu", "outbound", "path", "norefersub", "eventlist", "from-change", "histinfo", "join", "precondition", "sec-agree", "tdialog", "resource-priority"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        ep_config.parse.max_body_size = config.limits.max_message;
+        ep_config.parse.max_head_size = config.limits.max_message.min(32 * 1024);
+        ep_config.user_agent = Some("simple-server (simple-rs)".to_owned());
+        // §18.1.1 moves big requests to TCP: only when we listen on TCP
+        if !sent_by.contains_key(&Transport::Tcp) {
+            ep_config.stream_threshold = None;
+        }
+        let parse = ep_config.parse.clone();
+        let ep = Endpoint::new(ep_config, seed);
+        let contact = format!("<sip:presence@{default_sent_by}>");
+        let mut presence = PresenceConfig::new(&contact);
+        presence.notifier.journal = true;
+        presence.winfo.journal = true;
+        presence.notifier.min_interval = Duration::from_millis(config.presence.min_interval_ms);
+        if config.presence.pending {
+            presence.notifier.authorization = Authorization::Pending;
+        }
+        let agent = PresenceAgent::new(presence, seed ^ 0x5eed);
+        let mut digest_config = ServerConfig::new(config.realm());
+        digest_config.algorithm =
+            Algorithm::from_token(&config.auth.algorithm).unwrap_or(Algorithm::Md5);
+        for u in &config.users {
+            store.put_user(&u.name, &u.password)?;
+        }
+        let mut server = Self {
+            ep,
+            agent,
+            digest: DigestServer::new(digest_config),
+            parse,
+            users: HashMap::new(),
+            bindings: HashMap::new(),
+            binding_expiry: BTreeSet::new(),
+            forks: HashMap::new(),
+            by_branch: HashMap::new(),
+            rng: seed | 1,
+            base: (now, unix_now()),
+            store,
+            changes: Vec::new(),
+            dirty_resources: BTreeSet::new(),
+            buckets: HashMap::new(),
+            subs_per_ip: HashMap::new(),
+            sub_ip: HashMap::new(),
+            pending_ip: HashMap::new(),
+            sent_by,
+            log: VecDeque::new(),
+            stats: Stats::default(),
+            config,
+        };
+        server.restore(now)?;
+        Ok(server)
+    }
+
+    fn restore(&mut self, now: Instant) -> Result<(), StoreError> {
+        let snap = self.store.load()?;
+        self.users = snap.users.into_iter().collect();
+        let unix = self.unix(now);
+        for b in snap.bindings.into_iter().filter(|b| b.expires > unix) {
+            let at = self.instant(b.expires, now);
+            self.binding_expiry.insert((at, b.user.clone()));
+            self.bindings.entry(b.user.clone()).or_default().push(b);
+        }
+        let mut restored_pubs = 0;
+        for p in snap.publications.into_iter().filter(|p| p.expires > unix) {
+            let at = self.instant(p.expires, now);
+            self.agent.compositor_mut().restore(&p.resource, &p.etag, &p.content_type, Bytes::from(p.body), at);
+            restored_pubs += 1;
+        }
+        for r in snap.rules {
+            self.agent.authorize(&mut self.ep, &r.resource, &r.watcher, r.decision, now);
+        }
+        self.agent.sync(&mut self.ep, now);
+        // presence before presence.winfo: watcher information then knows every watcher
+        let (winfo, presence): (Vec<Subscription>, Vec<Subscription>) = snap
+            .subscriptions
+            .into_iter()
+            .filter(|s| s.expires > unix)
+            .partition(|s| s.record.event.starts_with("presence.winfo"));
+        let mut restored_subs = 0;
+        for mut s in presence.into_iter().chain(winfo) {
+            s.record.expires_in = Duration::from_secs(u64::try_from(s.expires - unix).unwrap_or(0));
+            let ip = s.record.peer.ip();
+            let is_winfo = s.record.event.starts_with("presence.winfo");
+            if let Some(sub) = self.agent.restore(&mut self.ep, s.record, now) {
+                self.count_sub(is_winfo, sub, ip);
+                restored_subs += 1;
+            }
+        }
+        self.say(format!(
+            "restored {} users, {} bindings, {restored_pubs} publications, {restored_subs} subscriptions",
+            self.users.len(),
+            self.bindings.values().map(Vec::len).sum::<usize>()
+        ));
+        self.after(now);
+        Ok(())
+    }
+
+    fn unix(&self, now: Instant) -> i64 {
+        let d = now.saturating_duration_since(self.base.0).as_secs();
+        self.base.1 + i64::try_from(d).unwrap_or(0)
+    }
+
+    fn unix_at(&self, at: Instant) -> i64 {
+        let d = i64::try_from(at.saturating_duration_since(self.base.0).as_secs()).unwrap_or(0);
+        self.base.1 + d
+    }
+
+    fn instant(&self, unix: i64, now: Instant) -> Instant {
+        let left = u64::try_from(unix - self.unix(now)).unwrap_or(0);
+        now + Duration::from_secs(left)
+    }
+
+    fn random16(&mut self) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        for chunk in out.chunks_mut(8) {
+            self.rng ^= self.rng << 13;
+            self.rng ^= self.rng >> 7;
+            self.rng ^= self.rng << 17;
+            chunk.copy_from_slice(&self.rng.to_le_bytes());
+        }
+        out
+    }
+
+    fn say(&mut self, line: String) {
+        if self.log.len() < 10_000 {
+            self.log.push_back(line);
+        }
+    }
+
+    /// The next line for the log.
+    pub fn poll_log(&mut self) -> Option<String> {
+        self.log.pop_front()
+    }
+
+    /// What was counted.
+    pub const fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// The presence agent (tests look at it).
+    pub const fn agent(&self) -> &PresenceAgent {
+        &self.agent
+    }
+
+    /// Whether the source may send one more message now.
+    fn admit(&mut self, source: SocketAddr, now: Instant) -> bool {
+        let rate = f64::from(self.config.limits.messages_per_second.max(1));
+        let burst = rate * 2.0;
+        if self.buckets.len() > 100_000 {
+            // forget full buckets rather than grow without bound
+            self.buckets.retain(|_, b| b.tokens < burst);
+        }
+        let b = self.buckets.entry(source.ip()).or_insert(Bucket { tokens: burst, at: now });
+        let elapsed = now.saturating_duration_since(b.at).as_secs_f64();
+        b.tokens = (b.tokens + elapsed * rate).min(burst);
+        b.at = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            true
+        } else {
+            self.stats.rate_limited += 1;
+            false
+        }
+    }
+
+    /// A datagram arrived.
+    pub fn handle_datagram(&mut self, source: SocketAddr, transport: Transport, data: &[u8], now: Instant) {
+        self.stats.received += 1;
+        if !self.admit(source, now) {
+            return;
+        }
+        self.ep.handle_datagram(source, transport, data, now);
+        self.process(now);
+    }
+
+    /// Bytes arrived on a stream connection.
+    pub fn handle_stream(&mut self, remote: SocketAddr, transport: Transport, data: &[u8], now: Instant) {
+        self.stats.received += 1;
+        if !self.admit(remote, now) {
+            return;
+        }
+        self.ep.handle_stream(remote, transport, data, now);
+        self.process(now);
+    }
+
+    /// A stream connection closed.
+    pub fn handle_connection_closed(&mut self, remote: SocketAddr, transport: Transport, now: Instant) {
+        self.ep.handle_connection_closed(remote, transport);
+        self.process(now);
+    }
+
+    /// Sending failed.
+    pub fn handle_transport_error(&mut self, destination: SocketAddr, transport: Transport, now: Instant) {
+        self.ep.handle_transport_error(destination, transport);
+        self.process(now);
+    }
+
+    /// The next bytes to send.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.ep.poll_transmit()
+    }
+
+    /// When to call [`Server::handle_timeout`].
+    pub fn poll_timeout(&mut self) -> Option<Instant> {
+        [
+            self.ep.poll_timeout().map(|t| t.0),
+            self.agent.poll_timeout().map(|t| t.0),
+            self.binding_expiry.first().map(|(t, _)| *t),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Fires what is due.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.ep.handle_timeout(now);
+        self.agent.handle_timeout(&mut self.ep, now);
+        while let Some((at, user)) = self.binding_expiry.first().cloned() {
+            if at > now {
+                break;
+            }
+            self.binding_expiry.pop_first();
+            self.expire_bindings(&user, now);
+        }
+        self.process(now);
+    }
+
+    fn expire_bindings(&mut self, user: &str, now: Instant) {
+        let unix = self.unix(now);
+        let Some(list) = self.bindings.get_mut(user) else { return };
+        let before = list.len();
+        list.retain(|b| b.expires > unix);
+        if list.len() != before {
+            let bindings = list.clone();
+            if bindings.is_empty() {
+                self.bindings.remove(user);
+            }
+            self.changes.push(Change::Bindings { user: user.to_owned(), bindings });
+        }
+    }
+
+    /// Runs the endpoint's events through the server, then writes what changed.
+    fn process(&mut self, now: Instant) {
+        while let Some(event) = self.ep.poll_event() {
+            self.event(event, now);
+        }
+        self.after(now);
+    }
+
+    /// Presence events, the journal, the store.
+    fn after(&mut self, now: Instant) {
+        while let Some(e) = self.agent.poll_event() {
+            self.presence_event(e);
+        }
+        while let Some(j) = self.agent.poll_journal(now) {
+            match j {
+                Journal::Saved(record) => {
+                    let expires = self.unix(now) + i64::try_from(record.expires_in.as_secs()).unwrap_or(0);
+                    self.changes.push(Change::Subscription(Box::new(Subscription { record: *record, expires })));
+                }
+                Journal::Removed(id) => self.changes.push(Change::Unsubscribed(id)),
+                other => self.say(format!("journal: {other:?}")),
+            }
+        }
+        for resource in core::mem::take(&mut self.dirty_resources) {
+            let publications = self
+                .agent
+                .compositor()
+                .publications(&resource)
+                .map(|p| Publication {
+                    resource: resource.clone(),
+                    etag: p.etag.to_owned(),
+                    content_type: p.content_type.to_owned(),
+                    body: p.body.to_vec(),
+                    expires: self.unix_at(p.expires_at),
+                })
+                .collect();
+            self.changes.push(Change::Publications { resource, publications });
+        }
+        if !self.changes.is_empty() {
+            let changes = core::mem::take(&mut self.changes);
+            self.stats.store_writes += 1;
+            if let Err(e) = self.store.apply(&changes) {
+                self.say(format!("store write failed ({} changes): {e}", changes.len()));
+            }
+        }
+    }
+
+    fn count_sub(&mut self, winfo: bool, sub: NotifierSub, ip: IpAddr) {
+        self.sub_ip.insert((winfo, sub), ip);
+        *self.subs_per_ip.entry(ip).or_default() += 1;
+    }
+
+    fn presence_event(&mut self, e: PresenceEvent) {
+        let (winfo, e) = match e {
+            PresenceEvent::Watcher(e) => (false, e),
+            PresenceEvent::WinfoSubscriber(e) => (true, e),
+            PresenceEvent::Publication(c) => {
+                match &c {
+                    CompositorEvent::Changed { resource } => {
+                        self.dirty_resources.insert(resource.clone());
+                    }
+                    CompositorEvent::Expired { resource, etag } => {
+                        self.say(format!("publication {etag} of {resource} expired"));
+                    }
+                    other => self.say(format!("compositor: {other:?}")),
+                }
+                return;
+            }
+            other => {
+                self.say(format!("presence: {other:?}"));
+                return;
+            }
+        };
+        match e {
+            NotifierEvent::Subscribed { sub, resource, watcher, status, call_id, expires } => {
+                if let Some(ip) = self.pending_ip.remove(&call_id) {
+                    self.count_sub(winfo, sub, ip);
+                }
+                self.say(format!(
+                    "{} {watcher} -> {resource}: {status:?}, {expires} s",
+                    if winfo { "winfo subscription" } else { "watcher" }
+                ));
+            }
+            NotifierEvent::Terminated { sub, resource, watcher, reason } => {
+                if let Some(ip) = self.sub_ip.remove(&(winfo, sub)) {
+                    if let Some(n) = self.subs_per_ip.get_mut(&ip) {
+                        *n = n.saturating_sub(1);
+                        if *n == 0 {
+                            self.subs_per_ip.remove(&ip);
+                        }
+                    }
+                }
+                self.say(format!("subscription of {watcher} to {resource} ended: {reason:?}"));
+            }
+            NotifierEvent::StatusChanged { resource, status, .. } => {
+                self.say(format!("a watcher of {resource} is now {status:?}"));
+            }
+            NotifierEvent::Refreshed { .. } => {}
+            other => self.say(format!("notifier: {other:?}")),
+        }
+    }
+
+    fn respond(&mut self, tx: ServerTx, code: u16, reason: &str, headers: &[(&str, &[u8])], now: Instant) {
+        let _ = self.ep.respond(tx, &Reply::new(code, reason).headers(headers), now);
+    }
+
+    #[allow(clippy::wildcard_enum_match_arm, reason = "events the server does not act on are logged")]
+    fn event(&mut self, event: Event, now: Instant) {
+        match event {
+            Event::Request { tx, request, source, transport } => {
+                self.request(tx, request, source, transport, now);
+            }
+            Event::Response { tx, response } if self.by_branch.contains_key(&tx) => {
+                self.branch_answered(tx, Some(response), 0, now);
+            }
+            Event::Timeout { tx } if self.by_branch.contains_key(&tx) => {
+                self.branch_answered(tx, None, 408, now);
+            }
+            Event::TransportError { tx } if self.by_branch.contains_key(&tx) => {
+                self.branch_answered(tx, None, 503, now);
+            }
+            Event::Cancelled { tx } => {
+                if let Some(f) = self.forks.get(&tx) {
+                    for b in f.branches.clone() {
+                        let _ = self.ep.cancel(b, now);
+                    }
+                }
+            }
+            Event::Dropped { source, reason } => self.say(format!("dropped from {source}: {reason:?}")),
+            Event::Rejected { source, code, why } => self.say(format!("answered {code} to {source}: {why}")),
+            other => {
+                // the presence agent's NOTIFY answers
+                if let Some(rest) = self.agent.handle(&mut self.ep, other, now) {
+                    match rest {
+                        Event::CloseConnection { .. } | Event::StrayResponse { .. } | Event::Ack { .. } => {}
+                        e => self.say(format!("unhandled: {e:?}")),
+                    }
+                }
+            }
+        }
+    }
+
+    fn request(&mut self, tx: ServerTx, request: OwnedMessage, source: SocketAddr, transport: Transport, now: Instant) {
+        let Some(method) = request.method().map(Method::into_owned) else { return };
+        let facts = request.view(|m| {
+            let uri = m.request().and_then(|r| Uri::parse(&r.uri.to_string()).ok().map(Uri::into_owned));
+            let from = m.require::<FromHeader<'_>>().ok().map(|f| f.0.uri.clone().into_owned());
+            let to_tag = m.require::<ToHeader<'_>>().ok().and_then(|t| t.tag().map(str::to_owned));
+            let event = m.typed::<EventHeader<'_>>().ok().flatten().map(|e| e.event_type.to_string());
+            let call_id = m.require::<CallId<'_>>().ok().map(|c| c.0.into_owned());
+            (uri, from, to_tag, event, call_id)
+        });
+        let (Some(uri), Some(from)) = (facts.0, facts.1) else {
+            self.respond(tx, 400, "Bad Request", &[], now);
+            return;
+        };
+        let (to_tag, event, call_id) = (facts.2, facts.3, facts.4.unwrap_or_default());
+        let target_user = sip_user(&uri).filter(|(_, host)| self.config.is_local(host)).map(|(u, _)| u);
+        let from_user = sip_user(&from).filter(|(_, host)| self.config.is_local(host)).map(|(u, _)| u);
+        if matches!(method, Method::Ack) {
+            return; // an ACK of a 2xx addressed to us: nothing of ours to acknowledge
+        }
+        if method == Method::Register {
+            self.register(tx, &request, source, transport, now);
+            return;
+        }
+        let presence_package = matches!(event.as_deref(), Some("presence" | "presence.winfo"));
+        let ours = matches!(method, Method::Publish | Method::Subscribe) && presence_package;
+        // out-of-dialog requests from the domain's users prove who they are
+        let challenged = to_tag.is_none()
+            && self.config.auth.required
+            && matches!(method, Method::Publish | Method::Subscribe | Method::Message | Method::Invite | Method::Refer)
+            && from_user.is_some();
+        if challenged {
+            let from_user = from_user.clone().unwrap_or_default();
+            match self.verify(&request, &method, true, now) {
+                Some(Verdict::Authorized { username }) if username == from_user => {}
+                Some(Verdict::Authorized { username }) => {
+                    self.say(format!("{username} may not send as {from_user}"));
+                    self.respond(tx, 403, "Forbidden", &[], now);
+                    return;
+                }
+                verdict => {
+                    self.challenge(tx, 407, verdict == Some(Verdict::Stale), now);
+                    return;
+                }
+            }
+        }
+        if method == Method::Message && target_user.as_deref() == Some("presence") {
+            self.rules(tx, &request, &from, now);
+            return;
+        }
+        if ours && to_tag.is_none() {
+            // only a user of the domain is served here, and only they publish their own state
+            match &target_user {
+                Some(u) if self.users.contains_key(u) => {}
+                _ => {
+                    self.respond(tx, 404, "Not Found", &[], now);
+                    return;
+                }
+            }
+            if method == Method::Publish && from_user != target_user {
+                self.respond(tx, 403, "Forbidden", &[], now);
+                return;
+            }
+            if method == Method::Subscribe {
+                let n = self.subs_per_ip.get(&source.ip()).copied().unwrap_or(0);
+                if n >= self.config.limits.subscriptions_per_source {
+                    self.respond(tx, 503, "Too Many Subscriptions", &[("Retry-After", b"60")], now);
+                    return;
+                }
+                self.pending_ip.insert(call_id.clone(), source.ip());
+            }
+        }
+        let event = Event::Request { tx, request, source, transport };
+        let Some(event) = self.agent.handle(&mut self.ep, event, now) else {
+            self.pending_ip.remove(&call_id);
+            return;
+        };
+        let Event::Request { tx, request, .. } = event else { return };
+        self.pending_ip.remove(&call_id);
+        if to_tag.is_some() {
+            // in a dialog that is not ours (we do not record routes)
+            self.respond(tx, 481, "Call/Transaction Does Not Exist", &[], now);
+            return;
+        }
+        match target_user {
+            Some(user) if self.users.contains_key(&user) => self.forward(tx, &request, &method, &user, now),
+            Some(_) => self.respond(tx, 404, "Not Found", &[], now),
+            None if sip_user(&uri).is_none_or(|(_, h)| self.config.is_local(&h)) => {
+                // for the server itself
+                match method {
+                    Method::Options => {
+                        let allow = b"REGISTER, PUBLISH, SUBSCRIBE, NOTIFY, MESSAGE, OPTIONS, INVITE, ACK, CANCEL, BYE";
+                        self.respond(tx, 200, "OK", &[("Allow", allow), ("Allow-Events", b"presence, presence.winfo")], now);
+                    }
+                    _ => {
+                        let ev = Event::Request { tx, request, source, transport };
+                        let _ = simple_sip::event::refuse(&mut self.ep, ev, &["presence", "presence.winfo"], now);
+                    }
+                }
+            }
+            None => self.respond(tx, 403, "Relaying Denied", &[], now),
+        }
+    }
+
+    fn verify(&mut self, request: &OwnedMessage, method: &Method<'_>, proxy: bool, now: Instant) -> Option<Verdict> {
+        let users = &self.users;
+        let digest = &mut self.digest;
+        request.view(|m| {
+            let auth = if proxy {
+                m.typed::<ProxyAuthorization<'_>>().ok().flatten().map(|a| a.0)
+            } else {
+                m.typed::<AuthHeader<'_>>().ok().flatten().map(|a| a.0)
+            }?;
+            let uri = auth.param("uri").map(|c| c.into_owned()).unwrap_or_default();
+            let req = DigestRequest { method: method.as_str(), uri: &uri, body: m.body() };
+            Some(digest.verify(&auth, &req, now, |u| users.get(u).map(|p| Secret::Password(p.clone()))))
+        })
+    }
+
+    fn challenge(&mut self, tx: ServerTx, code: u16, stale: bool, now: Instant) {
+        self.stats.challenged += 1;
+        let random = self.random16();
+        let value = if stale { self.digest.challenge_stale(now, random) } else { self.digest.challenge(now, random) };
+        let (name, reason) = if code == 401 {
+            ("WWW-Authenticate", "Unauthorized")
+        } else {
+            ("Proxy-Authenticate", "Proxy Authentication Required")
+        };
+        self.respond(tx, code, reason, &[(name, value.as_bytes())], now);
+    }
+
+    /// §10.3.
+    fn register(&mut self, tx: ServerTx, request: &OwnedMessage, source: SocketAddr, transport: Transport, now: Instant) {
+        let (to, call_id, cseq, expires, contacts) = request.view(|m| {
+            let to = m.require::<ToHeader<'_>>().ok().map(|t| t.0.uri.clone().into_owned());
+            let call_id = m.require::<CallId<'_>>().ok().map(|c| c.0.into_owned());
+            let cseq = m.require::<CSeq<'_>>().ok().map(|c| c.seq);
+            let expires = m.typed::<Expires>().ok().flatten().map(|e| e.0);
+            let contacts: Result<Vec<Contact<'static>>, _> =
+                m.typed_all::<Contact<'_>>().map(|c| c.map(Contact::into_owned)).collect();
+            (to, call_id, cseq, expires, contacts)
+        });
+        let (Some(to), Some(call_id), Some(cseq), Ok(contacts)) = (to, call_id, cseq, contacts) else {
+            self.respond(tx, 400, "Bad Request", &[], now);
+            return;
+        };
+        let Some(user) = sip_user(&to).filter(|(_, h)| self.config.is_local(h)).map(|(u, _)| u) else {
+            self.respond(tx, 403, "Not Our Domain", &[], now);
+            return;
+        };
+        if !self.users.contains_key(&user) {
+            self.respond(tx, 404, "Not Found", &[], now);
+            return;
+        }
+        if self.config.auth.required {
+            match self.verify(request, &Method::Register, false, now) {
+                Some(Verdict::Authorized { username }) if username == user => {}
+                Some(Verdict::Authorized { .. }) => {
+                    self.respond(tx, 403, "Forbidden", &[], now);
+                    return;
+                }
+                verdict => {
+                    self.challenge(tx, 401, verdict == Some(Verdict::Stale), now);
+                    return;
+                }
+            }
+        }
+        let max = self.config.limits.max_register_expires;
+        let unix = self.unix(now);
+        let mut list = self.bindings.remove(&user).unwrap_or_default();
+        list.retain(|b| b.expires > unix);
+        let wildcard = contacts.iter().any(|c| matches!(c, Contact::Wildcard));
+        if wildcard {
+            if expires != Some(0) || contacts.len() > 1 {
+                self.bindings.insert(user, list);
+                self.respond(tx, 400, "Bad Request", &[], now);
+                return;
+            }
+            list.retain(|b| b.call_id == call_id && b.cseq >= cseq);
+        }
+        for c in &contacts {
+            let Some(a) = c.address() else { continue };
+            let uri = a.uri.to_string();
+            let secs = c.expires().or(expires).unwrap_or(3600).min(max);
+            if let Some(old) = list.iter().find(|b| b.contact == uri) {
+                if old.call_id == call_id && old.cseq >= cseq {
+                    // §10.3 step 7: an older REGISTER of the same flow
+                    self.bindings.insert(user, list);
+                    self.respond(tx, 500, "Server Internal Error", &[("Retry-After", b"1")], now);
+                    return;
+                }
+            }
+            list.retain(|b| b.contact != uri);
+            if secs > 0 {
+                if list.len() >= self.config.limits.bindings_per_user {
+                    list.remove(0);
+                }
+                list.push(Binding {
+                    user: user.clone(),
+                    contact: uri,
+                    expires: unix + i64::from(secs),
+                    source,
+                    transport,
+                    call_id: call_id.clone(),
+                    cseq,
+                });
+                self.binding_expiry.insert((now + Duration::from_secs(secs.into()), user.clone()));
+            }
+        }
+        let mut headers: Vec<(String, String)> = list
+            .iter()
+            .map(|b| ("Contact".to_owned(), format!("<{}>;expires={}", b.contact, (b.expires - unix).max(0))))
+            .collect();
+        headers.push(("Date".to_owned(), http_date(unix)));
+        let refs: Vec<(&str, &[u8])> = headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
+        self.respond(tx, 200, "OK", &refs, now);
+        self.say(format!("{user} has {} bindings (from {source} over {})", list.len(), transport.as_str()));
+        self.changes.push(Change::Bindings { user: user.clone(), bindings: list.clone() });
+        if list.is_empty() {
+            self.bindings.remove(&user);
+        } else {
+            self.bindings.insert(user, list);
+        }
+    }
+
+    /// A presentity's decisions about its watchers.
+    fn rules(&mut self, tx: ServerTx, request: &OwnedMessage, from: &Uri<'_>, now: Instant) {
+        let resource = resource_key(&from.to_string());
+        let body = request.body();
+        let text = String::from_utf8_lossy(&body).into_owned();
+        let mut decisions = Vec::new();
+        for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            let mut words = line.split_whitespace();
+            let decision = words.next().and_then(crate::store::decision_from);
+            match (decision, words.next(), words.next()) {
+                (Some(d), Some(w), None) if w.starts_with("sip:") || w.starts_with("sips:") => {
+                    decisions.push((d, resource_key(w)));
+                }
+                _ => {
+                    let reason = format!("not a rule: {line}");
+                    self.respond(tx, 400, &reason, &[], now);
+                    return;
+                }
+            }
+        }
+        for (decision, watcher) in decisions {
+            self.agent.authorize(&mut self.ep, &resource, &watcher, decision, now);
+            self.say(format!("{resource}: {} {watcher}", crate::store::decision_name(decision)));
+            self.changes.push(Change::Rule(Rule { resource: resource.clone(), watcher, decision }));
+        }
+        self.respond(tx, 200, "OK", &[], now);
+    }
+
+    fn via(&mut self, transport: Transport) -> String {
+        let sent_by = self.sent_by.get(&transport).cloned().unwrap_or_else(|| self.config.domain.clone());
+        let r = self.random16();
+        let branch: String = r[..10].iter().map(|b| format!("{b:02x}")).collect();
+        format!("SIP/2.0/{} {sent_by};branch=z9hG4bK{branch};rport", transport.as_str())
+    }
+
+    fn forward(&mut self, tx: ServerTx, request: &OwnedMessage, method: &Method<'static>, user: &str, now: Instant) {
+        let unix = self.unix(now);
+        let targets: Vec<Binding> = self
+            .bindings
+            .get(user)
+            .map(|l| l.iter().filter(|b| b.expires > unix).cloned().collect())
+            .unwrap_or_default();
+        if targets.is_empty() {
+            self.respond(tx, 480, "Temporarily Unavailable", &[], now);
+            return;
+        }
+        let mut branches = Vec::new();
+        let mut failure = None;
+        for b in targets {
+            let via = self.via(b.transport);
+            match forward_request(request, &b.contact, &via, &self.parse) {
+                Ok(out) => match self.ep.send_request(out, b.source, b.transport, now) {
+                    Ok(ctx) => {
+                        self.stats.forwarded += 1;
+                        branches.push(ctx);
+                    }
+                    Err(e) => {
+                        self.say(format!("forwarding to {}: {e}", b.contact));
+                        failure = Some(503);
+                    }
+                },
+                Err(ForwardError::TooManyHops) => failure = Some(483),
+                Err(ForwardError::Malformed) => failure = Some(500),
+            }
+        }
+        if branches.is_empty() {
+            let code = failure.unwrap_or(500);
+            let reason = match code {
+                483 => "Too Many Hops",
+                503 => "Service Unavailable",
+                _ => "Server Internal Error",
+            };
+            self.respond(tx, code, reason, &[], now);
+            return;
+        }
+        for b in &branches {
+            self.by_branch.insert(*b, tx);
+        }
+        let open = branches.len();
+        self.forks.insert(tx, Fork { method: method.clone(), branches, open, best: None, answered: false });
+    }
+
+    /// A branch got an answer (`response`), or failed with `code`.
+    fn branch_answered(&mut self, branch: ClientTx, response: Option<OwnedMessage>, code: u16, now: Instant) {
+        let Some(&server) = self.by_branch.get(&branch) else { return };
+        let code = response.as_ref().and_then(OwnedMessage::status_code).unwrap_or(code);
+        let Some(fork) = self.forks.get_mut(&server) else { return };
+        if code < 200 {
+            // provisional: passed back (not 100: that is hop by hop)
+            if code > 100 && !fork.answered {
+                if let Some(r) = response.as_ref().and_then(|r| strip_via(r, &self.parse)) {
+                    let _ = self.ep.send_response(server, &r, now);
+                }
+            }
+            return;
+        }
+        self.by_branch.remove(&branch);
+        fork.open = fork.open.saturating_sub(1);
+        if (200..300).contains(&code) {
+            if !fork.answered || fork.method == Method::Invite {
+                // every 2xx of an INVITE goes back (RFC 6026); the first of anything else
+                fork.answered = true;
+                if let Some(r) = response.as_ref().and_then(|r| strip_via(r, &self.parse)) {
+                    let _ = self.ep.send_response(server, &r, now);
+                }
+                if fork.method == Method::Invite {
+                    for b in fork.branches.clone() {
+                        if b != branch {
+                            let _ = self.ep.cancel(b, now);
+                        }
+                    }
+                }
+            }
+        } else if !fork.answered {
+            let better = fork.best.as_ref().is_none_or(|b| rank(code) < rank(b.code()));
+            if better {
+                fork.best = Some(match response {
+                    Some(r) => Best::Response(code, r),
+                    None => Best::Own(code),
+                });
+            }
+        }
+        let Some(fork) = self.forks.get_mut(&server) else { return };
+        if fork.open > 0 {
+            return;
+        }
+        let fork = self.forks.remove(&server).expect("looked up above");
+        if fork.answered {
+            return;
+        }
+        match fork.best {
+            Some(Best::Response(_, r)) => match strip_via(&r, &self.parse) {
+                Some(r) => {
+                    let _ = self.ep.send_response(server, &r, now);
+                }
+                None => self.respond(server, 502, "Bad Gateway", &[], now),
+            },
+            Some(Best::Own(408)) => self.respond(server, 408, "Request Timeout", &[], now),
+            Some(Best::Own(c)) => self.respond(server, c, "Service Unavailable", &[], now),
+            None => self.respond(server, 500, "Server Internal Error", &[], now),
+        }
+    }
+}
+
+/// `(user, host)` of a SIP URI.
+fn sip_user(uri: &Uri<'_>) -> Option<(String, String)> {
+    match uri {
+        Uri::Sip(s) => {
+            let user = s.user.as_deref().filter(|u| !u.is_empty())?;
+            Some((user.to_owned(), s.host.to_string()))
+        }
+        Uri::Tel(_) | Uri::Other(_) => None,
+    }
+}
+
+/// An RFC 1123 date for the Date header of a 200 to REGISTER (§20.17).
+fn http_date(unix: i64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    // civil from days (Howard Hinnant's algorithm)
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let weekday = DAYS[usize::try_from(days.rem_euclid(7)).unwrap_or(0)];
+    let month = MONTHS[usize::try_from(m - 1).unwrap_or(0)];
+    format!("{weekday}, {d:02} {month} {y} {:02}:{:02}:{:02} GMT", secs / 3600, secs % 3600 / 60, secs % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(http_date(1_700_000_000), "Tue, 14 Nov 2023 22:13:20 GMT");
+    }
+}

@@ -1,0 +1,479 @@
+//! Where the server keeps what must outlive it: users, registrations, publications with
+//! their entity tags, subscriptions with their dialog state, and the presentities'
+//! decisions about their watchers. [`Store`] is the seam (a later store is PostgreSQL for
+//! several nodes); [`SqliteStore`] is the embedded default (rusqlite, bundled SQLite, WAL:
+//! a `kill -9` loses nothing that was written).
+//!
+//! Times are Unix seconds: an `Instant` does not survive the process.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use simple_sip::dialog::{DialogId, DialogRecord};
+use simple_sip::endpoint::Transport;
+use simple_sip::event::{Authorization, SubscriptionRecord};
+
+/// A failure of the store.
+#[derive(Debug, thiserror::Error)]
+#[error("store: {0}")]
+pub struct StoreError(pub String);
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self(e.to_string())
+    }
+}
+
+/// A registered contact of a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    /// The user.
+    pub user: String,
+    /// The Contact URI.
+    pub contact: String,
+    /// When it expires (Unix seconds).
+    pub expires: i64,
+    /// Where the REGISTER came from (requests for the user go there: the flow it opened).
+    pub source: SocketAddr,
+    /// Over what.
+    pub transport: Transport,
+    /// The REGISTER's Call-ID and CSeq (§10.3: an older CSeq of the same Call-ID is refused).
+    pub call_id: String,
+    /// The CSeq number.
+    pub cseq: u32,
+}
+
+/// A stored publication.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Publication {
+    /// The presentity.
+    pub resource: String,
+    /// Its entity tag.
+    pub etag: String,
+    /// The body's type.
+    pub content_type: String,
+    /// The body.
+    pub body: Vec<u8>,
+    /// When it expires (Unix seconds).
+    pub expires: i64,
+}
+
+/// A stored subscription: the record and its expiry in Unix seconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    /// What the notifier gave.
+    pub record: SubscriptionRecord,
+    /// When it expires (Unix seconds).
+    pub expires: i64,
+}
+
+/// A presentity's decision about a watcher.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    /// The presentity.
+    pub resource: String,
+    /// The watcher.
+    pub watcher: String,
+    /// Allowed, blocked, or left pending.
+    pub decision: Authorization,
+}
+
+/// One change to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// The bindings of `user` are now these.
+    Bindings {
+        /// The user.
+        user: String,
+        /// All their bindings.
+        bindings: Vec<Binding>,
+    },
+    /// The publications of `resource` are now these.
+    Publications {
+        /// The presentity.
+        resource: String,
+        /// All its publications.
+        publications: Vec<Publication>,
+    },
+    /// A subscription is new or changed.
+    Subscription(Box<Subscription>),
+    /// The subscription of this dialog ended.
+    Unsubscribed(DialogId),
+    /// A presentity decided about a watcher.
+    Rule(Rule),
+}
+
+/// Everything the store holds, read at start.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// Users and passwords.
+    pub users: Vec<(String, String)>,
+    /// Registrations.
+    pub bindings: Vec<Binding>,
+    /// Publications.
+    pub publications: Vec<Publication>,
+    /// Subscriptions.
+    pub subscriptions: Vec<Subscription>,
+    /// Watcher decisions.
+    pub rules: Vec<Rule>,
+}
+
+/// Where the server's state lives.
+pub trait Store: Send {
+    /// Adds or updates a user.
+    fn put_user(&mut self, name: &str, password: &str) -> Result<(), StoreError>;
+    /// Everything held.
+    fn load(&mut self) -> Result<Snapshot, StoreError>;
+    /// Writes `changes`, all or none.
+    fn apply(&mut self, changes: &[Change]) -> Result<(), StoreError>;
+}
+
+/// The embedded store.
+#[derive(Debug)]
+pub struct SqliteStore {
+    db: Connection,
+}
+
+const SCHEMA: &str = "
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, password TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS bindings (
+    user TEXT NOT NULL, contact TEXT NOT NULL, expires INTEGER NOT NULL, source TEXT NOT NULL,
+    transport TEXT NOT NULL, call_id TEXT NOT NULL, cseq INTEGER NOT NULL,
+    PRIMARY KEY (user, contact));
+CREATE TABLE IF NOT EXISTS publications (
+    resource TEXT NOT NULL, etag TEXT NOT NULL PRIMARY KEY, content_type TEXT NOT NULL,
+    body BLOB NOT NULL, expires INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS publications_resource ON publications (resource);
+CREATE TABLE IF NOT EXISTS subscriptions (
+    call_id TEXT NOT NULL, local_tag TEXT NOT NULL, remote_tag TEXT NOT NULL,
+    local_seq INTEGER NOT NULL, remote_seq INTEGER, local_uri TEXT NOT NULL,
+    remote_uri TEXT NOT NULL, remote_target TEXT NOT NULL, route_set TEXT NOT NULL,
+    resource TEXT NOT NULL, watcher TEXT NOT NULL, event TEXT NOT NULL, accept TEXT NOT NULL,
+    status TEXT NOT NULL, expires INTEGER NOT NULL, peer TEXT NOT NULL, transport TEXT NOT NULL,
+    version INTEGER,
+    PRIMARY KEY (call_id, local_tag, remote_tag));
+CREATE TABLE IF NOT EXISTS rules (
+    resource TEXT NOT NULL, watcher TEXT NOT NULL, decision TEXT NOT NULL,
+    PRIMARY KEY (resource, watcher));
+";
+
+/// The store's spelling of a decision.
+pub const fn decision_name(a: Authorization) -> &'static str {
+    match a {
+        Authorization::Active => "allow",
+        Authorization::Pending => "pending",
+        Authorization::Rejected => "block",
+    }
+}
+
+/// A decision from its spelling.
+pub fn decision_from(s: &str) -> Option<Authorization> {
+    match s {
+        "allow" | "active" => Some(Authorization::Active),
+        "pending" => Some(Authorization::Pending),
+        "block" | "rejected" => Some(Authorization::Rejected),
+        _ => None,
+    }
+}
+
+fn transport_from(s: &str) -> Transport {
+    Transport::from_token(s).unwrap_or(Transport::Udp)
+}
+
+fn addr_from(s: &str) -> Result<SocketAddr, StoreError> {
+    s.parse().map_err(|_| StoreError(format!("a stored address does not read: {s}")))
+}
+
+impl SqliteStore {
+    /// Opens (and creates) the store at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let db = Connection::open(path)?;
+        db.execute_batch(SCHEMA)?;
+        Ok(Self { db })
+    }
+
+    fn write(tx: &rusqlite::Transaction<'_>, change: &Change) -> Result<(), StoreError> {
+        match change {
+            Change::Bindings { user, bindings } => {
+                tx.execute("DELETE FROM bindings WHERE user = ?1", [user])?;
+                for b in bindings {
+                    tx.execute(
+                        "INSERT OR REPLACE INTO bindings VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        params![
+                            b.user,
+                            b.contact,
+                            b.expires,
+                            b.source.to_string(),
+                            b.transport.as_str(),
+                            b.call_id,
+                            b.cseq
+                        ],
+                    )?;
+                }
+            }
+            Change::Publications { resource, publications } => {
+                tx.execute("DELETE FROM publications WHERE resource = ?1", [resource])?;
+                for p in publications {
+                    tx.execute(
+                        "INSERT OR REPLACE INTO publications VALUES (?1, ?2, ?3, ?4, ?5)",
+                        params![p.resource, p.etag, p.content_type, p.body, p.expires],
+                    )?;
+                }
+            }
+            Change::Subscription(s) => {
+                let r = &s.record;
+                let d = &r.dialog;
+                tx.execute(
+                    "INSERT OR REPLACE INTO subscriptions VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
+                     ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                    params![
+                        d.id.call_id,
+                        d.id.local_tag,
+                        d.id.remote_tag,
+                        d.local_seq,
+                        d.remote_seq,
+                        d.local_uri,
+                        d.remote_uri,
+                        d.remote_target,
+                        d.route_set.join("\n"),
+                        r.resource,
+                        r.watcher,
+                        r.event,
+                        r.accept.join(","),
+                        decision_name(r.status),
+                        s.expires,
+                        r.peer.to_string(),
+                        r.transport.as_str(),
+                        r.version.map(|v| i64::try_from(v).unwrap_or(i64::MAX)),
+                    ],
+                )?;
+            }
+            Change::Unsubscribed(id) => {
+                tx.execute(
+                    "DELETE FROM subscriptions WHERE call_id = ?1 AND local_tag = ?2 AND remote_tag = ?3",
+                    params![id.call_id, id.local_tag, id.remote_tag],
+                )?;
+            }
+            Change::Rule(r) => {
+                tx.execute(
+                    "INSERT OR REPLACE INTO rules VALUES (?1, ?2, ?3)",
+                    params![r.resource, r.watcher, decision_name(r.decision)],
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The number of rows of `table` (for tests and the soak check).
+    pub fn count(&self, table: &str) -> Result<i64, StoreError> {
+        let table = match table {
+            "users" | "bindings" | "publications" | "subscriptions" | "rules" => table,
+            _ => return Err(StoreError(format!("no table {table}"))),
+        };
+        Ok(self.db.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?)
+    }
+
+    /// A user's password.
+    pub fn password(&self, name: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .db
+            .query_row("SELECT password FROM users WHERE name = ?1", [name], |r| r.get(0))
+            .optional()?)
+    }
+}
+
+impl Store for SqliteStore {
+    fn put_user(&mut self, name: &str, password: &str) -> Result<(), StoreError> {
+        self.db.execute("INSERT OR REPLACE INTO users VALUES (?1, ?2)", [name, password])?;
+        Ok(())
+    }
+
+    fn load(&mut self) -> Result<Snapshot, StoreError> {
+        let mut snap = Snapshot::default();
+        let mut q = self.db.prepare("SELECT name, password FROM users ORDER BY name")?;
+        snap.users = q
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut q = self.db.prepare(
+            "SELECT user, contact, expires, source, transport, call_id, cseq FROM bindings",
+        )?;
+        let rows: Vec<(String, String, i64, String, String, String, u32)> = q
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        for (user, contact, expires, source, transport, call_id, cseq) in rows {
+            snap.bindings.push(Binding {
+                user,
+                contact,
+                expires,
+                source: addr_from(&source)?,
+                transport: transport_from(&transport),
+                call_id,
+                cseq,
+            });
+        }
+        let mut q = self.db.prepare(
+            "SELECT resource, etag, content_type, body, expires FROM publications ORDER BY rowid",
+        )?;
+        snap.publications = q
+            .query_map([], |r| {
+                Ok(Publication {
+                    resource: r.get(0)?,
+                    etag: r.get(1)?,
+                    content_type: r.get(2)?,
+                    body: r.get(3)?,
+                    expires: r.get(4)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        let mut q = self.db.prepare(
+            "SELECT call_id, local_tag, remote_tag, local_seq, remote_seq, local_uri, remote_uri,
+             remote_target, route_set, resource, watcher, event, accept, status, expires, peer,
+             transport, version FROM subscriptions ORDER BY rowid",
+        )?;
+        type Row = (
+            (String, String, String, u32, Option<u32>, String, String, String, String),
+            (String, String, String, String, String, i64, String, String, Option<i64>),
+        );
+        let rows: Vec<Row> = q
+            .query_map([], |r| {
+                Ok((
+                    (
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                        r.get(7)?,
+                        r.get(8)?,
+                    ),
+                    (
+                        r.get(9)?,
+                        r.get(10)?,
+                        r.get(11)?,
+                        r.get(12)?,
+                        r.get(13)?,
+                        r.get(14)?,
+                        r.get(15)?,
+                        r.get(16)?,
+                        r.get(17)?,
+                    ),
+                ))
+            })?
+            .collect::<Result<_, _>>()?;
+        for (d, s) in rows {
+            let record = SubscriptionRecord {
+                dialog: DialogRecord {
+                    id: DialogId { call_id: d.0, local_tag: d.1, remote_tag: d.2 },
+                    local_seq: d.3,
+                    remote_seq: d.4,
+                    local_uri: d.5,
+                    remote_uri: d.6,
+                    remote_target: d.7,
+                    route_set: d.8.lines().map(str::to_owned).collect(),
+                },
+                resource: s.0,
+                watcher: s.1,
+                event: s.2,
+                accept: s.3.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect(),
+                status: decision_from(&s.4).unwrap_or(Authorization::Pending),
+                expires_in: core::time::Duration::ZERO,
+                peer: addr_from(&s.6)?,
+                transport: transport_from(&s.7),
+                version: s.8.and_then(|v| u64::try_from(v).ok()),
+            };
+            snap.subscriptions.push(Subscription { record, expires: s.5 });
+        }
+        let mut q = self.db.prepare("SELECT resource, watcher, decision FROM rules")?;
+        let rows: Vec<(String, String, String)> =
+            q.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?;
+        snap.rules = rows
+            .into_iter()
+            .filter_map(|(resource, watcher, d)| {
+                decision_from(&d).map(|decision| Rule { resource, watcher, decision })
+            })
+            .collect();
+        Ok(snap)
+    }
+
+    fn apply(&mut self, changes: &[Change]) -> Result<(), StoreError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let tx = self.db.transaction()?;
+        for c in changes {
+            Self::write(&tx, c)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> SubscriptionRecord {
+        SubscriptionRecord {
+            dialog: DialogRecord {
+                id: DialogId {
+                    call_id: "c1".into(),
+                    local_tag: "l".into(),
+                    remote_tag: "r".into(),
+                },
+                local_seq: 7,
+                remote_seq: Some(3),
+                local_uri: "<sip:alice@127.0.0.1>".into(),
+                remote_uri: "<sip:bob@127.0.0.1>".into(),
+                remote_target: "sip:bob@127.0.0.1:5070".into(),
+                route_set: vec!["<sip:p1;lr>".into(), "<sip:p2;lr>".into()],
+            },
+            resource: "sip:alice@127.0.0.1".into(),
+            watcher: "sip:bob@127.0.0.1".into(),
+            event: "presence".into(),
+            accept: vec!["application/pidf+xml".into(), "application/pidf-diff+xml".into()],
+            status: Authorization::Pending,
+            expires_in: core::time::Duration::ZERO,
+            peer: "127.0.0.1:5070".parse().unwrap_or_else(|_| unreachable!()),
+            transport: Transport::Tcp,
+            version: Some(4),
+        }
+    }
+
+    #[test]
+    fn what_is_written_is_read_back() -> Result<(), StoreError> {
+        let mut s = SqliteStore::open(Path::new(":memory:"))?;
+        s.put_user("alice", "pw")?;
+        let sub = Subscription { record: record(), expires: 1_900_000_000 };
+        let pubs = vec![Publication {
+            resource: "sip:alice@127.0.0.1".into(),
+            etag: "e1".into(),
+            content_type: "application/pidf+xml".into(),
+            body: b"<presence/>".to_vec(),
+            expires: 1_900_000_100,
+        }];
+        s.apply(&[
+            Change::Subscription(Box::new(sub.clone())),
+            Change::Publications { resource: "sip:alice@127.0.0.1".into(), publications: pubs },
+            Change::Rule(Rule {
+                resource: "sip:alice@127.0.0.1".into(),
+                watcher: "sip:bob@127.0.0.1".into(),
+                decision: Authorization::Active,
+            }),
+        ])?;
+        let snap = s.load()?;
+        assert_eq!(snap.users, [("alice".to_owned(), "pw".to_owned())]);
+        assert_eq!(snap.subscriptions, [sub]);
+        assert_eq!(snap.publications[0].etag, "e1");
+        assert_eq!(snap.rules[0].decision, Authorization::Active);
+        s.apply(&[Change::Unsubscribed(record().dialog.id)])?;
+        assert_eq!(s.count("subscriptions")?, 0);
+        Ok(())
+    }
+}
