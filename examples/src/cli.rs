@@ -12,7 +12,9 @@ use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 use simple_pidf::rpid::Activity;
 use simple_pidf::winfo::WatcherInfo;
-use simple_pidf::{Basic, Component, Extension, Note, Person, Presence, PresenceView, Tuple, Update};
+use simple_pidf::{
+    Basic, Component, Extension, Note, Person, Presence, PresenceView, Tuple, Update,
+};
 use simple_sip::digest::DigestClient;
 use simple_sip::endpoint::{Endpoint, EndpointConfig, Event, NewRequest, Reply, Transport};
 use simple_sip::event::{Subscribe, Subscriber, SubscriberConfig, SubscriberEvent};
@@ -24,7 +26,11 @@ use tokio::net::UdpSocket;
 
 /// The command line.
 #[derive(Debug, Parser)]
-#[command(name = "simple-cli", version, about = "SIP presence and instant messaging from the command line")]
+#[command(
+    name = "simple-cli",
+    version,
+    about = "SIP presence and instant messaging from the command line"
+)]
 pub struct Cli {
     #[command(flatten)]
     account: Account,
@@ -66,7 +72,9 @@ enum Command {
         #[arg(long = "for", default_value_t = 0)]
         seconds: u64,
     },
-    /// Publishes our presence: basic status, a note, an RPID activity.
+    /// Publishes our presence: basic status, a note, an RPID activity. With --for it stays,
+    /// refreshing, and takes changes from stdin, one per line: `open`, `closed`,
+    /// `note TEXT`, `activity NAME`.
     Publish {
         /// open or closed.
         #[arg(long, default_value = "open")]
@@ -176,7 +184,11 @@ impl Ua {
     }
 
     fn uri(&self, target: &str) -> String {
-        if target.contains(':') { target.to_owned() } else { format!("sip:{target}@{}", self.domain) }
+        if target.contains(':') {
+            target.to_owned()
+        } else {
+            format!("sip:{target}@{}", self.domain)
+        }
     }
 
     fn contact(&self) -> String {
@@ -204,7 +216,8 @@ impl Ua {
             .into_iter()
             .flatten()
             .min()
-            .unwrap_or_else(|| Instant::now() + Duration::from_secs(1));
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(1))
+            .min(Instant::now() + Duration::from_millis(200));
         let mut buf = vec![0u8; 65_536];
         let sleep = tokio::time::sleep_until(tokio::time::Instant::from_std(at));
         tokio::select! {
@@ -242,19 +255,28 @@ impl Ua {
             new.cseq = cseq;
             new.contact = Some(&contact);
             let request = self.ep.build_request(&new, Transport::Udp);
-            let Ok(tx) = self.ep.send_request(request, self.server, Transport::Udp, Instant::now()) else {
+            let Ok(tx) = self.ep.send_request(request, self.server, Transport::Udp, Instant::now())
+            else {
                 return Err(500);
             };
             let response = loop {
                 let mut done = None;
                 for e in self.turn(None).await {
                     match e {
-                        Event::Response { tx: t, response } if t == tx && response.status_code().unwrap_or(0) >= 200 => {
+                        Event::Response { tx: t, response }
+                            if t == tx && response.status_code().unwrap_or(0) >= 200 =>
+                        {
                             done = Some(Some(response));
                         }
-                        Event::Timeout { tx: t } | Event::TransportError { tx: t } if t == tx => done = Some(None),
+                        Event::Timeout { tx: t } | Event::TransportError { tx: t } if t == tx => {
+                            done = Some(None)
+                        }
                         Event::Request { tx, .. } => {
-                            let _ = self.ep.respond(tx, &Reply::new(481, "No Such Call"), Instant::now());
+                            let _ = self.ep.respond(
+                                tx,
+                                &Reply::new(481, "No Such Call"),
+                                Instant::now(),
+                            );
                         }
                         _ => {}
                     }
@@ -285,7 +307,13 @@ impl Ua {
 }
 
 /// The credentials for a 401/407 `response` to a REGISTER of `uri`.
-fn answer(client: &mut DigestClient, response: &OwnedMessage, uri: &str, code: u16, cnonce: u64) -> Option<(&'static str, String)> {
+fn answer(
+    client: &mut DigestClient,
+    response: &OwnedMessage,
+    uri: &str,
+    code: u16,
+    cnonce: u64,
+) -> Option<(&'static str, String)> {
     let request = simple_sip::digest::Request { method: "REGISTER", uri, body: b"" };
     let cnonce = format!("{cnonce:016x}");
     response.view(|m| {
@@ -336,10 +364,19 @@ fn activity(name: &str) -> Option<Activity> {
 }
 
 /// Our presence document.
-fn document(aor: &str, contact: &str, basic: Basic, note: Option<&str>, act: Option<Activity>) -> Presence {
+fn document(
+    aor: &str,
+    contact: &str,
+    basic: Basic,
+    note: Option<&str>,
+    act: Option<Activity>,
+) -> Presence {
     let mut p = Presence::new(aor);
     let mut t = Tuple::new(format!("cli-{:x}", seed() & 0xffff), basic);
-    t.contact = Some(simple_pidf::Contact { uri: contact.trim_matches(|c| c == '<' || c == '>').to_owned(), priority: None });
+    t.contact = Some(simple_pidf::Contact {
+        uri: contact.trim_matches(|c| c == '<' || c == '>').to_owned(),
+        priority: None,
+    });
     if let Some(n) = note {
         t.notes.push(Note::new(n));
     }
@@ -420,7 +457,9 @@ pub async fn run(cli: Cli) -> i32 {
             message(&mut ua, &uri, &text).await
         }
         Command::Listen { count, seconds } => listen(&mut ua, count, seconds).await,
-        Command::Watchers { approve, block, seconds } => watchers(&mut ua, &approve, &block, seconds).await,
+        Command::Watchers { approve, block, seconds } => {
+            watchers(&mut ua, &approve, &block, seconds).await
+        }
     }
 }
 
@@ -428,7 +467,10 @@ async fn register(ua: &mut Ua, expires: u32, seconds: u64) -> i32 {
     match ua.register(expires).await {
         Ok(granted) => {
             let c = ua.contact();
-            ua.say(&format!("registered {} at {c} for {granted} s", ua.aor), &json!({"event": "registered", "aor": ua.aor, "contact": c, "expires": granted}));
+            ua.say(
+                &format!("registered {} at {c} for {granted} s", ua.aor),
+                &json!({"event": "registered", "aor": ua.aor, "contact": c, "expires": granted}),
+            );
             if seconds == 0 {
                 return 0;
             }
@@ -442,9 +484,14 @@ async fn register(ua: &mut Ua, expires: u32, seconds: u64) -> i32 {
                 }
                 if Instant::now() >= refresh && Instant::now() < end {
                     match ua.register(expires).await {
-                        Ok(g) => refresh = Instant::now() + Duration::from_secs(u64::from(g.max(2) / 2)),
+                        Ok(g) => {
+                            refresh = Instant::now() + Duration::from_secs(u64::from(g.max(2) / 2))
+                        }
                         Err(code) => {
-                            ua.say(&format!("refresh failed: {code}"), &json!({"event": "failed", "code": code}));
+                            ua.say(
+                                &format!("refresh failed: {code}"),
+                                &json!({"event": "failed", "code": code}),
+                            );
                             return 1;
                         }
                     }
@@ -461,36 +508,88 @@ async fn register(ua: &mut Ua, expires: u32, seconds: u64) -> i32 {
     }
 }
 
-async fn publish(ua: &mut Ua, basic: Basic, note: Option<&str>, act: Option<Activity>, expires: u32, seconds: u64) -> i32 {
+/// Lines typed on stdin, read by a thread (the runtime has one).
+fn stdin_lines() -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+async fn publish(
+    ua: &mut Ua,
+    basic: Basic,
+    note: Option<&str>,
+    act: Option<Activity>,
+    expires: u32,
+    seconds: u64,
+) -> i32 {
     let mut config = PublisherConfig::default();
     config.credentials = ua.credentials();
     let mut publisher = Publisher::new(config);
-    let body = document(&ua.aor, &ua.contact(), basic, note, act).to_vec();
+    let (mut basic, mut note, mut act) = (basic, note.map(str::to_owned), act);
+    let body = document(&ua.aor, &ua.contact(), basic, note.as_deref(), act.clone()).to_vec();
     let from = format!("<{}>", ua.aor);
-    let mut p = Publish::new("presence", &ua.aor, &from, "application/pidf+xml", &body, ua.server, Transport::Udp);
+    let mut p = Publish::new(
+        "presence",
+        &ua.aor,
+        &from,
+        "application/pidf+xml",
+        &body,
+        ua.server,
+        Transport::Udp,
+    );
     p.expires = expires;
     let id = publisher.publish(&mut ua.ep, &p, Instant::now());
     let end = Instant::now() + Duration::from_secs(seconds);
-    let mut published = false;
+    let stdin = (seconds > 0).then(stdin_lines);
+    let mut published = 0;
     let mut removing = false;
     loop {
-        let events = ua.turn(publisher.poll_timeout().map(|t| t.0).map(|t| t.min(end)).or(Some(end))).await;
+        let events =
+            ua.turn(publisher.poll_timeout().map(|t| t.0).map(|t| t.min(end)).or(Some(end))).await;
         let now = Instant::now();
         for e in events {
             let Some(e) = publisher.handle(&mut ua.ep, e, now) else { continue };
             let _ = simple_sip::event::refuse(&mut ua.ep, e, &[], now);
         }
         publisher.handle_timeout(&mut ua.ep, now);
+        while let Some(line) = stdin.as_ref().and_then(|rx| rx.try_recv().ok()) {
+            let line = line.trim();
+            let (word, rest) = line.split_once(' ').unwrap_or((line, ""));
+            match word {
+                "open" => basic = Basic::Open,
+                "closed" => basic = Basic::Closed,
+                "note" => note = (!rest.is_empty()).then(|| rest.to_owned()),
+                "activity" => act = activity(rest.trim()),
+                _ => {
+                    eprintln!("not understood: {line} (open, closed, note TEXT, activity NAME)");
+                    continue;
+                }
+            }
+            let body =
+                document(&ua.aor, &ua.contact(), basic, note.as_deref(), act.clone()).to_vec();
+            publisher.modify(&mut ua.ep, id, "application/pidf+xml", &body, Instant::now());
+        }
         while let Some(e) = publisher.poll_event() {
             match e {
                 PublisherEvent::Published { etag, expires, .. } => {
-                    if !published {
-                        ua.say(&format!("published {} {} etag={etag} for {expires} s", ua.aor, basic.as_str()), &json!({"event": "published", "etag": etag, "expires": expires, "basic": basic.as_str()}));
-                    }
-                    published = true;
+                    published += 1;
+                    let what = if published == 1 { "published" } else { "updated" };
+                    ua.say(&format!("{what} {} {} etag={etag} for {expires} s", ua.aor, basic.as_str()), &json!({"event": what, "etag": etag, "expires": expires, "basic": basic.as_str()}));
                 }
                 PublisherEvent::Failed { code, .. } => {
-                    ua.say(&format!("publish failed: {code:?}"), &json!({"event": "failed", "code": code}));
+                    ua.say(
+                        &format!("publish failed: {code:?}"),
+                        &json!({"event": "failed", "code": code}),
+                    );
                     return 1;
                 }
                 PublisherEvent::Removed { .. } => {
@@ -500,7 +599,7 @@ async fn publish(ua: &mut Ua, basic: Basic, note: Option<&str>, act: Option<Acti
                 _ => {}
             }
         }
-        if published && Instant::now() >= end {
+        if published > 0 && Instant::now() >= end {
             if seconds == 0 {
                 ua.flush().await;
                 return 0;
@@ -517,7 +616,14 @@ async fn publish(ua: &mut Ua, basic: Basic, note: Option<&str>, act: Option<Acti
     }
 }
 
-async fn watch(ua: &mut Ua, uri: &str, event: &str, count: Option<usize>, seconds: u64, partial: bool) -> i32 {
+async fn watch(
+    ua: &mut Ua,
+    uri: &str,
+    event: &str,
+    count: Option<usize>,
+    seconds: u64,
+    partial: bool,
+) -> i32 {
     let mut config = SubscriberConfig::default();
     config.credentials = ua.credentials();
     let mut subscriber = Subscriber::new(config);
@@ -546,7 +652,8 @@ async fn watch(ua: &mut Ua, uri: &str, event: &str, count: Option<usize>, second
         if now >= end + Duration::from_secs(35) {
             return status;
         }
-        let deadline = [subscriber.poll_timeout().map(|t| t.0), Some(end)].into_iter().flatten().min();
+        let deadline =
+            [subscriber.poll_timeout().map(|t| t.0), Some(end)].into_iter().flatten().min();
         let events = ua.turn(deadline).await;
         let now = Instant::now();
         for e in events {
@@ -557,15 +664,24 @@ async fn watch(ua: &mut Ua, uri: &str, event: &str, count: Option<usize>, second
         while let Some(e) = subscriber.poll_event() {
             match e {
                 SubscriberEvent::Notify { status: st, terminated, content_type, body, .. } => {
-                    let state = if terminated { "terminated".to_owned() } else { format!("{st:?}").to_lowercase() };
+                    let state = if terminated {
+                        "terminated".to_owned()
+                    } else {
+                        format!("{st:?}").to_lowercase()
+                    };
                     let ct = content_type.unwrap_or_default();
                     if body.is_empty() {
-                        ua.say(&format!("{uri} {state}"), &json!({"event": "state", "resource": uri, "state": state}));
+                        ua.say(
+                            &format!("{uri} {state}"),
+                            &json!({"event": "state", "resource": uri, "state": state}),
+                        );
                     } else if ct.starts_with("application/watcherinfo+xml") {
                         print_winfo(ua, &body);
                         seen += 1;
                     } else if ct.starts_with("application/pidf-diff+xml") {
-                        if view.handle_body(&body).is_ok() && matches!(view.poll_event(), Some(Update::Replaced | Update::Patched)) {
+                        if view.handle_body(&body).is_ok()
+                            && matches!(view.poll_event(), Some(Update::Replaced | Update::Patched))
+                        {
                             if let Some(p) = view.presence() {
                                 let (t, v) = describe(uri, &state, p);
                                 ua.say(&t, &v);
@@ -579,7 +695,10 @@ async fn watch(ua: &mut Ua, uri: &str, event: &str, count: Option<usize>, second
                                 ua.say(&t, &v);
                                 seen += 1;
                             }
-                            Err(e) => ua.say(&format!("{uri}: unreadable PIDF: {e}"), &json!({"event": "error", "error": e.to_string()})),
+                            Err(e) => ua.say(
+                                &format!("{uri}: unreadable PIDF: {e}"),
+                                &json!({"event": "error", "error": e.to_string()}),
+                            ),
                         }
                     }
                     if count.is_none_or(|c| seen >= c) || seen > 0 {
@@ -588,12 +707,18 @@ async fn watch(ua: &mut Ua, uri: &str, event: &str, count: Option<usize>, second
                 }
                 SubscriberEvent::Terminated { reason, .. } => {
                     let r = format!("{reason:?}");
-                    ua.say(&format!("{uri} subscription ended: {r}"), &json!({"event": "terminated", "reason": r}));
+                    ua.say(
+                        &format!("{uri} subscription ended: {r}"),
+                        &json!({"event": "terminated", "reason": r}),
+                    );
                     ua.flush().await;
                     return if count.is_some_and(|c| seen < c) { 1 } else { status };
                 }
                 SubscriberEvent::Accepted { expires, .. } => {
-                    ua.say(&format!("{uri} subscribed for {expires} s"), &json!({"event": "subscribed", "resource": uri, "expires": expires}));
+                    ua.say(
+                        &format!("{uri} subscribed for {expires} s"),
+                        &json!({"event": "subscribed", "resource": uri, "expires": expires}),
+                    );
                 }
                 _ => {}
             }
@@ -612,17 +737,33 @@ fn print_winfo(ua: &Ua, body: &[u8]) {
                     );
                 }
                 if l.watchers.is_empty() {
-                    ua.say(&format!("no watchers of {}", l.resource), &json!({"event": "watchers", "resource": l.resource, "count": 0}));
+                    ua.say(
+                        &format!("no watchers of {}", l.resource),
+                        &json!({"event": "watchers", "resource": l.resource, "count": 0}),
+                    );
                 }
             }
         }
-        Err(e) => ua.say(&format!("unreadable watcher information: {e}"), &json!({"event": "error", "error": e.to_string()})),
+        Err(e) => ua.say(
+            &format!("unreadable watcher information: {e}"),
+            &json!({"event": "error", "error": e.to_string()}),
+        ),
     }
 }
 
-async fn send_message(ua: &mut Ua, pager: &mut Pager, uri: &str, content_type: &str, body: &[u8]) -> Result<u16, Option<u16>> {
+async fn send_message(
+    ua: &mut Ua,
+    pager: &mut Pager,
+    uri: &str,
+    content_type: &str,
+    body: &[u8],
+) -> Result<u16, Option<u16>> {
     let from = format!("<{}>", ua.aor);
-    let id = pager.send(&mut ua.ep, &Outgoing::new(uri, &from, content_type, body, ua.server, Transport::Udp), Instant::now());
+    let id = pager.send(
+        &mut ua.ep,
+        &Outgoing::new(uri, &from, content_type, body, ua.server, Transport::Udp),
+        Instant::now(),
+    );
     let end = Instant::now() + Duration::from_secs(40);
     while Instant::now() < end {
         let events = ua.turn(None).await;
@@ -652,11 +793,17 @@ async fn message(ua: &mut Ua, uri: &str, text: &str) -> i32 {
     let mut pager = pager(ua);
     match send_message(ua, &mut pager, uri, "text/plain", text.as_bytes()).await {
         Ok(code) => {
-            ua.say(&format!("delivered to {uri} ({code})"), &json!({"event": "delivered", "to": uri, "code": code}));
+            ua.say(
+                &format!("delivered to {uri} ({code})"),
+                &json!({"event": "delivered", "to": uri, "code": code}),
+            );
             0
         }
         Err(code) => {
-            ua.say(&format!("not delivered to {uri} ({code:?})"), &json!({"event": "failed", "to": uri, "code": code}));
+            ua.say(
+                &format!("not delivered to {uri} ({code:?})"),
+                &json!({"event": "failed", "to": uri, "code": code}),
+            );
             1
         }
     }
@@ -671,7 +818,10 @@ async fn listen(ua: &mut Ua, count: Option<usize>, seconds: u64) -> i32 {
         }
     };
     let c = ua.contact();
-    ua.say(&format!("listening as {} at {c}", ua.aor), &json!({"event": "listening", "aor": ua.aor, "contact": c, "expires": granted}));
+    ua.say(
+        &format!("listening as {} at {c}", ua.aor),
+        &json!({"event": "listening", "aor": ua.aor, "contact": c, "expires": granted}),
+    );
     let mut pager = pager(ua);
     let end = Instant::now() + Duration::from_secs(seconds);
     let mut refresh = Instant::now() + Duration::from_secs(u64::from(granted.max(2) / 2));
@@ -687,7 +837,10 @@ async fn listen(ua: &mut Ua, count: Option<usize>, seconds: u64) -> i32 {
             if let PagerEvent::Received { from, content_type, body, .. } = e {
                 let text = String::from_utf8_lossy(&body).into_owned();
                 let ct = content_type.unwrap_or_default();
-                ua.say(&format!("message from {from}: {text}"), &json!({"event": "message", "from": from, "content_type": ct, "body": text}));
+                ua.say(
+                    &format!("message from {from}: {text}"),
+                    &json!({"event": "message", "from": from, "content_type": ct, "body": text}),
+                );
                 got += 1;
             }
         }
@@ -736,10 +889,21 @@ mod tests {
 
     #[test]
     fn documents_say_what_was_asked() {
-        let p = document("sip:alice@127.0.0.1", "<sip:alice@127.0.0.1:5999>", Basic::Open, Some("at lunch"), activity("meal"));
+        let p = document(
+            "sip:alice@127.0.0.1",
+            "<sip:alice@127.0.0.1:5999>",
+            Basic::Open,
+            Some("at lunch"),
+            activity("meal"),
+        );
         let back = Presence::parse(&p.to_vec()).expect("our document parses");
         let (text, value) = describe("sip:alice@127.0.0.1", "active", &back);
-        assert!(text.contains("=open") && text.contains("note=at lunch") && text.contains("activity=meal"), "{text}");
+        assert!(
+            text.contains("=open")
+                && text.contains("note=at lunch")
+                && text.contains("activity=meal"),
+            "{text}"
+        );
         assert_eq!(value["activities"][0], "meal");
         assert!(activity("dancing").is_none());
     }

@@ -1,7 +1,7 @@
 //! The server's settings: a TOML file (`demo.toml` is the one the README runs), every field
 //! with a default, and a few flags of `simple-server` over it.
 
-use std::net::SocketAddr;
+use core::net::SocketAddr;
 use std::path::PathBuf;
 
 use serde::Deserialize;
@@ -165,8 +165,7 @@ impl Default for Limits {
 impl Config {
     /// Reads a TOML file.
     pub fn load(path: &std::path::Path) -> Result<Self, String> {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 

@@ -37,6 +37,11 @@
 //! assert_eq!(answer.destination, from);
 //! ```
 
+#![allow(
+    clippy::wildcard_enum_match_arm,
+    reason = "an application acts on the events it cares about and logs or ignores the rest"
+)]
+
 pub mod cli;
 pub mod config;
 pub mod net;

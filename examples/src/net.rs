@@ -3,9 +3,9 @@
 //! one task per connection reading, one writing. Stops on Ctrl-C or SIGTERM, after writing
 //! what is pending.
 
+use core::future::Future;
 use core::net::SocketAddr;
 use std::collections::HashMap;
-use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -70,8 +70,12 @@ fn tls_files(config: &Config) -> (PathBuf, PathBuf) {
             } else {
                 config.store.path.clone()
             };
-            let name = base.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            (base.with_file_name(format!("{name}.cert.pem")), base.with_file_name(format!("{name}.key.pem")))
+            let name =
+                base.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            (
+                base.with_file_name(format!("{name}.cert.pem")),
+                base.with_file_name(format!("{name}.key.pem")),
+            )
         }
     }
 }
@@ -83,10 +87,15 @@ fn acceptor(config: &Config) -> Result<tokio_rustls::TlsAcceptor, RunError> {
     let (cert, key) = tls_files(config);
     if !cert.exists() || !key.exists() {
         if config.tls.cert.is_some() {
-            return Err(RunError::Tls(format!("{} or {} is missing", cert.display(), key.display())));
+            return Err(RunError::Tls(format!(
+                "{} or {} is missing",
+                cert.display(),
+                key.display()
+            )));
         }
         let names = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), config.domain.clone()];
-        let made = rcgen::generate_simple_self_signed(names).map_err(|e| RunError::Tls(e.to_string()))?;
+        let made =
+            rcgen::generate_simple_self_signed(names).map_err(|e| RunError::Tls(e.to_string()))?;
         std::fs::write(&cert, made.cert.pem())?;
         std::fs::write(&key, made.key_pair.serialize_pem())?;
         tracing::info!(cert = %cert.display(), "made a self-signed certificate");
@@ -159,7 +168,16 @@ pub async fn run(
         Some(a) => Some(UdpSocket::bind(a).await?),
         None => None,
     };
+    // SIP's habit: TCP on the UDP port; a port 0 for both gets one port for both
+    let udp_port = udp.as_ref().and_then(|s| s.local_addr().ok()).map(|a| a.port());
     let tcp = match config.listen.tcp {
+        Some(a) if a.port() == 0 && udp_port.is_some() => {
+            let same = SocketAddr::new(a.ip(), udp_port.unwrap_or(0));
+            match TcpListener::bind(same).await {
+                Ok(l) => Some(l),
+                Err(_) => Some(TcpListener::bind(a).await?),
+            }
+        }
         Some(a) => Some(TcpListener::bind(a).await?),
         None => None,
     };
@@ -173,7 +191,9 @@ pub async fn run(
         tls: tls.as_ref().map(|(l, _)| l.local_addr()).transpose()?,
     };
     let mut sent_by = HashMap::new();
-    for (t, a) in [(Transport::Udp, bound.udp), (Transport::Tcp, bound.tcp), (Transport::Tls, bound.tls)] {
+    for (t, a) in
+        [(Transport::Udp, bound.udp), (Transport::Tcp, bound.tcp), (Transport::Tls, bound.tls)]
+    {
         if let Some(a) = a {
             sent_by.insert(t, a.to_string());
         }
@@ -207,7 +227,8 @@ pub async fn run(
     }
     ready(bound);
     tracing::info!(%bound, "simple-server listening");
-    let mut writers: HashMap<(SocketAddr, Transport), mpsc::UnboundedSender<Bytes>> = HashMap::new();
+    let mut writers: HashMap<(SocketAddr, Transport), mpsc::UnboundedSender<Bytes>> =
+        HashMap::new();
     let mut connecting: HashMap<(SocketAddr, Transport), Vec<Bytes>> = HashMap::new();
     let mut buf = vec![0u8; 65_536];
     tokio::pin!(shutdown);
@@ -222,7 +243,11 @@ pub async fn run(
                                 let _ = sock.send_to(&t.contents, t.destination).await;
                             } else {
                                 tracing::debug!(to = %t.destination, "send failed: {e}");
-                                server.handle_transport_error(t.destination, t.transport, Instant::now());
+                                server.handle_transport_error(
+                                    t.destination,
+                                    t.transport,
+                                    Instant::now(),
+                                );
                             }
                         }
                     }
@@ -247,7 +272,12 @@ pub async fn run(
                                         spawn_connection(s, t.destination, transport, tx);
                                     }
                                     Err(_) => {
-                                        let _ = tx.send(Input::ConnectFailed { remote: t.destination, transport }).await;
+                                        let _ = tx
+                                            .send(Input::ConnectFailed {
+                                                remote: t.destination,
+                                                transport,
+                                            })
+                                            .await;
                                     }
                                 }
                             });
@@ -323,9 +353,10 @@ pub async fn run(
 pub async fn signal() {
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(t) => t,
-            Err(_) => return core::future::pending().await,
+        let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        else {
+            return core::future::pending().await;
         };
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}

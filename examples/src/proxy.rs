@@ -32,7 +32,11 @@ fn memchr_crlf(bytes: &[u8], from: usize) -> Option<usize> {
 }
 
 /// The header lines between `start` and `end`: (line start, colon, line end).
-fn lines(bytes: &[u8], start: usize, end: usize) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
+fn lines(
+    bytes: &[u8],
+    start: usize,
+    end: usize,
+) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
     let mut at = start;
     core::iter::from_fn(move || {
         while at < end {
@@ -168,12 +172,23 @@ hi";
     fn no_hops_left_and_none_given() {
         let zero = MESSAGE.replace("max-forwards:  5", "Max-Forwards: 0");
         assert_eq!(
-            forward_request(&parse(&zero), "sip:b@h", "SIP/2.0/UDP h;branch=z9hG4bKp", &ParseConfig::default()).err(),
+            forward_request(
+                &parse(&zero),
+                "sip:b@h",
+                "SIP/2.0/UDP h;branch=z9hG4bKp",
+                &ParseConfig::default()
+            )
+            .err(),
             Some(ForwardError::TooManyHops)
         );
         let none = MESSAGE.replace("max-forwards:  5\n", "");
-        let out = forward_request(&parse(&none), "sip:b@h", "SIP/2.0/UDP h;branch=z9hG4bKp", &ParseConfig::default())
-            .expect("forwarded");
+        let out = forward_request(
+            &parse(&none),
+            "sip:b@h",
+            "SIP/2.0/UDP h;branch=z9hG4bKp",
+            &ParseConfig::default(),
+        )
+        .expect("forwarded");
         assert!(String::from_utf8_lossy(out.bytes()).contains("Max-Forwards: 70\r\n"));
     }
 
@@ -189,10 +204,7 @@ CSeq: 1 MESSAGE
 Content-Length: 0
 
 ";
-        let one_line = two_lines.replace(
-            "z9hG4bKp\nVia: ",
-            "z9hG4bKp , ",
-        );
+        let one_line = two_lines.replace("z9hG4bKp\nVia: ", "z9hG4bKp , ");
         for r in [two_lines, one_line.as_str()] {
             let out = strip_via(&parse(r), &ParseConfig::default()).expect("stripped");
             let text = String::from_utf8_lossy(out.bytes()).into_owned();

@@ -23,8 +23,12 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::time::Instant;
 
 use bytes::Bytes;
-use simple_sip::digest::{Algorithm, DigestServer, Request as DigestRequest, Secret, ServerConfig, Verdict};
-use simple_sip::endpoint::{ClientTx, Endpoint, EndpointConfig, Event, Reply, ServerTx, Transmit, Transport};
+use simple_sip::digest::{
+    Algorithm, DigestServer, Request as DigestRequest, Secret, ServerConfig, Verdict,
+};
+use simple_sip::endpoint::{
+    ClientTx, Endpoint, EndpointConfig, Event, Reply, ServerTx, Transmit, Transport,
+};
 use simple_sip::event::{Authorization, Journal, NotifierEvent, NotifierSub, resource_key};
 use simple_sip::headers::{
     Authorization as AuthHeader, CSeq, CallId, Contact, EventHeader, Expires, FromHeader,
@@ -121,7 +125,10 @@ pub struct Server {
 
 impl core::fmt::Debug for Server {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Server").field("domain", &self.config.domain).field("stats", &self.stats).finish_non_exhaustive()
+        f.debug_struct("Server")
+            .field("domain", &self.config.domain)
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
     }
 }
 
@@ -151,10 +158,26 @@ impl Server {
         ep_config.uas.any_method = true;
         ep_config.uas.forwards = true;
         ep_config.uas.accept = vec!["*/*".to_owned()];
-        ep_config.uas.extensions = ["100rel", "timer", "replaces", "gruu", "outbound", "path", "norefersub", "eventlist", "from-change", "histinfo", "join", "precondition", "sec-agree", "tdialog", "resource-priority"]
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect();
+        ep_config.uas.extensions = [
+            "100rel",
+            "timer",
+            "replaces",
+            "gruu",
+            "outbound",
+            "path",
+            "norefersub",
+            "eventlist",
+            "from-change",
+            "histinfo",
+            "join",
+            "precondition",
+            "sec-agree",
+            "tdialog",
+            "resource-priority",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
         ep_config.parse.max_body_size = config.limits.max_message;
         ep_config.parse.max_head_size = config.limits.max_message.min(32 * 1024);
         ep_config.user_agent = Some("simple-server (simple-rs)".to_owned());
@@ -219,7 +242,13 @@ impl Server {
         let mut restored_pubs = 0;
         for p in snap.publications.into_iter().filter(|p| p.expires > unix) {
             let at = self.instant(p.expires, now);
-            self.agent.compositor_mut().restore(&p.resource, &p.etag, &p.content_type, Bytes::from(p.body), at);
+            self.agent.compositor_mut().restore(
+                &p.resource,
+                &p.etag,
+                &p.content_type,
+                Bytes::from(p.body),
+                at,
+            );
             restored_pubs += 1;
         }
         for r in snap.rules {
@@ -320,7 +349,13 @@ impl Server {
     }
 
     /// A datagram arrived.
-    pub fn handle_datagram(&mut self, source: SocketAddr, transport: Transport, data: &[u8], now: Instant) {
+    pub fn handle_datagram(
+        &mut self,
+        source: SocketAddr,
+        transport: Transport,
+        data: &[u8],
+        now: Instant,
+    ) {
         self.stats.received += 1;
         if !self.admit(source, now) {
             return;
@@ -330,7 +365,13 @@ impl Server {
     }
 
     /// Bytes arrived on a stream connection.
-    pub fn handle_stream(&mut self, remote: SocketAddr, transport: Transport, data: &[u8], now: Instant) {
+    pub fn handle_stream(
+        &mut self,
+        remote: SocketAddr,
+        transport: Transport,
+        data: &[u8],
+        now: Instant,
+    ) {
         self.stats.received += 1;
         if !self.admit(remote, now) {
             return;
@@ -340,13 +381,23 @@ impl Server {
     }
 
     /// A stream connection closed.
-    pub fn handle_connection_closed(&mut self, remote: SocketAddr, transport: Transport, now: Instant) {
+    pub fn handle_connection_closed(
+        &mut self,
+        remote: SocketAddr,
+        transport: Transport,
+        now: Instant,
+    ) {
         self.ep.handle_connection_closed(remote, transport);
         self.process(now);
     }
 
     /// Sending failed.
-    pub fn handle_transport_error(&mut self, destination: SocketAddr, transport: Transport, now: Instant) {
+    pub fn handle_transport_error(
+        &mut self,
+        destination: SocketAddr,
+        transport: Transport,
+        now: Instant,
+    ) {
         self.ep.handle_transport_error(destination, transport);
         self.process(now);
     }
@@ -412,8 +463,12 @@ impl Server {
         while let Some(j) = self.agent.poll_journal(now) {
             match j {
                 Journal::Saved(record) => {
-                    let expires = self.unix(now) + i64::try_from(record.expires_in.as_secs()).unwrap_or(0);
-                    self.changes.push(Change::Subscription(Box::new(Subscription { record: *record, expires })));
+                    let expires =
+                        self.unix(now) + i64::try_from(record.expires_in.as_secs()).unwrap_or(0);
+                    self.changes.push(Change::Subscription(Box::new(Subscription {
+                        record: *record,
+                        expires,
+                    })));
                 }
                 Journal::Removed(id) => self.changes.push(Change::Unsubscribed(id)),
                 other => self.say(format!("journal: {other:?}")),
@@ -498,11 +553,21 @@ impl Server {
         }
     }
 
-    fn respond(&mut self, tx: ServerTx, code: u16, reason: &str, headers: &[(&str, &[u8])], now: Instant) {
+    fn respond(
+        &mut self,
+        tx: ServerTx,
+        code: u16,
+        reason: &str,
+        headers: &[(&str, &[u8])],
+        now: Instant,
+    ) {
         let _ = self.ep.respond(tx, &Reply::new(code, reason).headers(headers), now);
     }
 
-    #[allow(clippy::wildcard_enum_match_arm, reason = "events the server does not act on are logged")]
+    #[allow(
+        clippy::wildcard_enum_match_arm,
+        reason = "events the server does not act on are logged"
+    )]
     fn event(&mut self, event: Event, now: Instant) {
         match event {
             Event::Request { tx, request, source, transport } => {
@@ -524,13 +589,19 @@ impl Server {
                     }
                 }
             }
-            Event::Dropped { source, reason } => self.say(format!("dropped from {source}: {reason:?}")),
-            Event::Rejected { source, code, why } => self.say(format!("answered {code} to {source}: {why}")),
+            Event::Dropped { source, reason } => {
+                self.say(format!("dropped from {source}: {reason:?}"))
+            }
+            Event::Rejected { source, code, why } => {
+                self.say(format!("answered {code} to {source}: {why}"))
+            }
             other => {
                 // the presence agent's NOTIFY answers
                 if let Some(rest) = self.agent.handle(&mut self.ep, other, now) {
                     match rest {
-                        Event::CloseConnection { .. } | Event::StrayResponse { .. } | Event::Ack { .. } => {}
+                        Event::CloseConnection { .. }
+                        | Event::StrayResponse { .. }
+                        | Event::Ack { .. } => {}
                         e => self.say(format!("unhandled: {e:?}")),
                     }
                 }
@@ -538,13 +609,22 @@ impl Server {
         }
     }
 
-    fn request(&mut self, tx: ServerTx, request: OwnedMessage, source: SocketAddr, transport: Transport, now: Instant) {
+    fn request(
+        &mut self,
+        tx: ServerTx,
+        request: OwnedMessage,
+        source: SocketAddr,
+        transport: Transport,
+        now: Instant,
+    ) {
         let Some(method) = request.method().map(Method::into_owned) else { return };
         let facts = request.view(|m| {
-            let uri = m.request().and_then(|r| Uri::parse(&r.uri.to_string()).ok().map(Uri::into_owned));
+            let uri =
+                m.request().and_then(|r| Uri::parse(r.uri.as_ref()).ok().map(Uri::into_owned));
             let from = m.require::<FromHeader<'_>>().ok().map(|f| f.0.uri.clone().into_owned());
             let to_tag = m.require::<ToHeader<'_>>().ok().and_then(|t| t.tag().map(str::to_owned));
-            let event = m.typed::<EventHeader<'_>>().ok().flatten().map(|e| e.event_type.to_string());
+            let event =
+                m.typed::<EventHeader<'_>>().ok().flatten().map(|e| e.event_type.to_string());
             let call_id = m.require::<CallId<'_>>().ok().map(|c| c.0.into_owned());
             (uri, from, to_tag, event, call_id)
         });
@@ -553,8 +633,10 @@ impl Server {
             return;
         };
         let (to_tag, event, call_id) = (facts.2, facts.3, facts.4.unwrap_or_default());
-        let target_user = sip_user(&uri).filter(|(_, host)| self.config.is_local(host)).map(|(u, _)| u);
-        let from_user = sip_user(&from).filter(|(_, host)| self.config.is_local(host)).map(|(u, _)| u);
+        let target_user =
+            sip_user(&uri).filter(|(_, host)| self.config.is_local(host)).map(|(u, _)| u);
+        let from_user =
+            sip_user(&from).filter(|(_, host)| self.config.is_local(host)).map(|(u, _)| u);
         if matches!(method, Method::Ack) {
             return; // an ACK of a 2xx addressed to us: nothing of ours to acknowledge
         }
@@ -567,7 +649,14 @@ impl Server {
         // out-of-dialog requests from the domain's users prove who they are
         let challenged = to_tag.is_none()
             && self.config.auth.required
-            && matches!(method, Method::Publish | Method::Subscribe | Method::Message | Method::Invite | Method::Refer)
+            && matches!(
+                method,
+                Method::Publish
+                    | Method::Subscribe
+                    | Method::Message
+                    | Method::Invite
+                    | Method::Refer
+            )
             && from_user.is_some();
         if challenged {
             let from_user = from_user.clone().unwrap_or_default();
@@ -623,18 +712,31 @@ impl Server {
             return;
         }
         match target_user {
-            Some(user) if self.users.contains_key(&user) => self.forward(tx, &request, &method, &user, now),
+            Some(user) if self.users.contains_key(&user) => {
+                self.forward(tx, &request, &method, &user, now)
+            }
             Some(_) => self.respond(tx, 404, "Not Found", &[], now),
             None if sip_user(&uri).is_none_or(|(_, h)| self.config.is_local(&h)) => {
                 // for the server itself
                 match method {
                     Method::Options => {
                         let allow = b"REGISTER, PUBLISH, SUBSCRIBE, NOTIFY, MESSAGE, OPTIONS, INVITE, ACK, CANCEL, BYE";
-                        self.respond(tx, 200, "OK", &[("Allow", allow), ("Allow-Events", b"presence, presence.winfo")], now);
+                        self.respond(
+                            tx,
+                            200,
+                            "OK",
+                            &[("Allow", allow), ("Allow-Events", b"presence, presence.winfo")],
+                            now,
+                        );
                     }
                     _ => {
                         let ev = Event::Request { tx, request, source, transport };
-                        let _ = simple_sip::event::refuse(&mut self.ep, ev, &["presence", "presence.winfo"], now);
+                        let _ = simple_sip::event::refuse(
+                            &mut self.ep,
+                            ev,
+                            &["presence", "presence.winfo"],
+                            now,
+                        );
                     }
                 }
             }
@@ -642,7 +744,13 @@ impl Server {
         }
     }
 
-    fn verify(&mut self, request: &OwnedMessage, method: &Method<'_>, proxy: bool, now: Instant) -> Option<Verdict> {
+    fn verify(
+        &mut self,
+        request: &OwnedMessage,
+        method: &Method<'_>,
+        proxy: bool,
+        now: Instant,
+    ) -> Option<Verdict> {
         let users = &self.users;
         let digest = &mut self.digest;
         request.view(|m| {
@@ -653,14 +761,22 @@ impl Server {
             }?;
             let uri = auth.param("uri").map(|c| c.into_owned()).unwrap_or_default();
             let req = DigestRequest { method: method.as_str(), uri: &uri, body: m.body() };
-            Some(digest.verify(&auth, &req, now, |u| users.get(u).map(|p| Secret::Password(p.clone()))))
+            Some(
+                digest.verify(&auth, &req, now, |u| {
+                    users.get(u).map(|p| Secret::Password(p.clone()))
+                }),
+            )
         })
     }
 
     fn challenge(&mut self, tx: ServerTx, code: u16, stale: bool, now: Instant) {
         self.stats.challenged += 1;
         let random = self.random16();
-        let value = if stale { self.digest.challenge_stale(now, random) } else { self.digest.challenge(now, random) };
+        let value = if stale {
+            self.digest.challenge_stale(now, random)
+        } else {
+            self.digest.challenge(now, random)
+        };
         let (name, reason) = if code == 401 {
             ("WWW-Authenticate", "Unauthorized")
         } else {
@@ -670,7 +786,14 @@ impl Server {
     }
 
     /// §10.3.
-    fn register(&mut self, tx: ServerTx, request: &OwnedMessage, source: SocketAddr, transport: Transport, now: Instant) {
+    fn register(
+        &mut self,
+        tx: ServerTx,
+        request: &OwnedMessage,
+        source: SocketAddr,
+        transport: Transport,
+        now: Instant,
+    ) {
         let (to, call_id, cseq, expires, contacts) = request.view(|m| {
             let to = m.require::<ToHeader<'_>>().ok().map(|t| t.0.uri.clone().into_owned());
             let call_id = m.require::<CallId<'_>>().ok().map(|c| c.0.into_owned());
@@ -680,11 +803,13 @@ impl Server {
                 m.typed_all::<Contact<'_>>().map(|c| c.map(Contact::into_owned)).collect();
             (to, call_id, cseq, expires, contacts)
         });
-        let (Some(to), Some(call_id), Some(cseq), Ok(contacts)) = (to, call_id, cseq, contacts) else {
+        let (Some(to), Some(call_id), Some(cseq), Ok(contacts)) = (to, call_id, cseq, contacts)
+        else {
             self.respond(tx, 400, "Bad Request", &[], now);
             return;
         };
-        let Some(user) = sip_user(&to).filter(|(_, h)| self.config.is_local(h)).map(|(u, _)| u) else {
+        let Some(user) = sip_user(&to).filter(|(_, h)| self.config.is_local(h)).map(|(u, _)| u)
+        else {
             self.respond(tx, 403, "Not Our Domain", &[], now);
             return;
         };
@@ -749,12 +874,22 @@ impl Server {
         }
         let mut headers: Vec<(String, String)> = list
             .iter()
-            .map(|b| ("Contact".to_owned(), format!("<{}>;expires={}", b.contact, (b.expires - unix).max(0))))
+            .map(|b| {
+                (
+                    "Contact".to_owned(),
+                    format!("<{}>;expires={}", b.contact, (b.expires - unix).max(0)),
+                )
+            })
             .collect();
         headers.push(("Date".to_owned(), http_date(unix)));
-        let refs: Vec<(&str, &[u8])> = headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
+        let refs: Vec<(&str, &[u8])> =
+            headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
         self.respond(tx, 200, "OK", &refs, now);
-        self.say(format!("{user} has {} bindings (from {source} over {})", list.len(), transport.as_str()));
+        self.say(format!(
+            "{user} has {} bindings (from {source} over {})",
+            list.len(),
+            transport.as_str()
+        ));
         self.changes.push(Change::Bindings { user: user.clone(), bindings: list.clone() });
         if list.is_empty() {
             self.bindings.remove(&user);
@@ -792,13 +927,21 @@ impl Server {
     }
 
     fn via(&mut self, transport: Transport) -> String {
-        let sent_by = self.sent_by.get(&transport).cloned().unwrap_or_else(|| self.config.domain.clone());
+        let sent_by =
+            self.sent_by.get(&transport).cloned().unwrap_or_else(|| self.config.domain.clone());
         let r = self.random16();
         let branch: String = r[..10].iter().map(|b| format!("{b:02x}")).collect();
         format!("SIP/2.0/{} {sent_by};branch=z9hG4bK{branch};rport", transport.as_str())
     }
 
-    fn forward(&mut self, tx: ServerTx, request: &OwnedMessage, method: &Method<'static>, user: &str, now: Instant) {
+    fn forward(
+        &mut self,
+        tx: ServerTx,
+        request: &OwnedMessage,
+        method: &Method<'static>,
+        user: &str,
+        now: Instant,
+    ) {
         let unix = self.unix(now);
         let targets: Vec<Binding> = self
             .bindings
@@ -842,11 +985,20 @@ impl Server {
             self.by_branch.insert(*b, tx);
         }
         let open = branches.len();
-        self.forks.insert(tx, Fork { method: method.clone(), branches, open, best: None, answered: false });
+        self.forks.insert(
+            tx,
+            Fork { method: method.clone(), branches, open, best: None, answered: false },
+        );
     }
 
     /// A branch got an answer (`response`), or failed with `code`.
-    fn branch_answered(&mut self, branch: ClientTx, response: Option<OwnedMessage>, code: u16, now: Instant) {
+    fn branch_answered(
+        &mut self,
+        branch: ClientTx,
+        response: Option<OwnedMessage>,
+        code: u16,
+        now: Instant,
+    ) {
         let Some(&server) = self.by_branch.get(&branch) else { return };
         let code = response.as_ref().and_then(OwnedMessage::status_code).unwrap_or(code);
         let Some(fork) = self.forks.get_mut(&server) else { return };
@@ -921,7 +1073,8 @@ fn sip_user(uri: &Uri<'_>) -> Option<(String, String)> {
 /// An RFC 1123 date for the Date header of a 200 to REGISTER (§20.17).
 fn http_date(unix: i64) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] =
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let days = unix.div_euclid(86_400);
     let secs = unix.rem_euclid(86_400);
     // civil from days (Howard Hinnant's algorithm)
@@ -936,7 +1089,12 @@ fn http_date(unix: i64) -> String {
     let y = yoe + era * 400 + i64::from(m <= 2);
     let weekday = DAYS[usize::try_from(days.rem_euclid(7)).unwrap_or(0)];
     let month = MONTHS[usize::try_from(m - 1).unwrap_or(0)];
-    format!("{weekday}, {d:02} {month} {y} {:02}:{:02}:{:02} GMT", secs / 3600, secs % 3600 / 60, secs % 60)
+    format!(
+        "{weekday}, {d:02} {month} {y} {:02}:{:02}:{:02} GMT",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
 }
 
 #[cfg(test)]

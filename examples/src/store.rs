@@ -6,7 +6,7 @@
 //!
 //! Times are Unix seconds: an `Instant` does not survive the process.
 
-use std::net::SocketAddr;
+use core::net::SocketAddr;
 use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -294,9 +294,7 @@ impl Store for SqliteStore {
     fn load(&mut self) -> Result<Snapshot, StoreError> {
         let mut snap = Snapshot::default();
         let mut q = self.db.prepare("SELECT name, password FROM users ORDER BY name")?;
-        snap.users = q
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?;
+        snap.users = q.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
         let mut q = self.db.prepare(
             "SELECT user, contact, expires, source, transport, call_id, cseq FROM bindings",
         )?;
@@ -391,8 +389,9 @@ impl Store for SqliteStore {
             snap.subscriptions.push(Subscription { record, expires: s.5 });
         }
         let mut q = self.db.prepare("SELECT resource, watcher, decision FROM rules")?;
-        let rows: Vec<(String, String, String)> =
-            q.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?;
+        let rows: Vec<(String, String, String)> = q
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
         snap.rules = rows
             .into_iter()
             .filter_map(|(resource, watcher, d)| {

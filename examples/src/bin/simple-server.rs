@@ -35,7 +35,10 @@ struct Args {
     log: String,
 }
 
-fn addr(value: Option<String>, current: Option<std::net::SocketAddr>) -> Result<Option<std::net::SocketAddr>, String> {
+fn addr(
+    value: Option<String>,
+    current: Option<core::net::SocketAddr>,
+) -> Result<Option<core::net::SocketAddr>, String> {
     match value.as_deref() {
         None => Ok(current),
         Some("off") => Ok(None),

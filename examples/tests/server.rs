@@ -1,0 +1,196 @@
+//! `simple-server` and `simple-cli` as a user runs them: real processes on loopback, the
+//! embedded store in a scratch directory. Two users register, message each other, publish,
+//! watch (pending until approved) and see each other's changes; wrong passwords, unknown
+//! users and users nobody registered get their answers; TCP and TLS answer; bad input gets
+//! 400/513 and the server goes on.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::std_instead_of_core)]
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::{TcpStream, UdpSocket};
+use std::time::Duration;
+
+use support::{Server, scratch};
+
+#[test]
+fn two_users_see_each_other_and_exchange_messages() {
+    let dir = scratch("two-users");
+    let server = Server::start(&dir, "", None);
+
+    // bob listens; alice's MESSAGE reaches him through the server
+    let bob_listen = server.cli("bob", None, &["listen", "--count", "1", "--for", "30"]);
+    bob_listen.wait_for(&["listening as sip:bob@127.0.0.1"], 20);
+    let (code, out) = server.run("alice", &["message", "bob", "hello bob"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("delivered to sip:bob@127.0.0.1 (200)"), "{out}");
+    bob_listen.wait_for(&["message from sip:alice@127.0.0.1: hello bob"], 10);
+
+    // nobody registered as carol: 480; no such user: 404; a wrong password: 407 again
+    let (code, out) = server.run("alice", &["message", "carol", "hi"]);
+    assert!(code != 0 && out.contains("480"), "{out}");
+    let (code, out) = server.run("alice", &["message", "dave", "hi"]);
+    assert!(code != 0 && out.contains("404"), "{out}");
+    let mut wrong = server.cli("alice", Some("guess"), &["message", "bob", "hi"]);
+    assert_ne!(wrong.wait(60), 0);
+    assert!(wrong.lines().join("\n").contains("407"), "{:?}", wrong.lines());
+    let mut wrong = server.cli("alice", Some("guess"), &["register"]);
+    assert_ne!(wrong.wait(60), 0);
+    assert!(wrong.lines().join("\n").contains("401"), "{:?}", wrong.lines());
+
+    // alice publishes; bob watches her: pending until she approves him
+    let mut alice_pub = server.cli(
+        "alice",
+        None,
+        &[
+            "publish",
+            "--status",
+            "open",
+            "--note",
+            "at my desk",
+            "--activity",
+            "busy",
+            "--for",
+            "60",
+        ],
+    );
+    alice_pub.wait_for(&["published sip:alice@127.0.0.1 open"], 20);
+    let bob_watch = server.cli("bob", None, &["--json", "watch", "alice", "--for", "60"]);
+    bob_watch.wait_for(&["\"state\":\"pending\""], 20);
+    assert_eq!(bob_watch.count(&["\"tuples\""]), 0, "no state while pending");
+    let (code, out) = server.run("alice", &["watchers", "--approve", "bob"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("watcher sip:bob@127.0.0.1 active"), "{out}");
+    let seen = bob_watch.wait_for(&["\"basic\":\"open\""], 20);
+    assert!(seen.contains("at my desk") && seen.contains("busy"), "{seen}");
+
+    // a change reaches bob
+    alice_pub.send("closed");
+    alice_pub.wait_for(&["updated sip:alice@127.0.0.1 closed"], 20);
+    bob_watch.wait_for(&["\"basic\":\"closed\""], 20);
+
+    // the other way round: bob publishes, alice approves herself nothing, bob approves her
+    let alice_watch = server.cli("alice", None, &["watch", "bob", "--for", "60"]);
+    alice_watch.wait_for(&["sip:bob@127.0.0.1 pending"], 20);
+    let (code, out) = server.run("bob", &["publish", "--status", "open", "--note", "free"]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = server.run("bob", &["watchers", "--approve", "alice"]);
+    assert_eq!(code, 0, "{out}");
+    let seen = alice_watch.wait_for(&["sip:bob@127.0.0.1 active", "=open"], 20);
+    assert!(seen.contains("note=free"), "{seen}");
+
+    // bob blocks carol before she asks; her watch ends rejected
+    let (code, out) = server.run("bob", &["watchers", "--block", "carol"]);
+    assert_eq!(code, 0, "{out}");
+    let (_, out) = server.run("carol", &["watch", "bob", "--count", "1", "--for", "10"]);
+    assert!(out.contains("Rejected") || out.contains("rejected"), "{out}");
+    assert!(!out.contains("=open"), "{out}");
+
+    // the publication goes when alice stops
+    alice_pub.send("open");
+    let mut server = server;
+    assert_eq!(server.proc.terminate(20), 0, "SIGTERM is a clean stop");
+}
+
+#[test]
+fn streams_and_bad_input() {
+    let dir = scratch("streams");
+    let server =
+        Server::start(&dir, "[limits]\nmax_message = 4096\nmessages_per_second = 50", None);
+    let options = |transport: &str, port: u16| {
+        format!(
+            "OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/{transport} 127.0.0.1:{port};branch=z9hG4bKo{port}\r\n\
+             From: <sip:probe@example.org>;tag=p\r\nTo: <sip:127.0.0.1>\r\nCall-ID: o{port}\r\n\
+             CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+        )
+    };
+    let read_response = |r: &mut dyn Read| {
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = r.read(&mut buf).unwrap();
+            assert!(n > 0, "closed early: {}", String::from_utf8_lossy(&got));
+            got.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&got).into_owned()
+    };
+
+    // TCP
+    let mut tcp = TcpStream::connect(server.tcp).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let port = tcp.local_addr().unwrap().port();
+    tcp.write_all(options("TCP", port).as_bytes()).unwrap();
+    let answer = read_response(&mut tcp);
+    assert!(answer.starts_with("SIP/2.0 200"), "{answer}");
+    assert!(answer.contains("Allow-Events: presence"), "{answer}");
+
+    // TLS, trusting the certificate the server made on first start
+    let cert = dir.join("store.db.cert.pem");
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls::pki_types::CertificateDer::pem_file_iter(&cert).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
+    let sock = TcpStream::connect(server.tls).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let port = sock.local_addr().unwrap().port();
+    let mut tls = rustls::StreamOwned::new(conn, sock);
+    tls.write_all(options("TLS", port).as_bytes()).unwrap();
+    let answer = read_response(&mut tls);
+    assert!(answer.starts_with("SIP/2.0 200"), "{answer}");
+
+    // UDP: garbage is dropped, a malformed request gets 400, an oversized one 513
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    udp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let port = udp.local_addr().unwrap().port();
+    udp.send_to(b"\x00\x01garbage\r\n\r\n", server.udp).unwrap();
+    let bad = options("UDP", port).replace("CSeq: 1 OPTIONS", "CSeq: one OPTIONS");
+    udp.send_to(bad.as_bytes(), server.udp).unwrap();
+    let mut buf = [0u8; 65_535];
+    let (n, _) = udp.recv_from(&mut buf).unwrap();
+    assert!(buf[..n].starts_with(b"SIP/2.0 400"), "{}", String::from_utf8_lossy(&buf[..n]));
+    let big = options("UDP", port).replace("o{port}", "big").replace(
+        "Content-Length: 0\r\n\r\n",
+        &format!("Content-Type: text/plain\r\nContent-Length: 8000\r\n\r\n{}", "x".repeat(8000)),
+    );
+    udp.send_to(big.as_bytes(), server.udp).unwrap();
+    let (n, _) = udp.recv_from(&mut buf).unwrap();
+    let answer = String::from_utf8_lossy(&buf[..n]).into_owned();
+    assert!(answer.starts_with("SIP/2.0 513") || answer.starts_with("SIP/2.0 413"), "{answer}");
+
+    // a flood from one source: the server sheds what is over the limit and goes on
+    for i in 0..500 {
+        let m = options("UDP", port)
+            .replace("z9hG4bKo", &format!("z9hG4bKf{i}x"))
+            .replace(&format!("Call-ID: o{port}"), &format!("Call-ID: f{i}"));
+        udp.send_to(m.as_bytes(), server.udp).unwrap();
+    }
+    let mut answered = 0;
+    udp.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+    while udp.recv_from(&mut buf).is_ok() {
+        answered += 1;
+    }
+    assert!(answered > 0 && answered < 500, "{answered} of 500 answered");
+    // the source may send again once its bucket refills: asked until answered (bounded)
+    udp.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    let mut again = false;
+    for i in 0..25 {
+        let m = options("UDP", port)
+            .replace("z9hG4bKo", &format!("z9hG4bKafter{i}x"))
+            .replace(&format!("Call-ID: o{port}"), &format!("Call-ID: after{i}"));
+        udp.send_to(m.as_bytes(), server.udp).unwrap();
+        if let Ok((n, _)) = udp.recv_from(&mut buf) {
+            again = buf[..n].starts_with(b"SIP/2.0 200");
+            break;
+        }
+    }
+    assert!(again, "answered again after the flood");
+}
