@@ -71,6 +71,8 @@ pub struct Auth {
     pub realm: String,
     /// `MD5` (what most phones speak), `SHA-256` or `SHA-512-256`.
     pub algorithm: String,
+    /// Every user name is a user and nobody is challenged: for load tests only.
+    pub open: bool,
 }
 
 /// Presence.
@@ -140,7 +142,7 @@ impl Default for StoreConfig {
 
 impl Default for Auth {
     fn default() -> Self {
-        Self { required: true, realm: String::new(), algorithm: "MD5".to_owned() }
+        Self { required: true, realm: String::new(), algorithm: "MD5".to_owned(), open: false }
     }
 }
 

@@ -20,6 +20,9 @@ use crate::config::Config;
 use crate::server::{Server, Stats};
 use crate::store::SqliteStore;
 
+/// Datagrams taken in after the first before the loop sends what they caused.
+const BATCH: usize = 63;
+
 /// What the connection tasks tell the loop.
 #[derive(Debug)]
 enum Input {
@@ -164,6 +167,17 @@ pub async fn run(
     ready: impl FnOnce(Bound),
     shutdown: impl Future<Output = ()>,
 ) -> Result<Stats, RunError> {
+    run_with(config, ready, shutdown, None).await
+}
+
+/// [`run`], printing a `STATS` line ([`crate::server::Census`], then what the function gives,
+/// e.g. the heap in use) to stdout every `stats.0`.
+pub async fn run_with(
+    config: Config,
+    ready: impl FnOnce(Bound),
+    shutdown: impl Future<Output = ()>,
+    stats: Option<(core::time::Duration, fn() -> String)>,
+) -> Result<Stats, RunError> {
     let udp = match config.listen.udp {
         Some(a) => Some(UdpSocket::bind(a).await?),
         None => None,
@@ -232,6 +246,8 @@ pub async fn run(
     let mut connecting: HashMap<(SocketAddr, Transport), Vec<Bytes>> = HashMap::new();
     let mut buf = vec![0u8; 65_536];
     tokio::pin!(shutdown);
+    let mut census =
+        tokio::time::interval(stats.map_or(core::time::Duration::from_secs(3600), |s| s.0));
     loop {
         // send what the server has
         while let Some(t) = server.poll_transmit() {
@@ -311,6 +327,19 @@ pub async fn run(
                 Ok((n, from)) => {
                     let data = Bytes::copy_from_slice(&buf[..n]);
                     server.handle_datagram(from, Transport::Udp, &data, Instant::now());
+                    // what else is waiting goes in before anything is sent: one store write
+                    // and one wake-up for the lot
+                    if let Some(sock) = &udp {
+                        for _ in 0..BATCH {
+                            match sock.try_recv_from(&mut buf) {
+                                Ok((n, from)) => {
+                                    let data = Bytes::copy_from_slice(&buf[..n]);
+                                    server.handle_datagram(from, Transport::Udp, &data, Instant::now());
+                                }
+                                Err(_) => break,
+                            }
+                        }
+                    }
                 }
                 Err(e) => tracing::debug!("udp: {e}"),
             },
@@ -334,8 +363,16 @@ pub async fn run(
                 }
             },
             () = sleep => server.handle_timeout(Instant::now()),
+            _ = census.tick(), if stats.is_some() => {
+                use std::io::Write;
+                let extra = stats.map(|s| (s.1)()).unwrap_or_default();
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "STATS {} {extra}", server.census());
+                let _ = out.flush();
+            }
         }
     }
+    server.commit();
     while let Some(t) = server.poll_transmit() {
         if let (Transport::Udp, Some(sock)) = (t.transport, &udp) {
             let _ = sock.send_to(&t.contents, t.destination).await;

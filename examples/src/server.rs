@@ -57,6 +57,38 @@ pub struct Stats {
     pub store_writes: u64,
 }
 
+/// What the server holds at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Census {
+    /// Transactions in the endpoint (completed ones wait out Timer J/K).
+    pub transactions: usize,
+    /// `presence` subscriptions served.
+    pub subscriptions: usize,
+    /// `presence.winfo` subscriptions served.
+    pub winfo_subscriptions: usize,
+    /// Publications stored.
+    pub publications: usize,
+    /// Registered contacts.
+    pub bindings: usize,
+    /// Requests being forwarded.
+    pub forks: usize,
+}
+
+impl core::fmt::Display for Census {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "transactions={} subscriptions={} winfo={} publications={} bindings={} forks={}",
+            self.transactions,
+            self.subscriptions,
+            self.winfo_subscriptions,
+            self.publications,
+            self.bindings,
+            self.forks
+        )
+    }
+}
+
 /// A token bucket per source.
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
@@ -280,6 +312,11 @@ impl Server {
         Ok(())
     }
 
+    /// Whether `user` is a user of the domain (any name, with [`crate::config::Auth::open`]).
+    fn known(&self, user: &str) -> bool {
+        self.config.auth.open || self.users.contains_key(user)
+    }
+
     fn unix(&self, now: Instant) -> i64 {
         let d = now.saturating_duration_since(self.base.0).as_secs();
         self.base.1 + i64::try_from(d).unwrap_or(0)
@@ -320,6 +357,18 @@ impl Server {
     /// What was counted.
     pub const fn stats(&self) -> Stats {
         self.stats
+    }
+
+    /// What the server holds now, for the `STATS` line.
+    pub fn census(&self) -> Census {
+        Census {
+            transactions: self.ep.transactions(),
+            subscriptions: self.agent.notifier().len(),
+            winfo_subscriptions: self.agent.winfo().len(),
+            publications: self.agent.compositor().len(),
+            bindings: self.bindings.values().map(Vec::len).sum(),
+            forks: self.forks.len(),
+        }
     }
 
     /// The presence agent (tests look at it).
@@ -402,8 +451,9 @@ impl Server {
         self.process(now);
     }
 
-    /// The next bytes to send.
+    /// The next bytes to send (what they acknowledge is stored first).
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.commit();
         self.ep.poll_transmit()
     }
 
@@ -489,12 +539,19 @@ impl Server {
                 .collect();
             self.changes.push(Change::Publications { resource, publications });
         }
-        if !self.changes.is_empty() {
-            let changes = core::mem::take(&mut self.changes);
-            self.stats.store_writes += 1;
-            if let Err(e) = self.store.apply(&changes) {
-                self.say(format!("store write failed ({} changes): {e}", changes.len()));
-            }
+    }
+
+    /// Writes what changed to the store, in one transaction. [`Server::poll_transmit`] calls it
+    /// before the first byte goes out: nothing is answered or notified before it is stored, so
+    /// a caller that takes many datagrams in before sending writes once for all of them.
+    pub fn commit(&mut self) {
+        if self.changes.is_empty() {
+            return;
+        }
+        let changes = core::mem::take(&mut self.changes);
+        self.stats.store_writes += 1;
+        if let Err(e) = self.store.apply(&changes) {
+            self.say(format!("store write failed ({} changes): {e}", changes.len()));
         }
     }
 
@@ -649,6 +706,7 @@ impl Server {
         // out-of-dialog requests from the domain's users prove who they are
         let challenged = to_tag.is_none()
             && self.config.auth.required
+            && !self.config.auth.open
             && matches!(
                 method,
                 Method::Publish
@@ -680,7 +738,7 @@ impl Server {
         if ours && to_tag.is_none() {
             // only a user of the domain is served here, and only they publish their own state
             match &target_user {
-                Some(u) if self.users.contains_key(u) => {}
+                Some(u) if self.known(u) => {}
                 _ => {
                     self.respond(tx, 404, "Not Found", &[], now);
                     return;
@@ -712,9 +770,7 @@ impl Server {
             return;
         }
         match target_user {
-            Some(user) if self.users.contains_key(&user) => {
-                self.forward(tx, &request, &method, &user, now)
-            }
+            Some(user) if self.known(&user) => self.forward(tx, &request, &method, &user, now),
             Some(_) => self.respond(tx, 404, "Not Found", &[], now),
             None if sip_user(&uri).is_none_or(|(_, h)| self.config.is_local(&h)) => {
                 // for the server itself
@@ -813,11 +869,11 @@ impl Server {
             self.respond(tx, 403, "Not Our Domain", &[], now);
             return;
         };
-        if !self.users.contains_key(&user) {
+        if !self.known(&user) {
             self.respond(tx, 404, "Not Found", &[], now);
             return;
         }
-        if self.config.auth.required {
+        if self.config.auth.required && !self.config.auth.open {
             match self.verify(request, &Method::Register, false, now) {
                 Some(Verdict::Authorized { username }) if username == user => {}
                 Some(Verdict::Authorized { .. }) => {

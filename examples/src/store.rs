@@ -198,70 +198,75 @@ impl SqliteStore {
     fn write(tx: &rusqlite::Transaction<'_>, change: &Change) -> Result<(), StoreError> {
         match change {
             Change::Bindings { user, bindings } => {
-                tx.execute("DELETE FROM bindings WHERE user = ?1", [user])?;
+                tx.prepare_cached("DELETE FROM bindings WHERE user = ?1")?.execute([user])?;
                 for b in bindings {
-                    tx.execute(
+                    tx.prepare_cached(
                         "INSERT OR REPLACE INTO bindings VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                        params![
-                            b.user,
-                            b.contact,
-                            b.expires,
-                            b.source.to_string(),
-                            b.transport.as_str(),
-                            b.call_id,
-                            b.cseq
-                        ],
-                    )?;
+                    )?
+                    .execute(params![
+                        b.user,
+                        b.contact,
+                        b.expires,
+                        b.source.to_string(),
+                        b.transport.as_str(),
+                        b.call_id,
+                        b.cseq
+                    ])?;
                 }
             }
             Change::Publications { resource, publications } => {
-                tx.execute("DELETE FROM publications WHERE resource = ?1", [resource])?;
+                tx.prepare_cached("DELETE FROM publications WHERE resource = ?1")?
+                    .execute([resource])?;
                 for p in publications {
-                    tx.execute(
+                    tx.prepare_cached(
                         "INSERT OR REPLACE INTO publications VALUES (?1, ?2, ?3, ?4, ?5)",
-                        params![p.resource, p.etag, p.content_type, p.body, p.expires],
-                    )?;
+                    )?
+                    .execute(params![
+                        p.resource,
+                        p.etag,
+                        p.content_type,
+                        p.body,
+                        p.expires
+                    ])?;
                 }
             }
             Change::Subscription(s) => {
                 let r = &s.record;
                 let d = &r.dialog;
-                tx.execute(
+                tx.prepare_cached(
                     "INSERT OR REPLACE INTO subscriptions VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
                      ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
-                    params![
-                        d.id.call_id,
-                        d.id.local_tag,
-                        d.id.remote_tag,
-                        d.local_seq,
-                        d.remote_seq,
-                        d.local_uri,
-                        d.remote_uri,
-                        d.remote_target,
-                        d.route_set.join("\n"),
-                        r.resource,
-                        r.watcher,
-                        r.event,
-                        r.accept.join(","),
-                        decision_name(r.status),
-                        s.expires,
-                        r.peer.to_string(),
-                        r.transport.as_str(),
-                        r.version.map(|v| i64::try_from(v).unwrap_or(i64::MAX)),
-                    ],
-                )?;
+                )?
+                .execute(params![
+                    d.id.call_id,
+                    d.id.local_tag,
+                    d.id.remote_tag,
+                    d.local_seq,
+                    d.remote_seq,
+                    d.local_uri,
+                    d.remote_uri,
+                    d.remote_target,
+                    d.route_set.join("\n"),
+                    r.resource,
+                    r.watcher,
+                    r.event,
+                    r.accept.join(","),
+                    decision_name(r.status),
+                    s.expires,
+                    r.peer.to_string(),
+                    r.transport.as_str(),
+                    r.version.map(|v| i64::try_from(v).unwrap_or(i64::MAX)),
+                ])?;
             }
             Change::Unsubscribed(id) => {
-                tx.execute(
+                tx.prepare_cached(
                     "DELETE FROM subscriptions WHERE call_id = ?1 AND local_tag = ?2 AND remote_tag = ?3",
-                    params![id.call_id, id.local_tag, id.remote_tag],
-                )?;
+                )?
+                .execute(params![id.call_id, id.local_tag, id.remote_tag])?;
             }
             Change::Rule(r) => {
-                tx.execute(
-                    "INSERT OR REPLACE INTO rules VALUES (?1, ?2, ?3)",
-                    params![r.resource, r.watcher, decision_name(r.decision)],
-                )?;
+                tx.prepare_cached("INSERT OR REPLACE INTO rules VALUES (?1, ?2, ?3)")?
+                    .execute(params![r.resource, r.watcher, decision_name(r.decision)])?;
             }
         }
         Ok(())

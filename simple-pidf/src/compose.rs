@@ -179,6 +179,10 @@ pub fn compose_with(entity: &str, sources: &[&Presence], config: &ComposeConfig)
     if let Some(now) = &config.now {
         drop_expired(&mut out, now);
     }
+    // a server keeps one composed document per presentity: no spare room from the pushes
+    out.tuples.shrink_to_fit();
+    out.notes.shrink_to_fit();
+    out.components.shrink_to_fit();
     out
 }
 

@@ -508,7 +508,8 @@ pub struct Endpoint {
     config: EndpointConfig,
     ids: IdGenerator,
     next_id: u64,
-    entries: HashMap<u64, Entry>,
+    /// Boxed: after a burst, the map's spare capacity costs a pointer per slot.
+    entries: HashMap<u64, Box<Entry>>,
     clients: HashMap<ClientKey, u64>,
     servers: HashMap<ServerKey, u64>,
     merges: HashMap<MergeKey, u64>,
@@ -993,16 +994,34 @@ impl Endpoint {
             }
             self.drive(id);
         }
+        self.shrink();
     }
 
     fn insert(&mut self, entry: Entry) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
-        self.entries.insert(id, entry);
+        self.entries.insert(id, Box::new(entry));
         id
     }
 
-    fn remove(&mut self, id: u64) -> Option<Entry> {
+    /// Gives back what the transaction maps kept from a burst once they are a quarter full
+    /// (each shrink halves what is left, so the cost is amortised).
+    fn shrink(&mut self) {
+        fn fit<K: Eq + core::hash::Hash, V>(m: &mut HashMap<K, V>) {
+            if m.capacity() > 1024 && m.len() * 4 < m.capacity() {
+                m.shrink_to(m.len() * 2);
+            }
+        }
+        fit(&mut self.entries);
+        fit(&mut self.clients);
+        fit(&mut self.servers);
+        fit(&mut self.merges);
+        if self.heap.capacity() > 1024 && self.heap.len() * 4 < self.heap.capacity() {
+            self.heap.shrink_to(self.heap.len() * 2);
+        }
+    }
+
+    fn remove(&mut self, id: u64) -> Option<Box<Entry>> {
         let entry = self.entries.remove(&id)?;
         match &entry.key {
             Key::Client(k) => {

@@ -1,9 +1,10 @@
 //! A global allocator that counts allocations and live bytes, for the benches that print them
-//! (included with `#[path]`; it is the binary's allocator, so only benches that report memory
-//! take it). Criterion's timing is unaffected in comparison since both sides run under it.
+//! and simple-server's STATS line (included with `#[path]`; it is the binary's allocator, so only
+//! binaries that report memory take it). Criterion's timing is unaffected in comparison since both sides run under it.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use core::alloc::{GlobalAlloc, Layout};
+use core::sync::atomic::{AtomicUsize, Ordering};
+use std::alloc::System;
 
 /// Counts; forwards to the system allocator.
 pub(crate) struct Counting;

@@ -5,6 +5,11 @@ use std::path::PathBuf;
 use clap::Parser;
 use simple_server::config::Config;
 
+// live heap bytes for the STATS line (two relaxed atomic adds per allocation); the benches'
+// counting allocator, shared
+#[path = "../../../benches/benches/support/counting.rs"]
+mod counting;
+
 /// The reference SIMPLE server: registrar, presence agent and proxy with an embedded store.
 #[derive(Debug, Parser)]
 #[command(name = "simple-server", version)]
@@ -30,6 +35,10 @@ struct Args {
     /// Watchers are active at once, without their presentity's approval.
     #[arg(long)]
     no_pending: bool,
+    /// Print a `STATS` line (transactions, subscriptions, publications, bindings, live heap
+    /// bytes) to stdout every this many seconds.
+    #[arg(long)]
+    stats: Option<f64>,
     /// Log filter (tracing's EnvFilter syntax, e.g. `info`, `debug`); RUST_LOG wins.
     #[arg(long, default_value = "info")]
     log: String,
@@ -95,7 +104,16 @@ fn main() -> std::process::ExitCode {
         let _ = writeln!(out, "READY {bound}");
         let _ = out.flush();
     };
-    match runtime.block_on(simple_server::net::run(config, ready, simple_server::net::signal())) {
+    match runtime.block_on(simple_server::net::run_with(
+        config,
+        ready,
+        simple_server::net::signal(),
+        args.stats.map(|s| {
+            let heap: fn() -> String =
+                || format!("heap={}", counting::LIVE.load(core::sync::atomic::Ordering::Relaxed));
+            (core::time::Duration::from_secs_f64(s), heap)
+        }),
+    )) {
         Ok(_) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("simple-server: {e}");
