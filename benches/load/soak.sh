@@ -104,10 +104,11 @@ while True:
 PY
 LISTENER=$!; PIDS+=($LISTENER)
 start second
-RESTORED=$(grep -o 'restored .*' "$RUN/second.log" | head -1)
-echo "restarted: $RESTORED"
-# wait until every stored subscription was notified (bounded)
-for _ in $(seq 1 600); do
+for _ in $(seq 1 100); do grep -q 'restored ' "$RUN/second.log" && break; sleep 0.05; done
+echo "restarted: $(grep -o 'restored .*' "$RUN/second.log" | head -1 | sed 's/\x1b\[[0-9;]*m//g')"
+# wait until every stored subscription was notified (bounded: the server serves them again at
+# 2000 a second, and a NOTIFY may be retransmitted)
+for _ in $(seq 1 $(( (STORED / 2000 + 40) * 20 ))); do
   [ "$(sort -u -k1,1 "$RUN/notified.txt" 2>/dev/null | wc -l)" -ge "$STORED" ] && break; sleep 0.05
 done
 python3 - "$RUN/expected.txt" "$RUN/notified.txt" "$DONE" "$PUBS" <<'PY'

@@ -83,6 +83,8 @@ pub struct PresenceSettings {
     pub pending: bool,
     /// Least time between two NOTIFYs to one watcher, in milliseconds.
     pub min_interval_ms: u64,
+    /// After a restart, stored subscriptions served again (each with a NOTIFY) per second.
+    pub restore_per_second: usize,
 }
 
 /// Limits.
@@ -148,7 +150,7 @@ impl Default for Auth {
 
 impl Default for PresenceSettings {
     fn default() -> Self {
-        Self { pending: true, min_interval_ms: 1000 }
+        Self { pending: true, min_interval_ms: 1000, restore_per_second: 2000 }
     }
 }
 

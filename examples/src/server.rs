@@ -72,6 +72,8 @@ pub struct Census {
     pub bindings: usize,
     /// Requests being forwarded.
     pub forks: usize,
+    /// Stored subscriptions waiting to be served again after a restart.
+    pub to_restore: usize,
 }
 
 impl core::fmt::Display for Census {
@@ -149,6 +151,10 @@ pub struct Server {
     subs_per_ip: HashMap<IpAddr, usize>,
     sub_ip: HashMap<(bool, NotifierSub), IpAddr>,
     pending_ip: HashMap<String, IpAddr>,
+    /// Stored subscriptions not yet served again after a restart, by dialog, and their order.
+    to_restore: HashMap<(String, String, String), Subscription>,
+    restore_order: VecDeque<(String, String, String)>,
+    next_restore: Option<Instant>,
     /// Addresses we send from: the Via sent-by per transport.
     sent_by: HashMap<Transport, String>,
     log: VecDeque<String>,
@@ -253,6 +259,9 @@ impl Server {
             subs_per_ip: HashMap::new(),
             sub_ip: HashMap::new(),
             pending_ip: HashMap::new(),
+            to_restore: HashMap::new(),
+            restore_order: VecDeque::new(),
+            next_restore: None,
             sent_by,
             log: VecDeque::new(),
             stats: Stats::default(),
@@ -293,21 +302,22 @@ impl Server {
             .into_iter()
             .filter(|s| s.expires > unix)
             .partition(|s| s.record.event.starts_with("presence.winfo"));
-        let mut restored_subs = 0;
-        for mut s in presence.into_iter().chain(winfo) {
-            s.record.expires_in = Duration::from_secs(u64::try_from(s.expires - unix).unwrap_or(0));
-            let ip = s.record.peer.ip();
-            let is_winfo = s.record.event.starts_with("presence.winfo");
-            if let Some(sub) = self.agent.restore(&mut self.ep, s.record, now) {
-                self.count_sub(is_winfo, sub, ip);
-                restored_subs += 1;
-            }
+        // served again at a bounded pace (each gets a NOTIFY: a restart must not flood the
+        // watchers and the transaction table at once); one refreshed before its turn comes
+        // first
+        let stored = presence.len() + winfo.len();
+        for s in presence.into_iter().chain(winfo) {
+            let id = &s.record.dialog.id;
+            let key = (id.call_id.clone(), id.local_tag.clone(), id.remote_tag.clone());
+            self.restore_order.push_back(key.clone());
+            self.to_restore.insert(key, s);
         }
         self.say(format!(
-            "restored {} users, {} bindings, {restored_pubs} publications, {restored_subs} subscriptions",
+            "restored {} users, {} bindings, {restored_pubs} publications; {stored} subscriptions to serve again",
             self.users.len(),
             self.bindings.values().map(Vec::len).sum::<usize>()
         ));
+        self.restore_some(now);
         self.after(now);
         Ok(())
     }
@@ -315,6 +325,43 @@ impl Server {
     /// Whether `user` is a user of the domain (any name, with [`crate::config::Auth::open`]).
     fn known(&self, user: &str) -> bool {
         self.config.auth.open || self.users.contains_key(user)
+    }
+
+    /// Serves again the next stored subscriptions (a tenth of a second's worth).
+    fn restore_some(&mut self, now: Instant) {
+        let batch = (self.config.presence.restore_per_second / 10).max(1);
+        let mut n = 0;
+        while n < batch {
+            let Some(key) = self.restore_order.pop_front() else { break };
+            if self.restore_one(&key, now) {
+                n += 1;
+            }
+        }
+        self.next_restore =
+            (!self.restore_order.is_empty()).then(|| now + Duration::from_millis(100));
+        if self.restore_order.is_empty() && n > 0 {
+            self.say("every stored subscription is served again".to_owned());
+        }
+    }
+
+    /// Serves one stored subscription again, if it is still waiting.
+    fn restore_one(&mut self, key: &(String, String, String), now: Instant) -> bool {
+        let Some(mut s) = self.to_restore.remove(key) else { return false };
+        let unix = self.unix(now);
+        if s.expires <= unix {
+            self.changes.push(Change::Unsubscribed(s.record.dialog.id.clone()));
+            return false;
+        }
+        s.record.expires_in = Duration::from_secs(u64::try_from(s.expires - unix).unwrap_or(0));
+        let ip = s.record.peer.ip();
+        let is_winfo = s.record.event.starts_with("presence.winfo");
+        match self.agent.restore(&mut self.ep, s.record, now) {
+            Some(sub) => {
+                self.count_sub(is_winfo, sub, ip);
+                true
+            }
+            None => false,
+        }
     }
 
     fn unix(&self, now: Instant) -> i64 {
@@ -368,6 +415,7 @@ impl Server {
             publications: self.agent.compositor().len(),
             bindings: self.bindings.values().map(Vec::len).sum(),
             forks: self.forks.len(),
+            to_restore: self.to_restore.len(),
         }
     }
 
@@ -463,6 +511,7 @@ impl Server {
             self.ep.poll_timeout().map(|t| t.0),
             self.agent.poll_timeout().map(|t| t.0),
             self.binding_expiry.first().map(|(t, _)| *t),
+            self.next_restore,
         ]
         .into_iter()
         .flatten()
@@ -471,6 +520,9 @@ impl Server {
 
     /// Fires what is due.
     pub fn handle_timeout(&mut self, now: Instant) {
+        if self.next_restore.is_some_and(|t| t <= now) {
+            self.restore_some(now);
+        }
         self.ep.handle_timeout(now);
         self.agent.handle_timeout(&mut self.ep, now);
         while let Some((at, user)) = self.binding_expiry.first().cloned() {
@@ -702,6 +754,15 @@ impl Server {
             return;
         }
         let presence_package = matches!(event.as_deref(), Some("presence" | "presence.winfo"));
+        if let (Some(local), false) = (&to_tag, self.to_restore.is_empty()) {
+            // a refresh of a stored subscription whose turn has not come: served now
+            let remote = request.view(|m| {
+                m.require::<FromHeader<'_>>().ok().and_then(|f| f.tag().map(str::to_owned))
+            });
+            if let Some(remote) = remote {
+                self.restore_one(&(call_id.clone(), local.clone(), remote), now);
+            }
+        }
         let ours = matches!(method, Method::Publish | Method::Subscribe) && presence_package;
         // out-of-dialog requests from the domain's users prove who they are
         let challenged = to_tag.is_none()

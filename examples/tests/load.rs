@@ -1,4 +1,4 @@
-//! The short version of the load bench CI runs (`benches/load/run.sh --quick`): the same SIPp
+//! The short versions of the load bench and the soak CI runs (`benches/load/run.sh --quick`): the same SIPp
 //! presence scenario against simple-server and Kamailio at a low rate. It asserts that every
 //! call of the scenario completes against both servers (correctness), not any speed; the
 //! figures come from the full run (`benches/load/run.sh`).
@@ -50,4 +50,35 @@ fn the_presence_load_scenario_completes_against_both_servers() {
     }
     // every call left its subscription active at simple-server
     assert!(text.contains("active subscriptions"), "{text}");
+}
+
+/// The short soak (`benches/load/soak.sh --quick`): presence load running, `kill -9` of the
+/// server, a restart on its store; every call SIPp completed kept its publication and
+/// subscription, every stored subscription got a NOTIFY in its dialog with the next CSeq and
+/// the stored state, and the restarted server takes load again.
+#[test]
+fn kill_9_under_load_loses_nothing() {
+    let required = std::env::var_os("SIMPLE_RS_REQUIRE_SIPP").is_some();
+    if !have("sipp", "-v") {
+        assert!(!required, "sipp is required");
+        eprintln!("sipp missing: soak skipped");
+        return;
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let bin = Path::new(env!("CARGO_BIN_EXE_simple-server")).parent().unwrap().to_owned();
+    let out = Command::new("bash")
+        .arg(root.join("benches/load/soak.sh"))
+        .arg("--quick")
+        .arg(&bin)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    eprintln!("{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "the soak failed");
+    assert!(text.contains("SOAK PASSED") && text.contains("nothing acknowledged was lost"));
+    assert!(
+        text.contains(
+            " 0 with a CSeq other than the next, 0 with a state other than the stored one"
+        )
+    );
 }

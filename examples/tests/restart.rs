@@ -90,7 +90,7 @@ fn kill_9_and_restart_lose_nothing() {
         ),
     )
     .unwrap();
-    assert!(log.contains("1 bindings, 1 publications, 2 subscriptions"), "{log}");
+    assert!(log.contains("1 bindings, 1 publications; 2 subscriptions to serve again"), "{log}");
 
     // every watcher gets the current state again, in the same subscription
     bob_watch.wait_nth(&["\"basic\":\"open\"", "before"], states + 1, 20);
