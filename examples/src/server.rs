@@ -349,7 +349,7 @@ impl Server {
         let Some(mut s) = self.to_restore.remove(key) else { return false };
         let unix = self.unix(now);
         if s.expires <= unix {
-            self.changes.push(Change::Unsubscribed(s.record.dialog.id.clone()));
+            self.changes.push(Change::Unsubscribed(s.record.dialog.id));
             return false;
         }
         s.record.expires_in = Duration::from_secs(u64::try_from(s.expires - unix).unwrap_or(0));
