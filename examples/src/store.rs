@@ -419,6 +419,101 @@ impl Store for SqliteStore {
     }
 }
 
+/// A store in memory (nothing outlives the process): for tests, fuzzing and embedders that
+/// keep state elsewhere. Clones share nothing; `snapshot` shows what it holds.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryStore {
+    users: Vec<(String, String)>,
+    bindings: std::collections::BTreeMap<String, Vec<Binding>>,
+    publications: std::collections::BTreeMap<String, Vec<Publication>>,
+    subscriptions: std::collections::BTreeMap<(String, String, String), Subscription>,
+    rules: std::collections::BTreeMap<(String, String), Rule>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// What it holds, as [`Store::load`] gives it.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            users: self.users.clone(),
+            bindings: self.bindings.values().flatten().cloned().collect(),
+            publications: self.publications.values().flatten().cloned().collect(),
+            subscriptions: self.subscriptions.values().cloned().collect(),
+            rules: self.rules.values().cloned().collect(),
+        }
+    }
+}
+
+impl Store for MemoryStore {
+    fn put_user(&mut self, name: &str, password: &str) -> Result<(), StoreError> {
+        self.users.retain(|(n, _)| n != name);
+        self.users.push((name.to_owned(), password.to_owned()));
+        self.users.sort();
+        Ok(())
+    }
+
+    fn load(&mut self) -> Result<Snapshot, StoreError> {
+        Ok(self.snapshot())
+    }
+
+    fn apply(&mut self, changes: &[Change]) -> Result<(), StoreError> {
+        for c in changes {
+            match c {
+                Change::Bindings { user, bindings } => {
+                    if bindings.is_empty() {
+                        self.bindings.remove(user);
+                    } else {
+                        self.bindings.insert(user.clone(), bindings.clone());
+                    }
+                }
+                Change::Publications { resource, publications } => {
+                    if publications.is_empty() {
+                        self.publications.remove(resource);
+                    } else {
+                        self.publications.insert(resource.clone(), publications.clone());
+                    }
+                }
+                Change::Subscription(sub) => {
+                    let id = &sub.record.dialog.id;
+                    let key = (id.call_id.clone(), id.local_tag.clone(), id.remote_tag.clone());
+                    self.subscriptions.insert(key, (**sub).clone());
+                }
+                Change::Unsubscribed(id) => {
+                    let key = (id.call_id.clone(), id.local_tag.clone(), id.remote_tag.clone());
+                    self.subscriptions.remove(&key);
+                }
+                Change::Rule(r) => {
+                    self.rules.insert((r.resource.clone(), r.watcher.clone()), r.clone());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A shared handle on a store, so that a caller keeps it across a [`crate::server::Server`]'s
+/// life (a test restarting a server on the same state).
+#[derive(Debug, Clone, Default)]
+pub struct Shared<S>(pub std::sync::Arc<std::sync::Mutex<S>>);
+
+impl<S: Store> Store for Shared<S> {
+    fn put_user(&mut self, name: &str, password: &str) -> Result<(), StoreError> {
+        self.0.lock().map_err(|_| StoreError("poisoned".to_owned()))?.put_user(name, password)
+    }
+
+    fn load(&mut self) -> Result<Snapshot, StoreError> {
+        self.0.lock().map_err(|_| StoreError("poisoned".to_owned()))?.load()
+    }
+
+    fn apply(&mut self, changes: &[Change]) -> Result<(), StoreError> {
+        self.0.lock().map_err(|_| StoreError("poisoned".to_owned()))?.apply(changes)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
