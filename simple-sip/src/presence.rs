@@ -72,7 +72,8 @@ struct Stamped {
 const MARK: u32 = u32::MAX;
 
 impl Stamped {
-    fn new(body: Vec<u8>) -> Option<Self> {
+    fn new(mut body: Vec<u8>) -> Option<Self> {
+        body.shrink_to_fit();
         let needle = format!("version=\"{MARK}\"");
         let at = body.windows(needle.len()).position(|w| w == needle.as_bytes())? + 9;
         Some(Self { body, at })
@@ -101,7 +102,12 @@ impl Resource {
 
     fn pidf(&mut self) -> &Bytes {
         let presence = &self.presence;
-        self.pidf.get_or_insert_with(|| Bytes::from(presence.to_vec()))
+        self.pidf.get_or_insert_with(|| {
+            // kept as long as the version: no spare room from the writer's growth
+            let mut body = presence.to_vec();
+            body.shrink_to_fit();
+            Bytes::from(body)
+        })
     }
 
     fn full(&mut self) -> &Stamped {
@@ -150,7 +156,8 @@ struct Partial {
 /// holds. A [`Notifier`] owns it.
 #[derive(Debug, Default)]
 pub struct PresencePackage {
-    resources: HashMap<String, Resource>,
+    /// Boxed: a server holds one per presentity, and the map's spare slots cost a pointer.
+    resources: HashMap<String, Box<Resource>>,
     partial: HashMap<NotifierSub, Partial>,
     min_expires: u32,
     max_expires: u32,
@@ -179,7 +186,7 @@ impl PresencePackage {
                 true
             }
             (None, Some(p)) => {
-                self.resources.insert(resource.to_owned(), Resource::new(p));
+                self.resources.insert(resource.to_owned(), Box::new(Resource::new(p)));
                 true
             }
             (Some(_), None) => {

@@ -55,7 +55,8 @@ impl Entry {
 #[derive(Debug, Default)]
 struct Resource {
     /// By notifier handle (handles grow, so this is subscription order).
-    entries: BTreeMap<NotifierSub, Entry>,
+    /// Boxed: a B-tree node holds eleven values, and most presentities have one watcher.
+    entries: BTreeMap<NotifierSub, Box<Entry>>,
     /// `changed` → the entry: what a partial document since a clock value lists.
     by_change: BTreeMap<u64, NotifierSub>,
     /// Ended watchers still listed, oldest first.
@@ -147,7 +148,7 @@ impl WinfoPackage {
                     granted: now,
                     changed: self.clock,
                 };
-                r.entries.insert(*sub, entry);
+                r.entries.insert(*sub, Box::new(entry));
                 r.by_change.insert(self.clock, *sub);
                 Some(resource.clone())
             }
