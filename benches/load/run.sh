@@ -66,22 +66,7 @@ ladder() { # name, address
 }
 
 # ---------- simple-server ----------
-cat > "$RUN/server.toml" <<TOML
-domain = "127.0.0.1"
-[listen]
-udp = "127.0.0.1:$PORT_OURS"
-tcp = "127.0.0.1:$PORT_OURS"
-[store]
-path = "$RUN/server.db"
-[auth]
-open = true
-[presence]
-pending = false
-min_interval_ms = 0
-[limits]
-messages_per_second = 100000000
-subscriptions_per_source = 100000000
-TOML
+"$HERE/server.toml.sh" $PORT_OURS "$RUN/server.db" > "$RUN/server.toml"
 "$BIN/simple-server" --config "$RUN/server.toml" --tls off --log warn --stats 1 > "$RUN/server.out" 2> "$RUN/server.log" &
 OURS=$!
 trap 'kill $OURS 2>/dev/null; KAM_RUN="$RUN/kamailio" "$ROOT/interop/server/stop.sh" >/dev/null 2>&1' EXIT

@@ -25,22 +25,7 @@ KILL_AT=$((CALLS / 2))   # subscriptions served when the server is killed
 PORT=5430 SIPP_PORT=5431
 RUN="$HERE/run-soak"; rm -rf "$RUN"; mkdir -p "$RUN"
 command -v sipp >/dev/null || { echo "sipp not installed (apt-get install sip-tester)"; exit 2; }
-cat > "$RUN/server.toml" <<TOML
-domain = "127.0.0.1"
-[listen]
-udp = "127.0.0.1:$PORT"
-tcp = "127.0.0.1:$PORT"
-[store]
-path = "$RUN/server.db"
-[auth]
-open = true
-[presence]
-pending = false
-min_interval_ms = 0
-[limits]
-messages_per_second = 100000000
-subscriptions_per_source = 100000000
-TOML
+"$HERE/server.toml.sh" $PORT "$RUN/server.db" > "$RUN/server.toml"
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done' EXIT
 start() { # log name

@@ -80,13 +80,14 @@ impl core::fmt::Display for Census {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(
             f,
-            "transactions={} subscriptions={} winfo={} publications={} bindings={} forks={}",
+            "transactions={} subscriptions={} winfo={} publications={} bindings={} forks={} to_restore={}",
             self.transactions,
             self.subscriptions,
             self.winfo_subscriptions,
             self.publications,
             self.bindings,
-            self.forks
+            self.forks,
+            self.to_restore
         )
     }
 }

@@ -14,6 +14,18 @@ fn have(bin: &str, arg: &str) -> bool {
     Command::new(bin).arg(arg).output().is_ok()
 }
 
+/// Runs `script --quick TARGET_DIR`; what it printed, once it succeeded.
+fn quick(script: &str) -> String {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let bin = Path::new(env!("CARGO_BIN_EXE_simple-server")).parent().unwrap().to_owned();
+    let out =
+        Command::new("bash").arg(root.join(script)).arg("--quick").arg(&bin).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    eprintln!("{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{script} failed");
+    text
+}
+
 #[test]
 fn the_presence_load_scenario_completes_against_both_servers() {
     let required = std::env::var_os("SIMPLE_RS_REQUIRE_SIPP").is_some()
@@ -23,17 +35,7 @@ fn the_presence_load_scenario_completes_against_both_servers() {
         eprintln!("sipp or kamailio missing: load scenario skipped");
         return;
     }
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let bin = Path::new(env!("CARGO_BIN_EXE_simple-server")).parent().unwrap().to_owned();
-    let out = Command::new("bash")
-        .arg(root.join("benches/load/run.sh"))
-        .arg("--quick")
-        .arg(&bin)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    eprintln!("{text}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "the load run failed");
+    let text = quick("benches/load/run.sh");
     for server in ["simple-server", "kamailio"] {
         let line = text
             .lines()
@@ -64,17 +66,7 @@ fn kill_9_under_load_loses_nothing() {
         eprintln!("sipp missing: soak skipped");
         return;
     }
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let bin = Path::new(env!("CARGO_BIN_EXE_simple-server")).parent().unwrap().to_owned();
-    let out = Command::new("bash")
-        .arg(root.join("benches/load/soak.sh"))
-        .arg("--quick")
-        .arg(&bin)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    eprintln!("{text}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "the soak failed");
+    let text = quick("benches/load/soak.sh");
     assert!(text.contains("SOAK PASSED") && text.contains("nothing acknowledged was lost"));
     assert!(
         text.contains(

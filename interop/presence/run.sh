@@ -150,26 +150,7 @@ CFG
   check "agent: approvals for baresip taken" wait_for "$RUN/a-serve.log" '^APPROVED sip:alice@127.0.0.1 sip:bb'
   baresip -f "$BS" < /dev/null > "$BS/baresip.log" 2>&1 & PIDS+=($!)
   # baresip's control socket: one JSON netstring command, the reply's data printed
-  ctl() {
-    python3 - "$1" <<'PY'
-import json, socket, sys, time
-cmd, _, params = sys.argv[1].lstrip("/").partition(" ")
-b = json.dumps({"command": cmd, "params": params, "token": "t"}).encode()
-s = socket.create_connection(("127.0.0.1", 4446), timeout=3)
-s.sendall(str(len(b)).encode() + b":" + b + b",")
-buf, end = b"", time.time() + 1.0
-while time.time() < end:
-    s.settimeout(max(0.05, end - time.time()))
-    try:
-        c = s.recv(65535)
-    except socket.timeout:
-        break
-    if not c:
-        break
-    buf += c
-print(buf.decode(errors="replace"))
-PY
-  }
+  ctl() { python3 "$HERE/../baresip-ctl.py" 4446 "$1"; }
   check "baresip: registers with the agent" wait_for "$RUN/a-serve.log" '^REGISTERED 127.0.0.1:5195' 15
   check "baresip: its PUBLISH is accepted" wait_for "$RUN/a-serve.log" 'PUBLICATION Changed \{ resource: "sip:bb@127.0.0.1" \}' 15
   check "baresip: its SUBSCRIBE to alice is served" wait_for "$RUN/a-serve.log" 'resource: "sip:alice@127.0.0.1", watcher: "sip:bb@127.0.0.1"' 15

@@ -86,26 +86,7 @@ fi
 
 # ---------- baresip ----------
 HAVE_BS=0; command -v baresip >/dev/null && HAVE_BS=1
-ctl() {
-  python3 - "$1" <<'PY'
-import json, socket, sys, time
-cmd, _, params = sys.argv[1].lstrip("/").partition(" ")
-b = json.dumps({"command": cmd, "params": params, "token": "t"}).encode()
-s = socket.create_connection(("127.0.0.1", 4450), timeout=3)
-s.sendall(str(len(b)).encode() + b":" + b + b",")
-buf, end = b"", time.time() + 1.0
-while time.time() < end:
-    s.settimeout(max(0.05, end - time.time()))
-    try:
-        c = s.recv(65535)
-    except socket.timeout:
-        break
-    if not c:
-        break
-    buf += c
-print(buf.decode(errors="replace"))
-PY
-}
+ctl() { python3 "$HERE/../baresip-ctl.py" 4450 "$1"; }
 if [ "$HAVE_BS" = 1 ]; then
   BS="$RUN/baresip"; mkdir -p "$BS"
   cat > "$BS/config" <<CFG

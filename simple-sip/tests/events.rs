@@ -876,6 +876,22 @@ fn watcher_state(events: &[SubscriberEvent]) -> Option<Presence> {
     plain
 }
 
+/// Node 1 publishes alice's phone (open) to the agent on node 0; node 3 watches her in
+/// plain PIDF, node 4 in partial PIDF.
+fn phone_and_two_watchers(net: &mut Net) -> simple_sip::publish::PublicationId {
+    let phone = publish(net, 1, 0, &pidf("sip:alice@example.com", &[("phone", Basic::Open)]));
+    net.run_for(Duration::from_secs(1));
+    presence_sub(net, 3, 0, "sip:alice@example.com", &[]);
+    presence_sub(
+        net,
+        4,
+        0,
+        "sip:alice@example.com",
+        &["application/pidf+xml", "application/pidf-diff+xml"],
+    );
+    phone
+}
+
 fn agent(net: &mut Net, node: usize) {
     net.nodes[node].agent = Some(PresenceAgent::new(PresenceConfig::new(&contact(node)), 99));
 }
@@ -888,16 +904,7 @@ fn agent(net: &mut Net, node: usize) {
 fn presence_with_two_publishers_and_two_kinds_of_watcher() {
     let mut net = Net::clean(5);
     agent(&mut net, 0);
-    let phone = publish(&mut net, 1, 0, &pidf("sip:alice@example.com", &[("phone", Basic::Open)]));
-    net.run_for(Duration::from_secs(1));
-    presence_sub(&mut net, 3, 0, "sip:alice@example.com", &[]);
-    presence_sub(
-        &mut net,
-        4,
-        0,
-        "sip:alice@example.com",
-        &["application/pidf+xml", "application/pidf-diff+xml"],
-    );
+    let phone = phone_and_two_watchers(&mut net);
     net.run_for(Duration::from_secs(1));
     let ids = |p: &Presence| p.tuples.iter().map(|t| t.id.clone()).collect::<Vec<_>>();
     assert_eq!(ids(&watcher_state(&net.nodes[3].sub_events).unwrap()), ["phone"]);
@@ -1414,16 +1421,7 @@ fn presence_agent_restarts_from_its_journal() {
     };
     let mut net = Net::clean(5);
     net.nodes[0].agent = Some(journaled(0));
-    let phone = publish(&mut net, 1, 0, &pidf("sip:alice@example.com", &[("phone", Basic::Open)]));
-    net.run_for(Duration::from_secs(1));
-    presence_sub(&mut net, 3, 0, "sip:alice@example.com", &[]);
-    presence_sub(
-        &mut net,
-        4,
-        0,
-        "sip:alice@example.com",
-        &["application/pidf+xml", "application/pidf-diff+xml"],
-    );
+    let phone = phone_and_two_watchers(&mut net);
     net.run_for(Duration::from_secs(2));
 
     // what a store would hold
