@@ -563,6 +563,8 @@ impl Server {
         while let Some(e) = self.agent.poll_event() {
             self.presence_event(e);
         }
+        // SUBSCRIBEs the agent refused made no subscription to count
+        self.pending_ip.clear();
         while let Some(j) = self.agent.poll_journal(now) {
             match j {
                 Journal::Saved(record) => {
@@ -820,10 +822,8 @@ impl Server {
             }
         }
         let event = Event::Request { tx, request, source, transport };
-        let Some(event) = self.agent.handle(&mut self.ep, event, now) else {
-            self.pending_ip.remove(&call_id);
-            return;
-        };
+        // a subscription it made is counted against its source when the agent reports it
+        let Some(event) = self.agent.handle(&mut self.ep, event, now) else { return };
         let Event::Request { tx, request, .. } = event else { return };
         self.pending_ip.remove(&call_id);
         if to_tag.is_some() {

@@ -194,3 +194,127 @@ fn streams_and_bad_input() {
     }
     assert!(again, "answered again after the flood");
 }
+
+/// A bare UDP peer: sends text, waits for a message whose first line starts with `start`.
+struct Peer {
+    sock: UdpSocket,
+    port: u16,
+}
+
+impl Peer {
+    fn new() -> Self {
+        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let port = sock.local_addr().unwrap().port();
+        Self { sock, port }
+    }
+
+    fn send(&self, to: std::net::SocketAddr, text: &str) {
+        self.sock.send_to(text.replace('\n', "\r\n").as_bytes(), to).unwrap();
+    }
+
+    fn recv(&self, start: &str) -> String {
+        let mut buf = [0u8; 65_535];
+        loop {
+            let (n, _) = self.sock.recv_from(&mut buf).expect("a message in time");
+            let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+            if text.starts_with(start) {
+                return text;
+            }
+        }
+    }
+}
+
+/// Requests for a registered user's own packages go to the user (a stateful proxy: our Via on
+/// top, one hop less; the answer comes back without it); a source holding its share of
+/// subscriptions gets 503.
+#[test]
+fn the_proxy_and_the_subscription_limit() {
+    let dir = scratch("proxy");
+    let server = Server::start(
+        &dir,
+        "[auth]\nrequired = false\n[limits]\nsubscriptions_per_source = 2",
+        None,
+    );
+    let (bob, alice) = (Peer::new(), Peer::new());
+    bob.send(
+        server.udp,
+        &format!(
+            "REGISTER sip:127.0.0.1 SIP/2.0
+Via: SIP/2.0/UDP 127.0.0.1:{p};branch=z9hG4bKr1
+From: <sip:bob@127.0.0.1>;tag=b
+To: <sip:bob@127.0.0.1>
+Call-ID: reg-bob
+CSeq: 1 REGISTER
+Contact: <sip:bob@127.0.0.1:{p}>
+Expires: 600
+Max-Forwards: 70
+Content-Length: 0
+
+",
+            p = bob.port
+        ),
+    );
+    let ok = bob.recv("SIP/2.0");
+    assert!(
+        ok.starts_with("SIP/2.0 200")
+            && ok.contains(&format!("<sip:bob@127.0.0.1:{}>;expires=600", bob.port)),
+        "{ok}"
+    );
+
+    let subscribe = |n: u32, event: &str, to: &str| {
+        format!(
+            "SUBSCRIBE sip:{to}@127.0.0.1 SIP/2.0
+Via: SIP/2.0/UDP 127.0.0.1:{p};branch=z9hG4bKs{n}
+From: <sip:alice@127.0.0.1>;tag=a{n}
+To: <sip:{to}@127.0.0.1>
+Call-ID: sub-{n}
+CSeq: 1 SUBSCRIBE
+Contact: <sip:alice@127.0.0.1:{p}>
+Event: {event}
+Expires: 600
+Max-Forwards: 70
+Content-Length: 0
+
+",
+            p = alice.port
+        )
+    };
+    // message-summary is bob's own package: the SUBSCRIBE reaches bob
+    alice.send(server.udp, &subscribe(1, "message-summary", "bob"));
+    let forwarded = bob.recv("SUBSCRIBE");
+    assert!(
+        forwarded.starts_with(&format!("SUBSCRIBE sip:bob@127.0.0.1:{} SIP/2.0", bob.port)),
+        "{forwarded}"
+    );
+    let vias: Vec<&str> = forwarded.lines().filter(|l| l.starts_with("Via:")).collect();
+    assert_eq!(vias.len(), 2, "{forwarded}");
+    assert!(
+        vias[0].contains(&format!("127.0.0.1:{}", server.udp.port()))
+            && vias[1].contains(&alice.port.to_string())
+    );
+    assert!(forwarded.contains("Max-Forwards: 69"), "{forwarded}");
+    // bob answers with both Vias; alice gets it with hers alone
+    let mut answer = String::from("SIP/2.0 200 OK\n");
+    for l in forwarded
+        .lines()
+        .filter(|l| ["Via:", "From:", "Call-ID:", "CSeq:"].iter().any(|h| l.starts_with(h)))
+    {
+        answer.push_str(l);
+        answer.push('\n');
+    }
+    answer.push_str("To: <sip:bob@127.0.0.1>;tag=bobs\nExpires: 600\nContact: <sip:bob@127.0.0.1>\nContent-Length: 0\n\n");
+    bob.send(server.udp, &answer);
+    let back = alice.recv("SIP/2.0");
+    assert!(back.starts_with("SIP/2.0 200") && back.contains("tag=bobs"), "{back}");
+    assert_eq!(back.lines().filter(|l| l.starts_with("Via:")).count(), 1, "{back}");
+
+    // presence is the server's: two subscriptions from this source, then 503
+    alice.send(server.udp, &subscribe(2, "presence", "bob"));
+    assert!(alice.recv("SIP/2.0").starts_with("SIP/2.0 200"));
+    alice.send(server.udp, &subscribe(3, "presence", "carol"));
+    assert!(alice.recv("SIP/2.0").starts_with("SIP/2.0 200"));
+    alice.send(server.udp, &subscribe(4, "presence", "alice"));
+    let refused = alice.recv("SIP/2.0");
+    assert!(refused.starts_with("SIP/2.0 503") && refused.contains("Retry-After: 60"), "{refused}");
+}
