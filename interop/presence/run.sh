@@ -42,7 +42,7 @@ wait_count() {
 }
 PIDS=()
 cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  "$HERE/../stop-pids.sh" "${PIDS[@]}"
   "$HERE/stop.sh" >/dev/null 2>&1
   exec 3>&- 2>/dev/null
 }

@@ -35,7 +35,7 @@ wait_for() {
 }
 PIDS=()
 cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  "$HERE/../stop-pids.sh" "${PIDS[@]}"
   "$HERE/stop.sh" >/dev/null 2>&1
 }
 trap cleanup EXIT
