@@ -676,8 +676,11 @@ async fn watch(
                             &json!({"event": "state", "resource": uri, "state": state}),
                         );
                     } else if ct.starts_with("application/watcherinfo+xml") {
-                        print_winfo(ua, &body);
-                        seen += 1;
+                        // the terminating NOTIFY repeats the list: said once is enough
+                        if !terminated {
+                            print_winfo(ua, &body);
+                            seen += 1;
+                        }
                     } else if ct.starts_with("application/pidf-diff+xml") {
                         if view.handle_body(&body).is_ok()
                             && matches!(view.poll_event(), Some(Update::Replaced | Update::Patched))
