@@ -18,21 +18,9 @@ if [ -z "$BIN" ]; then
   BIN="$ROOT/target/debug"
 fi
 SERVER=127.0.0.1:5300
-PASS=0 FAIL=0
-check() { # name, command...
-  local name="$1"; shift
-  if "$@"; then PASS=$((PASS + 1)); echo "[PASS] $name"; else FAIL=$((FAIL + 1)); echo "[FAIL] $name"; fi
-}
-# wait_for FILE REGEX [SECONDS]: until a line of FILE matches (default 15 s)
-wait_for() {
-  local file="$1" re="$2" limit="${3:-15}" i
-  for i in $(seq 1 $((limit * 20))); do
-    grep -Eq -- "$re" "$file" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "  (waited ${limit}s for /$re/ in $(basename "$file"); it has:)"; sed 's/^/    /' "$file" 2>/dev/null | tail -8
-  return 1
-}
+WAIT_DEFAULT=15
+# shellcheck source=../lib.sh
+. "$HERE/../lib.sh"
 PIDS=()
 cleanup() {
   "$HERE/../stop-pids.sh" "${PIDS[@]}"
