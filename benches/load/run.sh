@@ -8,7 +8,7 @@
 #   usage: run.sh [--quick] [TARGET_DIR]
 #   --quick: one low rate for 2 s against each (what CI runs: correctness, not speed)
 #   RATES="..." DURATION=S override the ladder (default 200 250 300, then 400 to 1000 by 100,
-#   1250 1500 2000; 10 s each)
+#   1250 1500 2000 2500 3000 4000 5000; 10 s each)
 set -uo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -21,7 +21,7 @@ if [ -z "$BIN" ]; then
 fi
 RUN="$HERE/run"; rm -rf "$RUN"; mkdir -p "$RUN"
 if [ "$QUICK" = 1 ]; then RATES="${RATES:-50}"; DURATION="${DURATION:-2}"; else
-  RATES="${RATES:-200 250 300 400 500 600 700 800 900 1000 1250 1500 2000}"; DURATION="${DURATION:-10}"; fi
+  RATES="${RATES:-200 250 300 400 500 600 700 800 900 1000 1250 1500 2000 2500 3000 4000 5000}"; DURATION="${DURATION:-10}"; fi
 PORT_OURS=5400 PORT_KAM=5410
 command -v sipp >/dev/null || { echo "sipp not installed (apt-get install sip-tester)"; exit 2; }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }

@@ -101,6 +101,14 @@ pub struct Limits {
     pub bindings_per_user: usize,
     /// Longest registration granted, in seconds.
     pub max_register_expires: u32,
+    /// Transactions in progress at once, beyond which new requests get 503. Over UDP a
+    /// completed server transaction waits out Timer J (32 s), so this bounds the sustained
+    /// request rate: about max_transactions / 32 requests per second.
+    pub max_transactions: usize,
+    /// Presence subscriptions served at once (beyond: 503).
+    pub max_subscriptions: usize,
+    /// Publications stored at once (beyond: 503).
+    pub max_publications: usize,
 }
 
 /// A user.
@@ -162,6 +170,9 @@ impl Default for Limits {
             subscriptions_per_source: 10_000,
             bindings_per_user: 16,
             max_register_expires: 3600,
+            max_transactions: 1_000_000,
+            max_subscriptions: 1_000_000,
+            max_publications: 1_000_000,
         }
     }
 }

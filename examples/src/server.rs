@@ -220,6 +220,7 @@ impl Server {
         ep_config.parse.max_body_size = config.limits.max_message;
         ep_config.parse.max_head_size = config.limits.max_message.min(32 * 1024);
         ep_config.user_agent = Some("simple-server (simple-rs)".to_owned());
+        ep_config.max_transactions = config.limits.max_transactions;
         // §18.1.1 moves big requests to TCP: only when we listen on TCP
         if !sent_by.contains_key(&Transport::Tcp) {
             ep_config.stream_threshold = None;
@@ -230,6 +231,9 @@ impl Server {
         let mut presence = PresenceConfig::new(&contact);
         presence.notifier.journal = true;
         presence.winfo.journal = true;
+        presence.notifier.max_subscriptions = config.limits.max_subscriptions;
+        presence.winfo.max_subscriptions = config.limits.max_subscriptions;
+        presence.compositor.max_publications = config.limits.max_publications;
         presence.notifier.min_interval = Duration::from_millis(config.presence.min_interval_ms);
         if config.presence.pending {
             presence.notifier.authorization = Authorization::Pending;
