@@ -511,6 +511,11 @@ fn renumber(s: &mut Sub, sent: Sent, mut template: Template) -> Template {
     }
 }
 
+/// The package's content types whose bits are set in `mask` (a subscription's Accept).
+fn accepted(types: &[String], mask: u8) -> impl Iterator<Item = &String> {
+    types.iter().enumerate().filter(move |(i, _)| mask & (1 << i) != 0).map(|(_, t)| t)
+}
+
 /// The subscriber role (RFC 6665 §4.1). See the [module docs](self) for the polling order.
 #[derive(Debug)]
 pub struct Subscriber {
@@ -1705,31 +1710,21 @@ impl<P: EventPackage> Notifier<P> {
         let Ok(dialog) = Dialog::uas(request, &local_tag, DialogState::Confirmed) else { return };
         let resource_text =
             crate::roles::request_uri(request).map_or_else(String::new, |u| resource_key(&u));
-        let resource: Arc<str> = self
-            .by_resource
-            .get_key_value(resource_text.as_str())
-            .map_or_else(|| Arc::from(resource_text.as_str()), |(k, _)| Arc::clone(k));
+        let resource = self.intern(&resource_text);
         let watcher = request.view(|m| {
             m.require::<FromHeader<'_>>()
                 .map(|f| resource_key(&f.0.uri.to_string()))
                 .unwrap_or_default()
         });
-        let call_id = dialog.id().call_id.clone();
         let status = self
             .policy
             .get(&(resource_text.clone(), watcher.clone()))
             .copied()
             .or_else(|| self.package.authorize(&resource_text, &watcher))
             .unwrap_or(self.config.authorization);
-        let id = self.next;
-        self.next += 1;
         // NOTIFYs follow the route set, else the target; a name there is resolved by the
         // caller, so the SUBSCRIBE's source stands in (RFC 3263 is not ours)
         let peer = destination(&dialog.next_hop(), source);
-        let key = {
-            let i = dialog.id();
-            (i.call_id.clone(), i.local_tag.clone(), i.remote_tag.clone())
-        };
         let mut event_value = event.event_type.to_string();
         if let Some(i) = event.id() {
             event_value.push_str(";id=");
@@ -1740,41 +1735,70 @@ impl<P: EventPackage> Notifier<P> {
             (0, _) => Some((NotifierEnd::Unsubscribed, "timeout")),
             _ => None,
         };
-        self.subs.insert(
-            id,
-            Box::new(Served {
-                dialog,
-                resource: Arc::clone(&resource),
-                watcher: watcher.clone(),
-                event: event_value,
-                accept,
-                status,
-                expires_at: now + Duration::from_secs(granted.into()),
-                peer,
-                transport,
-                in_flight: None,
-                dirty: true,
-                full: true,
-                ending,
-                retry_after: None,
-                last_notify: None,
-                hold_until: None,
-                rates: (!rate.is_empty())
-                    .then(|| Box::new(Rates { rate, history: VecDeque::new() })),
-                deadline: None,
-            }),
-        );
-        self.index_dialog(key, id);
-        self.by_resource.entry(resource).or_default().insert(id);
-        self.events.push_back(NotifierEvent::Subscribed {
-            sub: NotifierSub(id),
-            resource: resource_text,
+        let served = Served {
+            dialog,
+            resource,
             watcher,
+            event: event_value,
+            accept,
             status,
-            call_id,
-            expires: granted,
-        });
+            expires_at: now + Duration::from_secs(granted.into()),
+            peer,
+            transport,
+            in_flight: None,
+            dirty: true,
+            full: true,
+            ending,
+            retry_after: None,
+            last_notify: None,
+            hold_until: None,
+            rates: (!rate.is_empty()).then(|| Box::new(Rates { rate, history: VecDeque::new() })),
+            deadline: None,
+        };
+        self.serve(ep, served, granted, None, now);
+    }
+
+    /// The resource's name shared with the other subscriptions to it.
+    fn intern(&self, resource: &str) -> Arc<str> {
+        self.by_resource
+            .get_key_value(resource)
+            .map_or_else(|| Arc::from(resource), |(k, _)| Arc::clone(k))
+    }
+
+    /// Serves a new (or restored) subscription: indexed, announced as `Subscribed` with
+    /// `expires`, its package's numbering set to `version` when restored, and its first NOTIFY
+    /// sent.
+    fn serve(
+        &mut self,
+        ep: &mut Endpoint,
+        served: Served,
+        expires: u32,
+        version: Option<u64>,
+        now: Instant,
+    ) -> NotifierSub {
+        let id = self.next;
+        self.next += 1;
+        let key = {
+            let i = served.dialog.id();
+            (i.call_id.clone(), i.local_tag.clone(), i.remote_tag.clone())
+        };
+        let event = NotifierEvent::Subscribed {
+            sub: NotifierSub(id),
+            resource: served.resource.to_string(),
+            watcher: served.watcher.clone(),
+            status: served.status,
+            call_id: key.0.clone(),
+            expires,
+        };
+        self.by_resource.entry(Arc::clone(&served.resource)).or_default().insert(id);
+        self.subs.insert(id, Box::new(served));
+        self.index_dialog(key, id);
+        if let Some(v) = version {
+            self.package.restore_version(NotifierSub(id), v);
+        }
+        self.events.push_back(event);
         self.send_notify(ep, id, now);
+        NotifierSub(id)
     }
 
     fn dialog_hash(key: &DialogKey) -> u64 {
@@ -1933,11 +1957,9 @@ impl<P: EventPackage> Notifier<P> {
             self.body.clear();
             let mut accept: [&str; 8] = [""; 8];
             let mut n = 0;
-            for (i, t) in self.types.iter().enumerate() {
-                if s.accept & (1 << i) != 0 {
-                    accept[n] = t;
-                    n += 1;
-                }
+            for t in accepted(&self.types, s.accept) {
+                accept[n] = t;
+                n += 1;
             }
             let request = BodyRequest {
                 sub: NotifierSub(id),
@@ -2090,13 +2112,7 @@ impl<P: EventPackage> Notifier<P> {
             resource: s.resource.to_string(),
             watcher: s.watcher.clone(),
             event: s.event.clone(),
-            accept: self
-                .types
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| s.accept & (1 << i) != 0)
-                .map(|(_, t)| t.clone())
-                .collect(),
+            accept: accepted(&self.types, s.accept).cloned().collect(),
             status: s.status,
             expires_in: s.expires_at.saturating_duration_since(now),
             peer: s.peer,
@@ -2143,53 +2159,29 @@ impl<P: EventPackage> Notifier<P> {
         if accept == 0 && !self.types.is_empty() {
             return None;
         }
-        let resource: Arc<str> = self
-            .by_resource
-            .get_key_value(record.resource.as_str())
-            .map_or_else(|| Arc::from(record.resource.as_str()), |(k, _)| Arc::clone(k));
-        let id = self.next;
-        self.next += 1;
-        let call_id = record.dialog.id.call_id.clone();
         let expires = u32::try_from(record.expires_in.as_secs()).unwrap_or(u32::MAX);
-        self.subs.insert(
-            id,
-            Box::new(Served {
-                dialog: Dialog::restore(record.dialog),
-                resource: Arc::clone(&resource),
-                watcher: record.watcher.clone(),
-                event: record.event,
-                accept,
-                status: record.status,
-                expires_at: now + record.expires_in,
-                peer: record.peer,
-                transport: record.transport,
-                in_flight: None,
-                dirty: true,
-                full: true,
-                ending: (record.status == Authorization::Rejected)
-                    .then_some((NotifierEnd::Rejected, "rejected")),
-                retry_after: None,
-                last_notify: None,
-                hold_until: None,
-                rates: None,
-                deadline: None,
-            }),
-        );
-        self.index_dialog(key, id);
-        self.by_resource.entry(resource).or_default().insert(id);
-        if let Some(v) = record.version {
-            self.package.restore_version(NotifierSub(id), v);
-        }
-        self.events.push_back(NotifierEvent::Subscribed {
-            sub: NotifierSub(id),
-            resource: record.resource,
+        let served = Served {
+            dialog: Dialog::restore(record.dialog),
+            resource: self.intern(&record.resource),
             watcher: record.watcher,
+            event: record.event,
+            accept,
             status: record.status,
-            call_id,
-            expires,
-        });
-        self.send_notify(ep, id, now);
-        Some(NotifierSub(id))
+            expires_at: now + record.expires_in,
+            peer: record.peer,
+            transport: record.transport,
+            in_flight: None,
+            dirty: true,
+            full: true,
+            ending: (record.status == Authorization::Rejected)
+                .then_some((NotifierEnd::Rejected, "rejected")),
+            retry_after: None,
+            last_notify: None,
+            hold_until: None,
+            rates: None,
+            deadline: None,
+        };
+        Some(self.serve(ep, served, expires, record.version, now))
     }
 
     fn schedule(&mut self, id: u64) {
