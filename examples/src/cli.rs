@@ -139,6 +139,8 @@ enum Command {
 /// The UA: an endpoint on a UDP socket.
 struct Ua {
     socket: UdpSocket,
+    /// What a datagram is read into.
+    buf: Vec<u8>,
     ep: Endpoint,
     local: SocketAddr,
     server: SocketAddr,
@@ -168,6 +170,7 @@ impl Ua {
         let domain = a.domain.clone().unwrap_or_else(|| a.server.ip().to_string());
         Ok(Self {
             socket,
+            buf: vec![0u8; 65_536],
             ep: Endpoint::new(config, seed()),
             local,
             server: a.server,
@@ -218,12 +221,11 @@ impl Ua {
             .min()
             .unwrap_or_else(|| Instant::now() + Duration::from_secs(1))
             .min(Instant::now() + Duration::from_millis(200));
-        let mut buf = vec![0u8; 65_536];
         let sleep = tokio::time::sleep_until(tokio::time::Instant::from_std(at));
         tokio::select! {
-            r = self.socket.recv_from(&mut buf) => {
+            r = self.socket.recv_from(&mut self.buf) => {
                 if let Ok((n, from)) = r {
-                    self.ep.handle_datagram(from, Transport::Udp, &buf[..n], Instant::now());
+                    self.ep.handle_datagram(from, Transport::Udp, &self.buf[..n], Instant::now());
                 }
             }
             () = sleep => {}

@@ -325,16 +325,19 @@ pub async fn run_with(
             () = &mut shutdown => break,
             r = recv_udp => match r {
                 Ok((n, from)) => {
-                    let data = Bytes::copy_from_slice(&buf[..n]);
-                    server.handle_datagram(from, Transport::Udp, &data, Instant::now());
+                    server.handle_datagram(from, Transport::Udp, &buf[..n], Instant::now());
                     // what else is waiting goes in before anything is sent: one store write
                     // and one wake-up for the lot
                     if let Some(sock) = &udp {
                         for _ in 0..BATCH {
                             match sock.try_recv_from(&mut buf) {
                                 Ok((n, from)) => {
-                                    let data = Bytes::copy_from_slice(&buf[..n]);
-                                    server.handle_datagram(from, Transport::Udp, &data, Instant::now());
+                                    server.handle_datagram(
+                                        from,
+                                        Transport::Udp,
+                                        &buf[..n],
+                                        Instant::now(),
+                                    );
                                 }
                                 Err(_) => break,
                             }

@@ -28,7 +28,7 @@ fn head(bytes: &[u8]) -> Option<(usize, usize)> {
 }
 
 fn memchr_crlf(bytes: &[u8], from: usize) -> Option<usize> {
-    bytes.get(from..)?.windows(2).position(|w| w == b"\r\n").map(|i| from + i)
+    memchr::memmem::find(bytes.get(from..)?, b"\r\n").map(|i| from + i)
 }
 
 /// The header lines between `start` and `end`: (line start, colon, line end).

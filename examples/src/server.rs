@@ -429,8 +429,9 @@ impl Server {
         &self.agent
     }
 
-    /// Whether the source may send one more message now.
+    /// Counts a message taken in, and says whether its source may send it now.
     fn admit(&mut self, source: SocketAddr, now: Instant) -> bool {
+        self.stats.received += 1;
         let rate = f64::from(self.config.limits.messages_per_second.max(1));
         let burst = rate * 2.0;
         if self.buckets.len() > 100_000 {
@@ -458,7 +459,6 @@ impl Server {
         data: &[u8],
         now: Instant,
     ) {
-        self.stats.received += 1;
         if !self.admit(source, now) {
             return;
         }
@@ -474,7 +474,6 @@ impl Server {
         data: &[u8],
         now: Instant,
     ) {
-        self.stats.received += 1;
         if !self.admit(remote, now) {
             return;
         }

@@ -9,7 +9,7 @@
 use core::net::SocketAddr;
 use std::path::Path;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use simple_sip::dialog::{DialogId, DialogRecord};
 use simple_sip::endpoint::Transport;
 use simple_sip::event::{Authorization, SubscriptionRecord};
@@ -272,21 +272,13 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// The number of rows of `table` (for tests and the soak check).
+    /// The number of rows of `table`.
     pub fn count(&self, table: &str) -> Result<i64, StoreError> {
         let table = match table {
             "users" | "bindings" | "publications" | "subscriptions" | "rules" => table,
             _ => return Err(StoreError(format!("no table {table}"))),
         };
         Ok(self.db.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?)
-    }
-
-    /// A user's password.
-    pub fn password(&self, name: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .db
-            .query_row("SELECT password FROM users WHERE name = ?1", [name], |r| r.get(0))
-            .optional()?)
     }
 }
 
