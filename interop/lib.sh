@@ -25,3 +25,34 @@ wait_count() {
   done
   echo "  (waited ${limit}s for $n lines /$re/ in $(basename "$file"))"; return 1
 }
+LIB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# pjsua_python: sets PY to a python that imports pjsua2 (PJSUA_PYTHON, else the venv of
+# interop/pidf-kamailio, made with pip from PyPI on first use); false when none can be had
+pjsua_python() {
+  local venv="$LIB_DIR/pidf-kamailio/venv"
+  PY="${PJSUA_PYTHON:-$venv/bin/python}"
+  if [ ! -x "$PY" ] || ! "$PY" -I -c 'import pjsua2' 2>/dev/null; then
+    { python3 -m venv "$venv" && "$venv/bin/pip" install -q \
+        --disable-pip-version-check 'pjsua2-python==2.15.1.post1'; } >/dev/null 2>&1
+    PY="$venv/bin/python"
+  fi
+  "$PY" -I -c 'import pjsua2' 2>/dev/null
+}
+# baresip_config DIR SIP_PORT CTRL_PORT: a headless baresip on 127.0.0.1 (UDP), presence and
+# the ctrl_tcp socket loaded; accounts and contacts are the caller's
+baresip_config() {
+  mkdir -p "$1"
+  cat > "$1/config" <<CFG
+poll_method epoll
+sip_listen 127.0.0.1:$2
+sip_transports udp
+dns_server 127.0.0.1:53
+module_path /usr/lib/baresip/modules
+module_app account.so
+module_app contact.so
+module_app menu.so
+module_app presence.so
+module_app ctrl_tcp.so
+ctrl_tcp_listen 127.0.0.1:$3
+CFG
+}

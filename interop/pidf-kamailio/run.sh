@@ -13,12 +13,10 @@ if [ -z "${PIDF_TOOL:-}" ]; then
   PIDF_TOOL="$ROOT/target/debug/examples/pidf_tool"
 fi
 # PJSIP's Python binding (PyPI wheel pjsua2-python) in ./venv, for part 4 of run.py.
-if [ ! -x "$HERE/venv/bin/python" ] || ! "$HERE/venv/bin/python" -I -c 'import pjsua2' 2>/dev/null; then
-  { python3 -m venv "$HERE/venv" && "$HERE/venv/bin/pip" install -q --disable-pip-version-check \
-      'pjsua2-python==2.15.1.post1'; } >/dev/null 2>&1 || true
-fi
-if "$HERE/venv/bin/python" -I -c 'import pjsua2' 2>/dev/null; then
-  export PJSUA_PYTHON="$HERE/venv/bin/python"
+# shellcheck source=../lib.sh
+. "$HERE/../lib.sh"
+if pjsua_python; then
+  export PJSUA_PYTHON="$PY"
 elif [ -n "${SIMPLE_RS_REQUIRE_KAMAILIO:-}" ]; then
   echo "pjsua2-python could not be installed" >&2; exit 1
 fi

@@ -73,13 +73,7 @@ check "agent: approved, the watcher gets the state at once" \
 check "agent: the watcher leaves cleanly" wait_for "$RUN/a-watch.log" '^TERMINATED Unsubscribed' 15
 
 # PJSIP: a publisher and a watcher through our agent
-PY="${PJSUA_PYTHON:-$HERE/../pidf-kamailio/venv/bin/python}"
-if [ ! -x "$PY" ] || ! "$PY" -I -c 'import pjsua2' 2>/dev/null; then
-  { python3 -m venv "$HERE/../pidf-kamailio/venv" && "$HERE/../pidf-kamailio/venv/bin/pip" install -q \
-      --disable-pip-version-check 'pjsua2-python==2.15.1.post1'; } >/dev/null 2>&1
-  PY="$HERE/../pidf-kamailio/venv/bin/python"
-fi
-if "$PY" -I -c 'import pjsua2' 2>/dev/null; then
+if pjsua_python; then
   PJ="$HERE/../pidf-kamailio/pjsip_ua.py"
   echo "approve sip:pj@127.0.0.1 sip:pjw@127.0.0.1" >&3
   echo "approve sip:pj@127.0.0.1 sip:carol@127.0.0.1" >&3
@@ -109,19 +103,7 @@ fi
 # baresip: a registered UA publishing to our agent and watching through it
 if command -v baresip >/dev/null; then
   BS="$RUN/baresip"; rm -rf "$BS"; mkdir -p "$BS"
-  cat > "$BS/config" <<CFG
-poll_method epoll
-sip_listen 127.0.0.1:5195
-sip_transports udp
-dns_server 127.0.0.1:53
-module_path /usr/lib/baresip/modules
-module_app account.so
-module_app contact.so
-module_app menu.so
-module_app presence.so
-module_app ctrl_tcp.so
-ctrl_tcp_listen 127.0.0.1:4446
-CFG
+  baresip_config "$BS" 5195 4446
   echo '<sip:bb@127.0.0.1>;outbound="sip:127.0.0.1:5185";regint=600;pubint=60;answermode=manual' > "$BS/accounts"
   echo '<sip:alice@127.0.0.1>;presence=p2p' > "$BS/contacts"
   echo "approve sip:bb@127.0.0.1 sip:dave@127.0.0.1" >&3

@@ -54,13 +54,7 @@ check "approvals taken" bash -c "
   as lp watchers --approve pj --approve bb --approve alice >/dev/null"
 
 # ---------- PJSIP ----------
-PY="${PJSUA_PYTHON:-$HERE/../pidf-kamailio/venv/bin/python}"
-if [ ! -x "$PY" ] || ! "$PY" -I -c 'import pjsua2' 2>/dev/null; then
-  { python3 -m venv "$HERE/../pidf-kamailio/venv" && "$HERE/../pidf-kamailio/venv/bin/pip" install -q \
-      --disable-pip-version-check 'pjsua2-python==2.15.1.post1'; } >/dev/null 2>&1
-  PY="$HERE/../pidf-kamailio/venv/bin/python"
-fi
-HAVE_PJ=0; "$PY" -I -c 'import pjsua2' 2>/dev/null && HAVE_PJ=1
+HAVE_PJ=0; pjsua_python && HAVE_PJ=1
 if [ "$HAVE_PJ" = 1 ]; then
   mkfifo "$RUN/pj.cmd"; sleep 600 > "$RUN/pj.cmd" & PIDS+=($!)
   "$PY" "$HERE/pj_ua.py" --port 5320 --user pj --password pj-secret --server $SERVER --publish --note "pj at work" \
@@ -77,19 +71,7 @@ HAVE_BS=0; command -v baresip >/dev/null && HAVE_BS=1
 ctl() { python3 "$HERE/../baresip-ctl.py" 4450 "$1"; }
 if [ "$HAVE_BS" = 1 ]; then
   BS="$RUN/baresip"; mkdir -p "$BS"
-  cat > "$BS/config" <<CFG
-poll_method epoll
-sip_listen 127.0.0.1:5330
-sip_transports udp
-dns_server 127.0.0.1:53
-module_path /usr/lib/baresip/modules
-module_app account.so
-module_app contact.so
-module_app menu.so
-module_app presence.so
-module_app ctrl_tcp.so
-ctrl_tcp_listen 127.0.0.1:4450
-CFG
+  baresip_config "$BS" 5330 4450
   echo "<sip:bb@127.0.0.1>;auth_pass=bb-secret;outbound=\"sip:$SERVER\";regint=600;pubint=60;answermode=manual" > "$BS/accounts"
   printf '<sip:lp@127.0.0.1>;presence=p2p\n<sip:pj@127.0.0.1>;presence=p2p\n' > "$BS/contacts"
   baresip -f "$BS" < /dev/null > "$BS/baresip.log" 2>&1 & PIDS+=($!)
