@@ -282,7 +282,9 @@ impl XcapDiff {
                     })
                     .collect();
                 let patch = (!ops.is_empty()).then(|| {
-                    ops.iter().map(|&o| crate::server::standalone(&doc, o)).collect::<String>()
+                    ops.iter()
+                        .map(|&o| crate::server::standalone(&doc, o, None))
+                        .collect::<String>()
                 });
                 entries.push(DiffEntry::Document {
                     sel,
@@ -294,7 +296,7 @@ impl XcapDiff {
                 });
             } else if is(&doc, e, "element") {
                 let content =
-                    doc.child_elements(e).next().map(|c| crate::server::standalone(&doc, c));
+                    doc.child_elements(e).next().map(|c| crate::server::standalone(&doc, c, None));
                 entries.push(DiffEntry::Element { sel, exists, content });
             } else if is(&doc, e, "attribute") {
                 let value = match exists {

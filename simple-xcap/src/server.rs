@@ -856,21 +856,13 @@ fn put_element(
         undo.apply(doc);
         return Err(refuse(&c));
     }
-    let content = standalone(doc, new);
-    let sel = positional(doc, new);
+    let content = standalone(doc, new, None);
+    let inner = standalone(doc, new, Some(&usage.namespace));
     let patch = if created {
-        match doc.prev_sibling_element(new) {
-            Some(prev) => format!(
-                "<d:add sel=\"{}\" pos=\"after\">{content}</d:add>",
-                escape(&positional(doc, prev))
-            ),
-            None => format!(
-                "<d:add sel=\"{}\" pos=\"prepend\">{content}</d:add>",
-                escape(&positional(doc, parent))
-            ),
-        }
+        let (sel, pos) = place(doc, new, parent);
+        format!("<d:add sel=\"{}\"{pos}>{inner}</d:add>", escape(&sel))
     } else {
-        format!("<d:replace sel=\"{}\">{content}</d:replace>", escape(&sel))
+        format!("<d:replace sel=\"{}\">{inner}</d:replace>", escape(&positional(doc, new)))
     };
     Ok(Edit {
         created,
@@ -1085,6 +1077,31 @@ fn att_value(text: &str) -> Option<String> {
     Some(out)
 }
 
+/// Where a new node is, as an RFC 5261 selector and `pos`: after its previous sibling
+/// (element, text or comment, by position), or first in its parent.
+fn place(doc: &Document, new: NodeId, parent: NodeId) -> (String, &'static str) {
+    let Some(prev) = doc.prev_sibling(new) else {
+        return (positional(doc, parent), " pos=\"prepend\"");
+    };
+    let nth = |test: fn(&NodeKind) -> bool| {
+        doc.children(parent).take_while(|&c| c != new).filter(|&c| test(doc.kind(c))).count()
+    };
+    let step = match doc.kind(prev) {
+        NodeKind::Element(_) => return (positional(doc, prev), " pos=\"after\""),
+        NodeKind::Text(_) => format!("text()[{}]", nth(|k| matches!(k, NodeKind::Text(_)))),
+        NodeKind::Comment(_) => {
+            format!("comment()[{}]", nth(|k| matches!(k, NodeKind::Comment(_))))
+        }
+        NodeKind::ProcessingInstruction { .. } | NodeKind::Document => {
+            return match doc.prev_sibling_element(new) {
+                Some(p) => (positional(doc, p), " pos=\"after\""),
+                None => (positional(doc, parent), " pos=\"prepend\""),
+            };
+        }
+    };
+    (format!("{}/{step}", positional(doc, parent)), " pos=\"after\"")
+}
+
 /// `*[2]/*[5]`: a selector of an element by position only, which locates it the same in
 /// every namespace context (what xcap-diff patches carry).
 fn positional(doc: &Document, el: NodeId) -> String {
@@ -1106,13 +1123,17 @@ fn escape(s: &str) -> String {
     String::from_utf8(out).expect("escaping keeps UTF-8")
 }
 
-/// The element as XML that stands alone: every namespace in scope declared on it.
-pub(crate) fn standalone(doc: &Document, el: NodeId) -> String {
+/// The element as XML that stands alone: every namespace in scope declared on it, but a
+/// default namespace equal to `default` (which the context declares).
+pub(crate) fn standalone(doc: &Document, el: NodeId, default: Option<&str>) -> String {
     let mut copy = Document::new();
     let top = copy.import(doc, el);
     copy.append_child(Document::ROOT, top);
     if let Some(parent) = doc.parent(el) {
         for (p, uri) in doc.in_scope_namespaces(parent) {
+            if p.is_none() && default == Some(uri) {
+                continue;
+            }
             if copy.element(top).is_some_and(|e| e.declared_namespace(p).is_none()) {
                 let name = match p {
                     Some(p) => QName::prefixed("xmlns", p),

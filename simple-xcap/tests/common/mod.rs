@@ -1,6 +1,11 @@
 //! Helpers: the RFC examples as requests, a server at the examples' XCAP root, xmllint.
 
-#![allow(dead_code, unreachable_pub, reason = "each test binary uses a part")]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    clippy::unwrap_used,
+    reason = "test helpers: each test binary uses a part, and a failure is a panic"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
