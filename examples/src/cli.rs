@@ -59,6 +59,57 @@ struct Account {
     /// One JSON object per line instead of text.
     #[arg(long, global = true)]
     json: bool,
+    /// The XCAP root (simple-server's `[xcap]`; Kamailio's xcap_server).
+    #[arg(long, global = true, default_value = "http://127.0.0.1:5380/xcap-root")]
+    xcap: String,
+}
+
+/// An XCAP request (RFC 4825); a path relative to the XCAP root, `~` for our own XUI
+/// (`pres-rules/users/~/index`).
+#[derive(Debug, Subcommand)]
+enum XcapOp {
+    /// Prints a document, element or attribute.
+    Get {
+        /// The path.
+        path: String,
+    },
+    /// Stores the body read from stdin.
+    Put {
+        /// The path.
+        path: String,
+        /// The body's MIME type (default: by the path: application/xcap-el+xml for an
+        /// element, xcap-att for an attribute, the usage's for a document).
+        #[arg(long = "type")]
+        content_type: Option<String>,
+        /// Read the body from this file instead of stdin.
+        #[arg(long)]
+        file: Option<std::path::PathBuf>,
+    },
+    /// Deletes a document, element or attribute.
+    Delete {
+        /// The path.
+        path: String,
+    },
+}
+
+/// The buddy list: list `buddies` of our resource-lists `index` document.
+#[derive(Debug, Subcommand)]
+enum BuddyOp {
+    /// Adds a buddy (user or URI), with an optional display name.
+    Add {
+        /// Whom.
+        target: String,
+        /// The display name.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Removes a buddy.
+    Remove {
+        /// Whom.
+        target: String,
+    },
+    /// Lists the buddies.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -133,6 +184,18 @@ enum Command {
         /// Keep watching the list this many seconds (0: print it once).
         #[arg(long = "for", default_value_t = 0)]
         seconds: u64,
+    },
+    /// XCAP: documents, elements and attributes on the XCAP server.
+    Xcap {
+        /// What to do.
+        #[command(subcommand)]
+        op: XcapOp,
+    },
+    /// The buddy list (an XCAP resource list).
+    Buddies {
+        /// What to do.
+        #[command(subcommand)]
+        op: BuddyOp,
     },
 }
 
@@ -462,6 +525,8 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Watchers { approve, block, seconds } => {
             watchers(&mut ua, &approve, &block, seconds).await
         }
+        Command::Xcap { op } => xcap_command(&ua, &cli.account.xcap, op).await,
+        Command::Buddies { op } => buddies(&ua, &cli.account.xcap, op).await,
     }
 }
 
@@ -886,6 +951,218 @@ async fn watchers(ua: &mut Ua, approve: &[String], block: &[String], seconds: u6
     let aor = ua.aor.clone();
     let count = if seconds == 0 { Some(1) } else { None };
     watch(ua, &aor, "presence.winfo", count, seconds.max(10), false).await
+}
+
+// ---- XCAP ----------------------------------------------------------------------------------
+
+/// One HTTP/1.1 request (hyper) with basic authentication: status, headers and body.
+async fn http(
+    ua: &Ua,
+    root: &str,
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    body: Vec<u8>,
+) -> Result<(u16, http::HeaderMap, bytes::Bytes), String> {
+    use base64::Engine as _;
+    use http_body_util::{BodyExt, Full};
+    let rest = root.strip_prefix("http://").ok_or("the XCAP root must be an http:// URI")?;
+    let (host, base) = rest.split_once('/').map_or((rest, ""), |(h, b)| (h, b));
+    let path = path.replace("/~/", &format!("/{}/", ua.aor));
+    let target = format!("/{}/{}", base.trim_end_matches('/'), path.trim_start_matches('/'))
+        .replace("//", "/");
+    let stream = tokio::net::TcpStream::connect(host).await.map_err(|e| format!("{host}: {e}"))?;
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .map_err(|e| e.to_string())?;
+    tokio::spawn(conn);
+    let mut req = http::Request::builder().method(method).uri(&target).header("Host", host);
+    if let Some(p) = &ua.password {
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{}:{p}", ua.user));
+        req = req.header("Authorization", format!("Basic {token}"));
+    }
+    if let Some(t) = content_type {
+        req = req.header("Content-Type", t);
+    }
+    let req = req.body(Full::new(bytes::Bytes::from(body))).map_err(|e| e.to_string())?;
+    let resp = sender.send_request(req).await.map_err(|e| e.to_string())?;
+    let (parts, body) = resp.into_parts();
+    let body = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
+    Ok((parts.status.as_u16(), parts.headers, body))
+}
+
+/// The MIME type a PUT to `path` carries.
+fn xcap_type(path: &str) -> &'static str {
+    match path.split_once("/~~/") {
+        Some((_, node)) if node.rsplit('/').next().is_some_and(|l| l.starts_with('@')) => {
+            "application/xcap-att+xml"
+        }
+        Some(_) => "application/xcap-el+xml",
+        None => {
+            let auid = path.trim_start_matches('/').split('/').next().unwrap_or("");
+            simple_xcap::Usage::all().into_iter().find(|u| u.auid == auid).map_or(
+                "application/xml",
+                |u| match u.kind {
+                    simple_xcap::Kind::ResourceLists => simple_xcap::RESOURCE_LISTS_MIME,
+                    simple_xcap::Kind::RlsServices => simple_xcap::RLS_SERVICES_MIME,
+                    simple_xcap::Kind::PidfManipulation => simple_xcap::PIDF_MIME,
+                    simple_xcap::Kind::XcapCaps => simple_xcap::XCAP_CAPS_MIME,
+                    _ => simple_xcap::AUTH_POLICY_MIME,
+                },
+            )
+        }
+    }
+}
+
+fn print_http(ua: &Ua, status: u16, headers: &http::HeaderMap, body: &[u8]) {
+    let etag = headers.get("etag").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let text = String::from_utf8_lossy(body);
+    if ua.json {
+        println!("{}", json!({"status": status, "etag": etag, "body": text}));
+    } else {
+        println!(
+            "HTTP {status}{}",
+            if etag.is_empty() { String::new() } else { format!(" ETag {etag}") }
+        );
+        if !text.is_empty() {
+            println!("{}", text.trim_end());
+        }
+    }
+    let _ = std::io::stdout().flush();
+}
+
+async fn xcap_command(ua: &Ua, root: &str, op: XcapOp) -> i32 {
+    let result = match op {
+        XcapOp::Get { path } => http(ua, root, "GET", &path, None, Vec::new()).await,
+        XcapOp::Delete { path } => http(ua, root, "DELETE", &path, None, Vec::new()).await,
+        XcapOp::Put { path, content_type, file } => {
+            let mut body = Vec::new();
+            let read = match &file {
+                Some(f) => std::fs::read(f).map(|b| body = b),
+                None => std::io::Read::read_to_end(&mut std::io::stdin(), &mut body).map(drop),
+            };
+            if let Err(e) = read {
+                eprintln!("body: {e}");
+                return 2;
+            }
+            let t = content_type.unwrap_or_else(|| xcap_type(&path).to_owned());
+            http(ua, root, "PUT", &path, Some(&t), body).await
+        }
+    };
+    match result {
+        Ok((status, headers, body)) => {
+            print_http(ua, status, &headers, &body);
+            i32::from(!(200..300).contains(&status))
+        }
+        Err(e) => {
+            eprintln!("xcap: {e}");
+            2
+        }
+    }
+}
+
+async fn buddies(ua: &Ua, root: &str, op: BuddyOp) -> i32 {
+    let doc = format!("resource-lists/users/{}/index", ua.aor);
+    let list = "resource-lists/list%5b@name=%22buddies%22%5d";
+    let outcome = match op {
+        BuddyOp::List => match http(ua, root, "GET", &doc, None, Vec::new()).await {
+            Ok((200, _, body)) => {
+                let d = simple_patch::Document::parse(&body).map_err(|e| e.to_string());
+                d.map(|d| {
+                    for e in d.descendants(simple_patch::Document::ROOT) {
+                        if d.name(e).is_some_and(|n| n.local == "entry") {
+                            let uri = d.attribute(e, None, "uri").unwrap_or_default();
+                            let name = d
+                                .child_elements(e)
+                                .find(|&c| d.name(c).is_some_and(|n| n.local == "display-name"))
+                                .map(|c| d.string_value(c))
+                                .unwrap_or_default();
+                            if ua.json {
+                                println!("{}", json!({"buddy": uri, "name": name}));
+                            } else {
+                                println!("{uri} {name}");
+                            }
+                        }
+                    }
+                    0
+                })
+            }
+            Ok((404, _, _)) => Ok(0),
+            Ok((s, h, b)) => {
+                print_http(ua, s, &h, &b);
+                Ok(1)
+            }
+            Err(e) => Err(e),
+        },
+        BuddyOp::Add { target, name } => {
+            let uri = ua.uri(&target);
+            let mut entry = format!("<entry uri=\"{}\">", escape_xml(&uri));
+            if let Some(n) = &name {
+                entry.push_str(&format!("<display-name>{}</display-name>", escape_xml(n)));
+            }
+            entry.push_str("</entry>");
+            let sel = format!("{doc}/~~/{list}/entry%5b@uri=%22{}%22%5d", uri);
+            let mut r = http(
+                ua,
+                root,
+                "PUT",
+                &sel,
+                Some(simple_xcap::XCAP_EL_MIME),
+                entry.clone().into_bytes(),
+            )
+            .await;
+            if let Ok((409, _, _)) = &r {
+                // no list yet: put the list with the entry in it
+                let body = format!("<list name=\"buddies\">{entry}</list>");
+                r = http(
+                    ua,
+                    root,
+                    "PUT",
+                    &format!("{doc}/~~/{list}"),
+                    Some(simple_xcap::XCAP_EL_MIME),
+                    body.into_bytes(),
+                )
+                .await;
+            }
+            if let Ok((409, _, _)) = &r {
+                // no document yet
+                let body = format!(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<resource-lists xmlns=\"{}\">\n <list name=\"buddies\">{entry}</list>\n</resource-lists>\n",
+                    simple_xcap::RESOURCE_LISTS_NS
+                );
+                r = http(
+                    ua,
+                    root,
+                    "PUT",
+                    &doc,
+                    Some(simple_xcap::RESOURCE_LISTS_MIME),
+                    body.into_bytes(),
+                )
+                .await;
+            }
+            r.map(|(s, h, b)| {
+                print_http(ua, s, &h, &b);
+                i32::from(!(200..300).contains(&s))
+            })
+        }
+        BuddyOp::Remove { target } => {
+            let uri = ua.uri(&target);
+            let sel = format!("{doc}/~~/{list}/entry%5b@uri=%22{uri}%22%5d");
+            http(ua, root, "DELETE", &sel, None, Vec::new()).await.map(|(s, h, b)| {
+                print_http(ua, s, &h, &b);
+                i32::from(!(200..300).contains(&s))
+            })
+        }
+    };
+    outcome.unwrap_or_else(|e| {
+        eprintln!("xcap: {e}");
+        2
+    })
+}
+
+fn escape_xml(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('"', "&quot;")
 }
 
 #[cfg(test)]

@@ -27,8 +27,26 @@ pub struct Config {
     pub presence: PresenceSettings,
     /// Per-source and size limits.
     pub limits: Limits,
+    /// The XCAP server.
+    pub xcap: XcapSettings,
     /// The users.
     pub users: Vec<User>,
+}
+
+/// The XCAP server (RFC 4825) on HTTP, with basic authentication against the users.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct XcapSettings {
+    /// Where it listens (`None`, the default: off; the demo config has 127.0.0.1:5380).
+    pub listen: Option<SocketAddr>,
+    /// The XCAP root path.
+    pub root: String,
+}
+
+impl Default for XcapSettings {
+    fn default() -> Self {
+        Self { listen: None, root: "/xcap-root".to_owned() }
+    }
 }
 
 /// Listening addresses; `None` turns a transport off.
@@ -132,6 +150,7 @@ impl Default for Config {
             auth: Auth::default(),
             presence: PresenceSettings::default(),
             limits: Limits::default(),
+            xcap: XcapSettings::default(),
             users: Vec::new(),
         }
     }

@@ -26,10 +26,28 @@ const BATCH: usize = 63;
 /// What the connection tasks tell the loop.
 #[derive(Debug)]
 enum Input {
-    Connected { remote: SocketAddr, transport: Transport, writer: mpsc::UnboundedSender<Bytes> },
-    Data { remote: SocketAddr, transport: Transport, data: Bytes },
-    Closed { remote: SocketAddr, transport: Transport },
-    ConnectFailed { remote: SocketAddr, transport: Transport },
+    Connected {
+        remote: SocketAddr,
+        transport: Transport,
+        writer: mpsc::UnboundedSender<Bytes>,
+    },
+    Data {
+        remote: SocketAddr,
+        transport: Transport,
+        data: Bytes,
+    },
+    Closed {
+        remote: SocketAddr,
+        transport: Transport,
+    },
+    ConnectFailed {
+        remote: SocketAddr,
+        transport: Transport,
+    },
+    Http {
+        request: http::Request<Bytes>,
+        reply: tokio::sync::oneshot::Sender<http::Response<Bytes>>,
+    },
 }
 
 /// Where the server listens, once bound.
@@ -41,12 +59,21 @@ pub struct Bound {
     pub tcp: Option<SocketAddr>,
     /// TLS.
     pub tls: Option<SocketAddr>,
+    /// XCAP over HTTP.
+    pub xcap: Option<SocketAddr>,
 }
 
 impl core::fmt::Display for Bound {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let show = |a: Option<SocketAddr>| a.map_or_else(|| "off".to_owned(), |a| a.to_string());
-        write!(f, "udp={} tcp={} tls={}", show(self.udp), show(self.tcp), show(self.tls))
+        write!(
+            f,
+            "udp={} tcp={} tls={} xcap={}",
+            show(self.udp),
+            show(self.tcp),
+            show(self.tls),
+            show(self.xcap)
+        )
     }
 }
 
@@ -199,10 +226,15 @@ pub async fn run_with(
         Some(a) => Some((TcpListener::bind(a).await?, acceptor(&config)?)),
         None => None,
     };
+    let xcap = match config.xcap.listen {
+        Some(a) => Some(TcpListener::bind(a).await?),
+        None => None,
+    };
     let bound = Bound {
         udp: udp.as_ref().map(UdpSocket::local_addr).transpose()?,
         tcp: tcp.as_ref().map(TcpListener::local_addr).transpose()?,
         tls: tls.as_ref().map(|(l, _)| l.local_addr()).transpose()?,
+        xcap: xcap.as_ref().map(TcpListener::local_addr).transpose()?,
     };
     let mut sent_by = HashMap::new();
     for (t, a) in
@@ -212,6 +244,12 @@ pub async fn run_with(
             sent_by.insert(t, a.to_string());
         }
     }
+    let mut config = config;
+    if let (Some(a), Some(b)) = (config.xcap.listen, bound.xcap) {
+        // the XCAP root URI names the port bound (port 0 in tests)
+        config.xcap.listen = Some(SocketAddr::new(a.ip(), b.port()));
+    }
+    let max_body = config.limits.max_message.max(1 << 20);
     let store = SqliteStore::open(Path::new(&config.store.path))?;
     let mut server = Server::new(config, Box::new(store), seed(), sent_by, Instant::now())?;
     let (tx, mut rx) = mpsc::channel::<Input>(1024);
@@ -221,6 +259,15 @@ pub async fn run_with(
             while let Ok((stream, remote)) = listener.accept().await {
                 let _ = stream.set_nodelay(true);
                 spawn_connection(stream, remote, Transport::Tcp, tx.clone());
+            }
+        });
+    }
+    if let Some(listener) = xcap {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let tx = tx.clone();
+                tokio::spawn(serve_http(stream, tx, max_body));
             }
         });
     }
@@ -364,6 +411,12 @@ pub async fn run_with(
                     connecting.remove(&(remote, transport));
                     server.handle_transport_error(remote, transport, Instant::now());
                 }
+                Input::Http { request, reply } => {
+                    let response = server.handle_http(&request, Instant::now());
+                    // stored before it is answered
+                    server.commit();
+                    let _ = reply.send(response);
+                }
             },
             () = sleep => server.handle_timeout(Instant::now()),
             _ = census.tick(), if stats.is_some() => {
@@ -387,6 +440,44 @@ pub async fn run_with(
     let stats = server.stats();
     tracing::info!(?stats, "simple-server stopped");
     Ok(stats)
+}
+
+/// Serves one HTTP/1.1 connection (hyper): each request, its body read up to `max_body`,
+/// goes to the loop, which answers it.
+async fn serve_http(stream: TcpStream, tx: mpsc::Sender<Input>, max_body: usize) {
+    use http_body_util::{BodyExt, Full, Limited};
+    let service = hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
+        let tx = tx.clone();
+        async move {
+            let (parts, body) = req.into_parts();
+            let answer = match Limited::new(body, max_body).collect().await {
+                Ok(b) => {
+                    let request = http::Request::from_parts(parts, b.to_bytes());
+                    let (reply, wait) = tokio::sync::oneshot::channel();
+                    if tx.send(Input::Http { request, reply }).await.is_err() {
+                        None
+                    } else {
+                        wait.await.ok()
+                    }
+                }
+                Err(_) => {
+                    let mut r = http::Response::new(Bytes::new());
+                    *r.status_mut() = http::StatusCode::PAYLOAD_TOO_LARGE;
+                    Some(r)
+                }
+            };
+            let answer = answer.unwrap_or_else(|| {
+                let mut r = http::Response::new(Bytes::new());
+                *r.status_mut() = http::StatusCode::SERVICE_UNAVAILABLE;
+                r
+            });
+            Ok::<_, core::convert::Infallible>(answer.map(Full::new))
+        }
+    });
+    let io = hyper_util::rt::TokioIo::new(stream);
+    if let Err(e) = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await {
+        tracing::debug!("http: {e}");
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -40,7 +40,9 @@ use simple_sip::{Method, OwnedMessage, ParseConfig, Uri};
 
 use crate::config::Config;
 use crate::proxy::{ForwardError, forward_request, strip_via};
-use crate::store::{Binding, Change, Publication, Rule, Store, StoreError, Subscription};
+use crate::store::{
+    Binding, Change, Publication, Rule, Store, StoreError, Subscription, XcapDocument,
+};
 
 /// What the server counts (logged on shutdown, read by tests).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -160,6 +162,10 @@ pub struct Server {
     sent_by: HashMap<Transport, String>,
     log: VecDeque<String>,
     stats: Stats,
+    /// The XCAP server: resource lists, pres-rules, pidf-manipulation, xcap-caps.
+    xcap: simple_xcap::XcapServer,
+    /// New watchers whose presentity has pres-rules, to decide on.
+    to_decide: Vec<(String, String)>,
 }
 
 impl core::fmt::Debug for Server {
@@ -239,6 +245,12 @@ impl Server {
             presence.notifier.authorization = Authorization::Pending;
         }
         let agent = PresenceAgent::new(presence, seed ^ 0x5eed);
+        let xcap_host = config.xcap.listen.map_or_else(|| config.domain.clone(), |a| a.to_string());
+        let xcap = simple_xcap::XcapServer::new(
+            simple_xcap::ServerConfig::new(&format!("http://{xcap_host}{}", config.xcap.root)),
+            simple_xcap::MemoryStorage::new(),
+            seed ^ 0x0c0a_9000,
+        );
         let mut digest_config = ServerConfig::new(config.realm());
         digest_config.algorithm =
             Algorithm::from_token(&config.auth.algorithm).unwrap_or(Algorithm::Md5);
@@ -270,6 +282,8 @@ impl Server {
             sent_by,
             log: VecDeque::new(),
             stats: Stats::default(),
+            xcap,
+            to_decide: Vec::new(),
             config,
         };
         server.restore(now)?;
@@ -296,6 +310,27 @@ impl Server {
                 at,
             );
             restored_pubs += 1;
+        }
+        for d in snap.xcap {
+            match simple_patch::Document::parse(&d.body) {
+                Ok(document) => {
+                    let key = simple_xcap::DocumentSelector {
+                        auid: d.auid,
+                        tree: if d.xui.is_empty() {
+                            simple_xcap::Tree::Global
+                        } else {
+                            simple_xcap::Tree::User(d.xui)
+                        },
+                        path: d.path,
+                    };
+                    simple_xcap::Storage::put(
+                        self.xcap.storage_mut(),
+                        key,
+                        simple_xcap::Stored { document, etag: d.etag },
+                    );
+                }
+                Err(e) => self.say(format!("stored XCAP document does not parse: {e}")),
+            }
         }
         for r in snap.rules {
             self.agent.authorize(&mut self.ep, &r.resource, &r.watcher, r.decision, now);
@@ -566,6 +601,14 @@ impl Server {
         while let Some(e) = self.agent.poll_event() {
             self.presence_event(e);
         }
+        for (resource, watcher) in core::mem::take(&mut self.to_decide) {
+            if let Some(decision) = self.pres_rules_decision(&resource, &watcher) {
+                self.agent.authorize(&mut self.ep, &resource, &watcher, decision, now);
+                while let Some(e) = self.agent.poll_event() {
+                    self.presence_event(e);
+                }
+            }
+        }
         // SUBSCRIBEs the agent refused made no subscription to count
         self.pending_ip.clear();
         while let Some(j) = self.agent.poll_journal(now) {
@@ -643,6 +686,11 @@ impl Server {
             NotifierEvent::Subscribed { sub, resource, watcher, status, call_id, expires } => {
                 if let Some(ip) = self.pending_ip.remove(&call_id) {
                     self.count_sub(winfo, sub, ip);
+                }
+                if !winfo
+                    && self.pres_rules_decision(&resource, &watcher).is_some_and(|d| d != status)
+                {
+                    self.to_decide.push((resource.clone(), watcher.clone()));
                 }
                 self.say(format!(
                     "{} {watcher} -> {resource}: {status:?}, {expires} s",
@@ -1045,6 +1093,123 @@ impl Server {
             self.changes.push(Change::Rule(Rule { resource: resource.clone(), watcher, decision }));
         }
         self.respond(tx, 200, "OK", &[], now);
+    }
+
+    /// The presentity's pres-rules (RFC 5025, or OMA's), if it has a document.
+    fn pres_rules(&self, resource: &str) -> Option<simple_xcap::Ruleset> {
+        ["pres-rules", "org.openmobilealliance.pres-rules"].iter().find_map(|auid| {
+            let key = simple_xcap::DocumentSelector::user(auid, resource, "index");
+            let stored = simple_xcap::Storage::get(self.xcap.storage(), &key)?;
+            simple_xcap::Ruleset::from_document(&stored.document).ok()
+        })
+    }
+
+    /// What the presentity's pres-rules decide for a watcher: `None` without pres-rules.
+    /// polite-block is pending here: the agent does not yet filter documents per watcher,
+    /// and pending reveals nothing.
+    fn pres_rules_decision(&self, resource: &str, watcher: &str) -> Option<Authorization> {
+        let rules = self.pres_rules(resource)?;
+        let now = simple_pidf::DateTime::from_unix(unix_now(), 0);
+        let p = rules.evaluate(&simple_xcap::Context::new(Some(watcher), &now));
+        Some(match p.sub_handling {
+            simple_xcap::SubHandling::Allow => Authorization::Active,
+            simple_xcap::SubHandling::Confirm | simple_xcap::SubHandling::PoliteBlock => {
+                Authorization::Pending
+            }
+            simple_xcap::SubHandling::Block => Authorization::Rejected,
+        })
+    }
+
+    /// Answers an XCAP request (RFC 4825). Authentication is HTTP basic against the users
+    /// (`alice` or `sip:alice@DOMAIN` with the SIP password); a pres-rules change takes
+    /// effect on the presentity's watchers at once.
+    pub fn handle_http(
+        &mut self,
+        request: &http::Request<Bytes>,
+        now: Instant,
+    ) -> http::Response<Bytes> {
+        let mut user = None;
+        if let Some(v) = request.headers().get(http::header::AUTHORIZATION) {
+            match self.basic_user(v.as_bytes()) {
+                Some(u) => user = Some(u),
+                None => return self.unauthorized(),
+            }
+        }
+        let r = self.xcap.handle(request, user.as_deref());
+        if r.status() == http::StatusCode::UNAUTHORIZED {
+            return self.unauthorized();
+        }
+        let mut rules_of = BTreeSet::new();
+        while let Some(c) = self.xcap.poll_change() {
+            let xui = c.document.xui().unwrap_or_default().to_owned();
+            if c.document.auid.ends_with("pres-rules") {
+                rules_of.insert(xui.clone());
+            }
+            match &c.new_etag {
+                Some(etag) => {
+                    let body = simple_xcap::Storage::get(self.xcap.storage(), &c.document)
+                        .map(|s| s.document.to_vec())
+                        .unwrap_or_default();
+                    self.changes.push(Change::Xcap(Box::new(XcapDocument {
+                        auid: c.document.auid.clone(),
+                        xui,
+                        path: c.document.path.clone(),
+                        etag: etag.clone(),
+                        body,
+                    })));
+                }
+                None => self.changes.push(Change::XcapDeleted(
+                    c.document.auid.clone(),
+                    xui,
+                    c.document.path.clone(),
+                )),
+            }
+        }
+        for xui in rules_of {
+            let resource = resource_key(&xui);
+            let watchers: Vec<String> = self
+                .agent
+                .notifier()
+                .subscriptions(&resource)
+                .filter_map(|sub| self.agent.notifier().watcher(sub).map(|(w, _)| w.to_owned()))
+                .collect();
+            self.say(format!("pres-rules of {resource} changed: {} watchers", watchers.len()));
+            for w in watchers {
+                // without pres-rules (deleted), watchers wait for a decision again
+                let d = self.pres_rules_decision(&resource, &w).unwrap_or(Authorization::Pending);
+                self.agent.authorize(&mut self.ep, &resource, &w, d, now);
+            }
+        }
+        self.after(now);
+        r
+    }
+
+    /// The XUI of a basic `Authorization` whose password is right.
+    fn basic_user(&self, value: &[u8]) -> Option<String> {
+        use base64::Engine as _;
+        let v = core::str::from_utf8(value).ok()?;
+        let (scheme, token) = v.trim().split_once(' ')?;
+        if !scheme.eq_ignore_ascii_case("basic") {
+            return None;
+        }
+        let raw = base64::engine::general_purpose::STANDARD.decode(token.trim()).ok()?;
+        let raw = String::from_utf8(raw).ok()?;
+        let (name, password) = raw.rsplit_once(':')?;
+        let name = name.strip_prefix("sip:").unwrap_or(name);
+        let name = name.split_once('@').map_or(name, |(u, _)| u);
+        (self.users.get(name).map(String::as_str) == Some(password))
+            .then(|| format!("sip:{name}@{}", self.config.domain))
+    }
+
+    fn unauthorized(&self) -> http::Response<Bytes> {
+        let mut r = http::Response::new(Bytes::new());
+        *r.status_mut() = http::StatusCode::UNAUTHORIZED;
+        if let Ok(v) =
+            http::HeaderValue::from_str(&format!("Basic realm=\"{}\"", self.config.realm()))
+        {
+            r.headers_mut().insert(http::header::WWW_AUTHENTICATE, v);
+        }
+        r
     }
 
     fn via(&mut self, transport: Transport) -> String {

@@ -79,6 +79,21 @@ pub struct Rule {
     pub decision: Authorization,
 }
 
+/// An XCAP document: where it is, its entity tag and its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct XcapDocument {
+    /// The AUID.
+    pub auid: String,
+    /// The XUI, empty for the global tree.
+    pub xui: String,
+    /// The path in the tree.
+    pub path: String,
+    /// The entity tag.
+    pub etag: String,
+    /// The document.
+    pub body: Vec<u8>,
+}
+
 /// One change to write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
@@ -102,6 +117,10 @@ pub enum Change {
     Unsubscribed(DialogId),
     /// A presentity decided about a watcher.
     Rule(Rule),
+    /// An XCAP document is new or changed.
+    Xcap(Box<XcapDocument>),
+    /// An XCAP document was deleted: (AUID, XUI, path).
+    XcapDeleted(String, String, String),
 }
 
 /// Everything the store holds, read at start.
@@ -117,6 +136,8 @@ pub struct Snapshot {
     pub subscriptions: Vec<Subscription>,
     /// Watcher decisions.
     pub rules: Vec<Rule>,
+    /// XCAP documents.
+    pub xcap: Vec<XcapDocument>,
 }
 
 /// Where the server's state lives.
@@ -158,6 +179,9 @@ CREATE TABLE IF NOT EXISTS subscriptions (
 CREATE TABLE IF NOT EXISTS rules (
     resource TEXT NOT NULL, watcher TEXT NOT NULL, decision TEXT NOT NULL,
     PRIMARY KEY (resource, watcher));
+CREATE TABLE IF NOT EXISTS xcap (
+    auid TEXT NOT NULL, xui TEXT NOT NULL, path TEXT NOT NULL, etag TEXT NOT NULL, body BLOB NOT NULL,
+    PRIMARY KEY (auid, xui, path));
 ";
 
 /// The store's spelling of a decision.
@@ -268,6 +292,14 @@ impl SqliteStore {
                 tx.prepare_cached("INSERT OR REPLACE INTO rules VALUES (?1, ?2, ?3)")?
                     .execute(params![r.resource, r.watcher, decision_name(r.decision)])?;
             }
+            Change::Xcap(d) => {
+                tx.prepare_cached("INSERT OR REPLACE INTO xcap VALUES (?1, ?2, ?3, ?4, ?5)")?
+                    .execute(params![d.auid, d.xui, d.path, d.etag, d.body])?;
+            }
+            Change::XcapDeleted(auid, xui, path) => {
+                tx.prepare_cached("DELETE FROM xcap WHERE auid = ?1 AND xui = ?2 AND path = ?3")?
+                    .execute(params![auid, xui, path])?;
+            }
         }
         Ok(())
     }
@@ -275,7 +307,7 @@ impl SqliteStore {
     /// The number of rows of `table`.
     pub fn count(&self, table: &str) -> Result<i64, StoreError> {
         let table = match table {
-            "users" | "bindings" | "publications" | "subscriptions" | "rules" => table,
+            "users" | "bindings" | "publications" | "subscriptions" | "rules" | "xcap" => table,
             _ => return Err(StoreError(format!("no table {table}"))),
         };
         Ok(self.db.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?)
@@ -395,6 +427,18 @@ impl Store for SqliteStore {
                 decision_from(&d).map(|decision| Rule { resource, watcher, decision })
             })
             .collect();
+        let mut q = self.db.prepare("SELECT auid, xui, path, etag, body FROM xcap")?;
+        snap.xcap = q
+            .query_map([], |r| {
+                Ok(XcapDocument {
+                    auid: r.get(0)?,
+                    xui: r.get(1)?,
+                    path: r.get(2)?,
+                    etag: r.get(3)?,
+                    body: r.get(4)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
         Ok(snap)
     }
 
@@ -420,6 +464,7 @@ pub struct MemoryStore {
     publications: std::collections::BTreeMap<String, Vec<Publication>>,
     subscriptions: std::collections::BTreeMap<(String, String, String), Subscription>,
     rules: std::collections::BTreeMap<(String, String), Rule>,
+    xcap: std::collections::BTreeMap<(String, String, String), XcapDocument>,
 }
 
 impl MemoryStore {
@@ -436,6 +481,7 @@ impl MemoryStore {
             publications: self.publications.values().flatten().cloned().collect(),
             subscriptions: self.subscriptions.values().cloned().collect(),
             rules: self.rules.values().cloned().collect(),
+            xcap: self.xcap.values().cloned().collect(),
         }
     }
 }
@@ -480,6 +526,13 @@ impl Store for MemoryStore {
                 }
                 Change::Rule(r) => {
                     self.rules.insert((r.resource.clone(), r.watcher.clone()), r.clone());
+                }
+                Change::Xcap(d) => {
+                    let key = (d.auid.clone(), d.xui.clone(), d.path.clone());
+                    self.xcap.insert(key, (**d).clone());
+                }
+                Change::XcapDeleted(auid, xui, path) => {
+                    self.xcap.remove(&(auid.clone(), xui.clone(), path.clone()));
                 }
             }
         }

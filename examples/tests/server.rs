@@ -318,3 +318,76 @@ Content-Length: 0
     let refused = alice.recv("SIP/2.0");
     assert!(refused.starts_with("SIP/2.0 503") && refused.contains("Retry-After: 60"), "{refused}");
 }
+
+/// XCAP on simple-server: the buddy list as a resource list, and pres-rules that decide for
+/// the watchers at once (pending -> active when allowed, terminated when blocked).
+#[test]
+fn xcap_buddies_and_pres_rules_decide_for_watchers() {
+    let dir = scratch("xcap");
+    let server = Server::start(&dir, "", None);
+    let root = format!("http://{}/xcap-root", server.xcap);
+    let x = |user: &str, args: &[&str]| {
+        let mut all = vec!["--xcap", root.as_str()];
+        all.extend_from_slice(args);
+        server.run(user, &all)
+    };
+    let (code, out) = x("alice", &["xcap", "get", "xcap-caps/global/index"]);
+    assert!(code == 0 && out.contains("<auid>pres-rules</auid>"), "{out}");
+    for b in ["bob", "carol"] {
+        let (code, out) = x("alice", &["buddies", "add", b, "--name", b]);
+        assert_eq!(code, 0, "{out}");
+    }
+    let (code, out) = x("alice", &["buddies", "list"]);
+    assert!(
+        code == 0 && out.contains("sip:bob@127.0.0.1 bob") && out.contains("sip:carol@127.0.0.1"),
+        "{out}"
+    );
+    let (code, out) = x("alice", &["buddies", "remove", "carol"]);
+    assert_eq!(code, 0, "{out}");
+    let (_, out) = x("alice", &["buddies", "list"]);
+    assert!(!out.contains("carol"), "{out}");
+    // bob may not read alice's documents; a wrong password is 401
+    let (code, out) = x("bob", &["xcap", "get", "resource-lists/users/sip:alice@127.0.0.1/index"]);
+    assert!(code != 0 && out.contains("HTTP 403"), "{out}");
+    let mut wrong = server.cli(
+        "alice",
+        Some("nope"),
+        &["--xcap", &root, "xcap", "get", "resource-lists/users/~/index"],
+    );
+    assert_ne!(wrong.wait(30), 0);
+    assert!(wrong.lines().join("\n").contains("HTTP 401"));
+
+    // bob watches alice: pending; alice's pres-rules allow him: active with her state
+    let mut alice_pub = server.cli(
+        "alice",
+        None,
+        &["publish", "--status", "open", "--note", "xcap rules", "--for", "60"],
+    );
+    alice_pub.wait_for(&["published sip:alice@127.0.0.1 open"], 20);
+    let bob_watch = server.cli("bob", None, &["--json", "watch", "alice", "--for", "60"]);
+    bob_watch.wait_for(&["\"state\":\"pending\""], 20);
+    let rules = |handling: &str| {
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<cr:ruleset xmlns:cr="urn:ietf:params:xml:ns:common-policy" xmlns:pr="urn:ietf:params:xml:ns:pres-rules">
+ <cr:rule id="bob"><cr:conditions><cr:identity><cr:one id="sip:bob@127.0.0.1"/></cr:identity></cr:conditions>
+  <cr:actions><pr:sub-handling>{handling}</pr:sub-handling></cr:actions>
+  <cr:transformations><pr:provide-services><pr:all-services/></pr:provide-services></cr:transformations></cr:rule>
+</cr:ruleset>"#
+        )
+    };
+    let file = dir.join("rules.xml");
+    std::fs::write(&file, rules("allow")).unwrap();
+    let (code, out) =
+        x("alice", &["xcap", "put", "pres-rules/users/~/index", "--file", file.to_str().unwrap()]);
+    assert!(code == 0 && out.contains("HTTP 201"), "{out}");
+    let seen = bob_watch.wait_for(&["\"basic\":\"open\""], 20);
+    assert!(seen.contains("xcap rules"), "{seen}");
+    // a change to block: bob's subscription ends
+    std::fs::write(&file, rules("block")).unwrap();
+    let (code, out) =
+        x("alice", &["xcap", "put", "pres-rules/users/~/index", "--file", file.to_str().unwrap()]);
+    assert!(code == 0 && out.contains("HTTP 200"), "{out}");
+    bob_watch.wait_for(&["rejected"], 20);
+    alice_pub.send("quit");
+}

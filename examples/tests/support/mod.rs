@@ -127,6 +127,7 @@ pub struct Server {
     pub udp: SocketAddr,
     pub tcp: SocketAddr,
     pub tls: SocketAddr,
+    pub xcap: SocketAddr,
 }
 
 /// A fresh directory under the target dir.
@@ -157,7 +158,7 @@ impl Server {
     pub fn start(dir: &Path, extra: &str, ports: Option<(u16, u16)>) -> Self {
         let (main, tls) = ports.unwrap_or((0, 0));
         let config = format!(
-            "domain = \"127.0.0.1\"\n{extra}\n[listen]\nudp = \"127.0.0.1:{main}\"\ntcp = \"127.0.0.1:{main}\"\ntls = \"127.0.0.1:{tls}\"\n[store]\npath = \"{}\"\n{USERS}",
+            "domain = \"127.0.0.1\"\n{extra}\n[listen]\nudp = \"127.0.0.1:{main}\"\ntcp = \"127.0.0.1:{main}\"\ntls = \"127.0.0.1:{tls}\"\n[xcap]\nlisten = \"127.0.0.1:0\"\n[store]\npath = \"{}\"\n{USERS}",
             dir.join("store.db").display()
         );
         let path = dir.join("server.toml");
@@ -178,8 +179,8 @@ impl Server {
                 .and_then(|a| a.parse().ok())
                 .unwrap_or_else(|| panic!("{name} in {ready}"))
         };
-        let (udp, tcp, tls) = (field("udp"), field("tcp"), field("tls"));
-        Self { proc, dir: dir.to_owned(), udp, tcp, tls }
+        let (udp, tcp, tls, xcap) = (field("udp"), field("tcp"), field("tls"), field("xcap"));
+        Self { proc, dir: dir.to_owned(), udp, tcp, tls, xcap }
     }
 
     /// A `simple-cli` as `user` (password `USER-secret`, or `password`).
