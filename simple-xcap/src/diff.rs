@@ -212,36 +212,10 @@ impl XcapDiff {
                     }
                 }
                 DiffEntry::Element { sel, exists, content } => {
-                    out.extend_from_slice(b" <d:element sel=\"");
-                    escape_attr(sel, out);
-                    out.push(b'"');
-                    if let Some(x) = exists {
-                        out.extend_from_slice(if *x { b" exists=\"1\"" } else { b" exists=\"0\"" });
-                    }
-                    match content {
-                        Some(c) => {
-                            out.push(b'>');
-                            out.extend_from_slice(c.as_bytes());
-                            out.extend_from_slice(b"</d:element>\n");
-                        }
-                        None => out.extend_from_slice(b"/>\n"),
-                    }
+                    write_node(out, "element", sel, *exists, content.as_deref(), false);
                 }
                 DiffEntry::Attribute { sel, exists, value } => {
-                    out.extend_from_slice(b" <d:attribute sel=\"");
-                    escape_attr(sel, out);
-                    out.push(b'"');
-                    if let Some(x) = exists {
-                        out.extend_from_slice(if *x { b" exists=\"1\"" } else { b" exists=\"0\"" });
-                    }
-                    match value {
-                        Some(v) => {
-                            out.push(b'>');
-                            escape_text(v, out);
-                            out.extend_from_slice(b"</d:attribute>\n");
-                        }
-                        None => out.extend_from_slice(b"/>\n"),
-                    }
+                    write_node(out, "attribute", sel, *exists, value.as_deref(), true);
                 }
             }
         }
@@ -307,6 +281,39 @@ impl XcapDiff {
             }
         }
         Ok(Self { xcap_root, entries })
+    }
+}
+
+/// An `<element>` or `<attribute>` entry: the content is XML, or a value to escape.
+fn write_node(
+    out: &mut Vec<u8>,
+    tag: &str,
+    sel: &str,
+    exists: Option<bool>,
+    content: Option<&str>,
+    escape: bool,
+) {
+    out.extend_from_slice(b" <d:");
+    out.extend_from_slice(tag.as_bytes());
+    out.extend_from_slice(b" sel=\"");
+    escape_attr(sel, out);
+    out.push(b'"');
+    if let Some(x) = exists {
+        out.extend_from_slice(if x { b" exists=\"1\"" } else { b" exists=\"0\"" });
+    }
+    match content {
+        Some(c) => {
+            out.push(b'>');
+            if escape {
+                escape_text(c, out);
+            } else {
+                out.extend_from_slice(c.as_bytes());
+            }
+            out.extend_from_slice(b"</d:");
+            out.extend_from_slice(tag.as_bytes());
+            out.extend_from_slice(b">\n");
+        }
+        None => out.extend_from_slice(b"/>\n"),
     }
 }
 

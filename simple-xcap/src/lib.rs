@@ -21,6 +21,7 @@
 #![deny(missing_docs)]
 
 mod caps;
+mod client;
 mod conflict;
 mod diff;
 mod error;
@@ -31,6 +32,7 @@ mod uri;
 mod usage;
 
 pub use caps::{document as caps_document, etag as caps_etag};
+pub use client::{Outcome, XcapClient};
 pub use conflict::{Conflict, Exists, XCAP_ERROR_NS};
 pub use diff::{DiffEntry, DiffProcessing, XCAP_DIFF_MIME, XCAP_DIFF_NS, XcapDiff, apply_patch};
 pub use error::{Error, ErrorKind};

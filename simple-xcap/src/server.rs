@@ -508,58 +508,9 @@ impl<S: Storage> XcapServer<S> {
         };
         let new_etag = self.next_etag();
         let stored = self.storage.get_mut(&uri.document).expect("its etag was read above");
-        let ns = uri.selector_namespaces(&usage.namespace);
-        let doc = &mut stored.document;
-        let (patch, attribute) = match node.select(doc, &ns) {
-            Ok(Located::Attribute { element, index }) => {
-                let e = doc.element_mut(element).expect("attributes are on elements");
-                let old = e.attributes.remove(index);
-                let parent = doc.parent(element).unwrap_or(Document::ROOT);
-                let undo = |doc: &mut Document| {
-                    if let Some(e) = doc.element_mut(element) {
-                        e.attributes.insert(index, old.clone());
-                    }
-                };
-                if node.select(doc, &ns).is_ok() {
-                    undo(doc);
-                    return conflict(&Conflict::CannotDelete(None));
-                }
-                if let Err(c) = usage.check_change(doc, parent, Some(element)) {
-                    undo(doc);
-                    return conflict(&c);
-                }
-                let sel = positional(doc, element);
-                (format!("<d:remove sel=\"{}/@{}\"/>", escape(&sel), old.name), true)
-            }
-            Ok(Located::Node(el)) => {
-                let parent = doc.parent(el).unwrap_or(Document::ROOT);
-                if parent == Document::ROOT {
-                    // the root element goes with its document
-                    return conflict(&Conflict::SchemaValidation(Some(
-                        "the root element cannot be deleted".to_owned(),
-                    )));
-                }
-                let sel = positional(doc, el);
-                let next = doc.next_sibling(el);
-                doc.detach(el);
-                let undo = |doc: &mut Document| match next {
-                    Some(n) => doc.insert_before(n, el),
-                    None => doc.append_child(parent, el),
-                };
-                if node.select(doc, &ns).is_ok() {
-                    undo(doc);
-                    return conflict(&Conflict::CannotDelete(Some(
-                        "the URI would select another element".to_owned(),
-                    )));
-                }
-                if let Err(c) = usage.check_change(doc, parent, None) {
-                    undo(doc);
-                    return conflict(&c);
-                }
-                doc.remove(el);
-                (format!("<d:remove sel=\"{}\"/>", escape(&sel)), false)
-            }
-            _ => return respond(StatusCode::NOT_FOUND),
+        let (patch, attribute) = match delete_node(&mut stored.document, uri, node, usage) {
+            Ok(done) => done,
+            Err(r) => return *r,
         };
         stored.etag.clone_from(&new_etag);
         self.changes.push_back(Change {
@@ -726,7 +677,7 @@ fn xml_conflict(e: &simple_patch::Error, fragment: bool) -> Conflict {
 }
 
 /// What a successful element or attribute PUT did, and how to take it back.
-struct Edit {
+pub(crate) struct Edit {
     created: bool,
     patch: String,
     node: NodeChange,
@@ -792,7 +743,94 @@ fn no_parent(
     })
 }
 
-fn put_element(
+/// Applies an element or attribute PUT (`Some(body)`) or DELETE (`None`) to a document as
+/// the server does (what a client does to its copy once the server said yes): whether it
+/// created the node.
+pub(crate) fn edit_node(
+    doc: &mut Document,
+    uri: &XcapUri,
+    body: Option<&[u8]>,
+    usage: &Usage,
+    parse: &ParseConfig,
+) -> Result<bool, Box<Answer>> {
+    let node = uri.node.as_ref().ok_or_else(|| Box::new(respond(StatusCode::BAD_REQUEST)))?;
+    let Some(body) = body else {
+        return delete_node(doc, uri, node, usage).map(|_| false);
+    };
+    let edit = match &node.terminal {
+        Some(XcapTerminal::Attribute(name)) => put_attribute(doc, uri, node, name, body, usage, ""),
+        Some(XcapTerminal::Namespaces) => return Err(Box::new(not_allowed("GET"))),
+        None => put_element(doc, uri, node, body, usage, "", parse),
+    }?;
+    if let Some(old) = edit.finish {
+        doc.remove(old);
+    }
+    Ok(edit.created)
+}
+
+/// Removes the element or attribute `node` selects (RFC 4825 §8.4), checked and undone on
+/// failure: the RFC 5261 operation that did it, and whether it was an attribute.
+pub(crate) fn delete_node(
+    doc: &mut Document,
+    uri: &XcapUri,
+    node: &NodeSelector,
+    usage: &Usage,
+) -> Result<(String, bool), Box<Answer>> {
+    let ns = uri.selector_namespaces(&usage.namespace);
+    match node.select(doc, &ns) {
+        Ok(Located::Attribute { element, index }) => {
+            let e = doc.element_mut(element).expect("attributes are on elements");
+            let old = e.attributes.remove(index);
+            let parent = doc.parent(element).unwrap_or(Document::ROOT);
+            let undo = |doc: &mut Document| {
+                if let Some(e) = doc.element_mut(element) {
+                    e.attributes.insert(index, old.clone());
+                }
+            };
+            if node.select(doc, &ns).is_ok() {
+                undo(doc);
+                return Err(refuse(&Conflict::CannotDelete(None)));
+            }
+            if let Err(c) = usage.check_change(doc, parent, Some(element)) {
+                undo(doc);
+                return Err(refuse(&c));
+            }
+            let sel = positional(doc, element);
+            Ok((format!("<d:remove sel=\"{}/@{}\"/>", escape(&sel), old.name), true))
+        }
+        Ok(Located::Node(el)) => {
+            let parent = doc.parent(el).unwrap_or(Document::ROOT);
+            if parent == Document::ROOT {
+                // the root element goes with its document
+                return Err(refuse(&Conflict::SchemaValidation(Some(
+                    "the root element cannot be deleted".to_owned(),
+                ))));
+            }
+            let sel = positional(doc, el);
+            let next = doc.next_sibling(el);
+            doc.detach(el);
+            let undo = |doc: &mut Document| match next {
+                Some(n) => doc.insert_before(n, el),
+                None => doc.append_child(parent, el),
+            };
+            if node.select(doc, &ns).is_ok() {
+                undo(doc);
+                return Err(refuse(&Conflict::CannotDelete(Some(
+                    "the URI would select another element".to_owned(),
+                ))));
+            }
+            if let Err(c) = usage.check_change(doc, parent, None) {
+                undo(doc);
+                return Err(refuse(&c));
+            }
+            doc.remove(el);
+            Ok((format!("<d:remove sel=\"{}\"/>", escape(&sel)), false))
+        }
+        _ => Err(Box::new(respond(StatusCode::NOT_FOUND))),
+    }
+}
+
+pub(crate) fn put_element(
     doc: &mut Document,
     uri: &XcapUri,
     node: &NodeSelector,
@@ -873,7 +911,7 @@ fn put_element(
     })
 }
 
-fn put_attribute(
+pub(crate) fn put_attribute(
     doc: &mut Document,
     uri: &XcapUri,
     node: &NodeSelector,
