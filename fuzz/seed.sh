@@ -61,3 +61,11 @@ done
 mkdir -p corpus/server
 printf '\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x01\x00\x02\x00\x00\x00\x00\x01\x02\x01\x00\x00\x00\x00\x04\x01\x00\x00\x00\x00\x00\x00\x00\x00\x04\x00\x01\x00\x00\x00\x05\x10\x00\x00\x00\x00\x00\x00\x07\x00\x00\x00\x00\x00\x00\x00' > corpus/server/seed1
 printf '\x01\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x04\x01\x01\x00\x00\x00\x06\x00\x06\x02\x01\x00\x07\x00\x00\x01\x05\x01\x01\x00\x00\x00' > corpus/server/seed2
+# XCAP: URIs from the RFC 4825 examples; server sequences "op path\nbody" separated by NUL
+mkdir -p corpus/xcap_uri corpus/xcap_server
+for f in ../simple-xcap/tests/vectors/rfc4825/*.unfolded.http; do
+  head -1 "$f" | tr -d '\r' | awk '{print $2}' | sed 's#^/##' | tr -d '\n' > corpus/xcap_uri/$(basename "$f")
+done
+printf 'resource-lists/users/sip:joe@example.com/index/~~/resource-lists/list%%5b@name=%%22friends%%22%%5d/@name?xmlns(x=urn:x)' > corpus/xcap_uri/q1
+printf '\x05resource-lists/list/entry[@uri="sip:z@x"]\n<entry uri="sip:z@x"/>\x00\x00resource-lists/list/entry[1]\x00\x02resource-lists/list/list\x00\x15resource-lists/list/@name\n"x"' > corpus/xcap_server/s1
+printf '\x85cr:ruleset/cr:rule[@id="b"]?xmlns(cr=urn:ietf:params:xml:ns:common-policy)\n<cr:rule id="b"/>\x00\x82cr:ruleset/cr:rule?xmlns(cr=urn:ietf:params:xml:ns:common-policy)\x00\x45rls-services/service[@uri="sip:n@x"]\n<service uri="sip:n@x"><list/></service>' > corpus/xcap_server/s2
