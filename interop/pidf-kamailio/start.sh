@@ -4,7 +4,7 @@
 #   KAM_PORT=5180 KAM_RUN=DIR start.sh: the same server on another port and run directory
 #   (interop/presence uses it so); KAM_CFG=FILE another configuration taking the same defines
 #   (interop/server's registrar + presence + relay), KAM_CHILDREN=N its worker count (define
-#   CHILDREN), KAM_SHM=MB its shared memory.
+#   CHILDREN), KAM_SHM=MB its shared memory, KAM_DEFINES="A=B C" more -A defines.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 PORT="${KAM_PORT:-5160}"
@@ -13,6 +13,7 @@ CFG="${KAM_CFG:-$HERE/kamailio.cfg}"
 EXTRA=()
 [ -n "${KAM_SHM:-}" ] && EXTRA+=(-m "$KAM_SHM" -M 32)
 [ -n "${KAM_CHILDREN:-}" ] && EXTRA+=(-A "CHILDREN=$KAM_CHILDREN")
+for d in ${KAM_DEFINES:-}; do EXTRA+=(-A "$d"); done
 if ! command -v kamailio >/dev/null || ! "$HERE/../kamailio-modules.sh" >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   # keep the package's init script from starting a daemon on every interface
