@@ -192,16 +192,7 @@ impl XcapDiff {
                         }
                         (Some(p), false) if !p.is_empty() => {
                             for (prefix, uri) in namespaces {
-                                match prefix {
-                                    Some(px) => {
-                                        out.extend_from_slice(b" xmlns:");
-                                        out.extend_from_slice(px.as_bytes());
-                                    }
-                                    None => out.extend_from_slice(b" xmlns"),
-                                }
-                                out.extend_from_slice(b"=\"");
-                                escape_attr(uri, out);
-                                out.push(b'"');
+                                crate::server::write_declaration(out, prefix.as_deref(), uri);
                             }
                             out.push(b'>');
                             // the operations are in the xcap-diff namespace (RFC 5874 §4)

@@ -650,19 +650,24 @@ fn bindings(doc: &Document, el: NodeId) -> Vec<u8> {
     out.push(b'<');
     out.extend_from_slice(name.as_bytes());
     for (p, uri) in doc.in_scope_namespaces(el) {
-        match p {
-            Some(p) => {
-                out.extend_from_slice(b" xmlns:");
-                out.extend_from_slice(p.as_bytes());
-            }
-            None => out.extend_from_slice(b" xmlns"),
-        }
-        out.extend_from_slice(b"=\"");
-        escape_attr(uri, &mut out);
-        out.push(b'"');
+        write_declaration(&mut out, p, uri);
     }
     out.extend_from_slice(b"/>");
     out
+}
+
+/// ` xmlns:p="uri"` (` xmlns="uri"` for the default namespace).
+pub(crate) fn write_declaration(out: &mut Vec<u8>, prefix: Option<&str>, uri: &str) {
+    match prefix {
+        Some(p) => {
+            out.extend_from_slice(b" xmlns:");
+            out.extend_from_slice(p.as_bytes());
+        }
+        None => out.extend_from_slice(b" xmlns"),
+    }
+    out.extend_from_slice(b"=\"");
+    escape_attr(uri, out);
+    out.push(b'"');
 }
 
 fn xml_conflict(e: &simple_patch::Error, fragment: bool) -> Conflict {
@@ -986,16 +991,7 @@ fn fragment(
     let mut wrapped = Vec::with_capacity(body.len() + 128);
     wrapped.extend_from_slice(b"<xcap-fragment");
     for (p, uri) in doc.in_scope_namespaces(parent) {
-        match p {
-            Some(p) => {
-                wrapped.extend_from_slice(b" xmlns:");
-                wrapped.extend_from_slice(p.as_bytes());
-            }
-            None => wrapped.extend_from_slice(b" xmlns"),
-        }
-        wrapped.extend_from_slice(b"=\"");
-        escape_attr(uri, &mut wrapped);
-        wrapped.push(b'"');
+        write_declaration(&mut wrapped, p, uri);
     }
     wrapped.push(b'>');
     wrapped.extend_from_slice(body);
