@@ -68,8 +68,8 @@ use crate::dialog::{Dialog, DialogId, DialogRecord, DialogState};
 use crate::digest::DigestClient;
 use crate::endpoint::{ClientTx, Endpoint, Event, Reply, ServerTx, Transport};
 use crate::headers::{
-    Accept, CallId, EventHeader, Expires, FromHeader, MinExpires, SubState, SubscriptionState,
-    ToHeader,
+    Accept, CallId, ContentType, EventHeader, Expires, FromHeader, MinExpires, SubState,
+    SubscriptionState, ToHeader,
 };
 use crate::message::{Method, OwnedMessage};
 use crate::roles::{Deadlines, Routed, Template, typed};
@@ -103,6 +103,15 @@ pub trait EventPackage {
     /// Writes the body of the next NOTIFY of subscription `request.sub` into `out` and
     /// returns its content type, or `None` for a NOTIFY without a body.
     fn body(&mut self, request: &BodyRequest<'_>, out: &mut Vec<u8>) -> Option<String>;
+    /// A SUBSCRIBE for `request.sub` (initial or a refresh), before it is answered: a package
+    /// whose subscribers say what they want in the body or in Event parameters (RFC 5875's
+    /// URI list, its `diff-processing`) reads it here. `Err((code, reason))` answers the
+    /// SUBSCRIBE with that status instead (the subscription, if it is a refresh, goes on as it
+    /// was).
+    fn subscribing(&mut self, request: &SubscribeRequest<'_>) -> Result<(), (u16, &'static str)> {
+        let _ = request;
+        Ok(())
+    }
     /// Subscription `sub` ended: forget what was kept for it.
     fn ended(&mut self, sub: NotifierSub) {
         let _ = sub;
@@ -142,6 +151,25 @@ pub struct BodyRequest<'a> {
     pub full: bool,
     /// The time (for durations and expirations in the body).
     pub now: Instant,
+}
+
+/// A SUBSCRIBE as a package sees it ([`EventPackage::subscribing`]).
+#[derive(Debug, Clone, Copy)]
+pub struct SubscribeRequest<'a> {
+    /// The subscription (new, or the one refreshed).
+    pub sub: NotifierSub,
+    /// Whether it refreshes an existing subscription.
+    pub refresh: bool,
+    /// The resource ([`resource_key`] of the Request-URI).
+    pub resource: &'a str,
+    /// The watcher ([`resource_key`] of the From URI).
+    pub watcher: &'a str,
+    /// The Event header's parameters (`id`, package parameters such as `diff-processing`).
+    pub event: &'a EventHeader<'a>,
+    /// The body's type (`type/subtype`, as written), if it has one.
+    pub content_type: Option<&'a str>,
+    /// The body.
+    pub body: &'a [u8],
 }
 
 /// A package whose state is one body per resource, set by the caller: enough for packages
@@ -291,6 +319,13 @@ pub struct Subscribe<'a> {
     pub rate: RateControl,
     /// Further headers, e.g. Supported: eventlist.
     pub headers: &'a [(&'static str, &'a [u8])],
+    /// Event header parameters of the package, written after the event type
+    /// (`;diff-processing=aggregate`), empty for none.
+    pub event_params: &'a str,
+    /// The body of the initial SUBSCRIBE (and of the ones that replace it after a
+    /// `Retrying`), as `(content type, bytes)`: RFC 5875's URI list, RFC 4660's filters.
+    /// Refreshes carry none: the notifier keeps what the first one said.
+    pub body: Option<(&'a str, &'a [u8])>,
 }
 
 impl<'a> Subscribe<'a> {
@@ -317,6 +352,8 @@ impl<'a> Subscribe<'a> {
             transport,
             rate: RateControl { max_rate: None, min_rate: None, adaptive_min_rate: None },
             headers: &[],
+            event_params: "",
+            body: None,
         }
     }
 }
@@ -581,6 +618,7 @@ impl Subscriber {
         let mut template = Template::new(ep, Method::Subscribe, request.uri, request.from);
         template.contact = Some(request.contact.to_owned());
         let mut event = request.event.to_owned();
+        event.push_str(request.event_params);
         if let Some(id) = request.id {
             event.push_str(";id=");
             event.push_str(id);
@@ -595,6 +633,7 @@ impl Subscriber {
         for (n, v) in request.headers {
             template.set(n, *v);
         }
+        template.body = request.body.map(|(t, b)| (t.to_owned(), Bytes::copy_from_slice(b)));
         let id = self.next;
         self.next += 1;
         let sub = Sub {
@@ -1540,6 +1579,17 @@ impl<P: EventPackage> Notifier<P> {
         }
     }
 
+    /// The state subscription `sub` watches changed (a package whose subscriptions each
+    /// select their own state, such as xcap-diff's): it gets a NOTIFY if active, as
+    /// [`Notifier::changed`] sends them. False for an unknown one.
+    pub fn notify(&mut self, ep: &mut Endpoint, sub: NotifierSub, now: Instant) -> bool {
+        let Some(s) = self.subs.get(&sub.0) else { return false };
+        if s.status == Authorization::Active {
+            self.kick(ep, sub.0, now);
+        }
+        true
+    }
+
     /// Sets the policy for `watcher` of `resource` (both [`resource_key`]s or URIs): the
     /// subscriptions it covers change status now (a NOTIFY tells each), and later ones start
     /// with it.
@@ -1700,22 +1750,35 @@ impl<P: EventPackage> Notifier<P> {
             let _ = ep.respond(tx, &Reply::new(406, "Not Acceptable").headers(&headers), now);
             return;
         }
-        let expires = granted.to_string();
-        let contact = self.config.contact.clone();
-        let headers = [("Expires", expires.as_bytes()), ("Contact", contact.as_bytes())];
-        if ep.respond(tx, &Reply::new(200, "OK").headers(&headers), now).is_err() {
-            return;
-        }
-        let Some(local_tag) = ep.local_tag(tx).map(str::to_owned) else { return };
-        let Ok(dialog) = Dialog::uas(request, &local_tag, DialogState::Confirmed) else { return };
         let resource_text =
             crate::roles::request_uri(request).map_or_else(String::new, |u| resource_key(&u));
-        let resource = self.intern(&resource_text);
         let watcher = request.view(|m| {
             m.require::<FromHeader<'_>>()
                 .map(|f| resource_key(&f.0.uri.to_string()))
                 .unwrap_or_default()
         });
+        // the id `serve` gives it
+        let sub = NotifierSub(self.next);
+        if let Err((code, reason)) =
+            self.package_subscribing(request, sub, false, &resource_text, &watcher, &event)
+        {
+            let _ = ep.respond(tx, &Reply::new(code, reason), now);
+            return;
+        }
+        let expires = granted.to_string();
+        let contact = self.config.contact.clone();
+        let headers = [("Expires", expires.as_bytes()), ("Contact", contact.as_bytes())];
+        let dialog = ep
+            .respond(tx, &Reply::new(200, "OK").headers(&headers), now)
+            .ok()
+            .and_then(|()| ep.local_tag(tx).map(str::to_owned))
+            .and_then(|tag| Dialog::uas(request, &tag, DialogState::Confirmed).ok());
+        let Some(dialog) = dialog else {
+            // nothing is served: the package forgets what it read
+            self.package.ended(sub);
+            return;
+        };
+        let resource = self.intern(&resource_text);
         let status = self
             .policy
             .get(&(resource_text.clone(), watcher.clone()))
@@ -1756,6 +1819,30 @@ impl<P: EventPackage> Notifier<P> {
             deadline: None,
         };
         self.serve(ep, served, granted, None, now);
+    }
+
+    /// Shows the package a SUBSCRIBE ([`EventPackage::subscribing`]).
+    fn package_subscribing(
+        &mut self,
+        request: &OwnedMessage,
+        sub: NotifierSub,
+        refresh: bool,
+        resource: &str,
+        watcher: &str,
+        event: &EventHeader<'_>,
+    ) -> Result<(), (u16, &'static str)> {
+        let content_type =
+            typed::<ContentType<'_>>(request).map(|c| format!("{}/{}", c.0.type_, c.0.subtype));
+        let body = request.body();
+        self.package.subscribing(&SubscribeRequest {
+            sub,
+            refresh,
+            resource,
+            watcher,
+            event,
+            content_type: content_type.as_deref(),
+            body: &body,
+        })
     }
 
     /// The resource's name shared with the other subscriptions to it.
@@ -1868,6 +1955,17 @@ impl<P: EventPackage> Notifier<P> {
             let _ = ep.respond(tx, &Reply::new(r.code, r.reason), now);
             return;
         }
+        let event = typed::<EventHeader<'_>>(request)
+            .map(EventHeader::into_owned)
+            .expect("checked by handle");
+        let (resource, watcher) = (Arc::clone(&s.resource), s.watcher.clone());
+        if let Err((code, reason)) =
+            self.package_subscribing(request, NotifierSub(id), true, &resource, &watcher, &event)
+        {
+            let _ = ep.respond(tx, &Reply::new(code, reason), now);
+            return;
+        }
+        let s = self.subs.get_mut(&id).expect("indexed");
         // a refresh may move the target (§4.1.2.4: SUBSCRIBE refreshes it)
         s.peer = destination(&s.dialog.next_hop(), s.peer);
         let expires = granted.to_string();

@@ -71,6 +71,7 @@ impl UasConfig {
                 "application/simple-message-summary",
                 "application/im-iscomposing+xml",
                 "application/xcap-diff+xml",
+                "application/resource-lists+xml",
                 "message/cpim",
                 "message/imdn+xml",
                 "message/sipfrag",

@@ -25,6 +25,7 @@ mod client;
 mod conflict;
 mod diff;
 mod error;
+mod package;
 mod rules;
 mod schema;
 mod server;
@@ -36,6 +37,7 @@ pub use client::{Outcome, XcapClient};
 pub use conflict::{Conflict, Exists, XCAP_ERROR_NS};
 pub use diff::{DiffEntry, DiffProcessing, XCAP_DIFF_MIME, XCAP_DIFF_NS, XcapDiff, apply_patch};
 pub use error::{Error, ErrorKind};
+pub use package::{PackageConfig, XCAP_DIFF_EVENT, XcapDiffPackage};
 pub use rules::{
     Components, Conditions, Context, Except, Identity, Permission, Rule, Ruleset, SubHandling,
     Transformations, UserInputPermission,
