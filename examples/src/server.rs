@@ -602,11 +602,9 @@ impl Server {
             self.presence_event(e);
         }
         for (resource, watcher) in core::mem::take(&mut self.to_decide) {
-            if let Some(decision) = self.pres_rules_decision(&resource, &watcher) {
-                self.agent.authorize(&mut self.ep, &resource, &watcher, decision, now);
-                while let Some(e) = self.agent.poll_event() {
-                    self.presence_event(e);
-                }
+            self.decide(&resource, &watcher, now);
+            while let Some(e) = self.agent.poll_event() {
+                self.presence_event(e);
             }
         }
         // SUBSCRIBEs the agent refused made no subscription to count
@@ -687,9 +685,7 @@ impl Server {
                 if let Some(ip) = self.pending_ip.remove(&call_id) {
                     self.count_sub(winfo, sub, ip);
                 }
-                if !winfo
-                    && self.pres_rules_decision(&resource, &watcher).is_some_and(|d| d != status)
-                {
+                if !winfo && self.pres_rules_decision(&resource, &watcher).is_some() {
                     self.to_decide.push((resource.clone(), watcher.clone()));
                 }
                 self.say(format!(
@@ -1105,19 +1101,42 @@ impl Server {
     }
 
     /// What the presentity's pres-rules decide for a watcher: `None` without pres-rules.
-    /// polite-block is pending here: the agent does not yet filter documents per watcher,
-    /// and pending reveals nothing.
-    fn pres_rules_decision(&self, resource: &str, watcher: &str) -> Option<Authorization> {
+    /// Allowed and politely blocked watchers are active, and see the document through the
+    /// permission (its transformations, or the polite block's closed tuple).
+    fn pres_rules_decision(
+        &self,
+        resource: &str,
+        watcher: &str,
+    ) -> Option<(Authorization, Option<simple_xcap::Permission>)> {
         let rules = self.pres_rules(resource)?;
         let now = simple_pidf::DateTime::from_unix(unix_now(), 0);
         let p = rules.evaluate(&simple_xcap::Context::new(Some(watcher), &now));
         Some(match p.sub_handling {
-            simple_xcap::SubHandling::Allow => Authorization::Active,
-            simple_xcap::SubHandling::Confirm | simple_xcap::SubHandling::PoliteBlock => {
-                Authorization::Pending
+            simple_xcap::SubHandling::Allow | simple_xcap::SubHandling::PoliteBlock => {
+                (Authorization::Active, Some(p))
             }
-            simple_xcap::SubHandling::Block => Authorization::Rejected,
+            simple_xcap::SubHandling::Confirm => (Authorization::Pending, None),
+            simple_xcap::SubHandling::Block => (Authorization::Rejected, None),
         })
+    }
+
+    /// Applies the presentity's pres-rules to a watcher: its authorization, and the filter
+    /// of what it sees. A watcher turning active gets its filter first and one leaving
+    /// active is decided first, so that nothing unfiltered goes out. Without pres-rules
+    /// (deleted) the watcher waits for a decision again.
+    fn decide(&mut self, resource: &str, watcher: &str, now: Instant) {
+        let (decision, permission) =
+            self.pres_rules_decision(resource, watcher).unwrap_or((Authorization::Pending, None));
+        let filter = permission.map(|p| {
+            std::sync::Arc::new(p) as std::sync::Arc<dyn simple_sip::presence::DocumentFilter>
+        });
+        if decision == Authorization::Active {
+            self.agent.filter(&mut self.ep, resource, watcher, filter, now);
+            self.agent.authorize(&mut self.ep, resource, watcher, decision, now);
+        } else {
+            self.agent.authorize(&mut self.ep, resource, watcher, decision, now);
+            self.agent.filter(&mut self.ep, resource, watcher, filter, now);
+        }
     }
 
     /// Answers an XCAP request (RFC 4825). Authentication is HTTP basic against the users
@@ -1175,9 +1194,7 @@ impl Server {
                 .collect();
             self.say(format!("pres-rules of {resource} changed: {} watchers", watchers.len()));
             for w in watchers {
-                // without pres-rules (deleted), watchers wait for a decision again
-                let d = self.pres_rules_decision(&resource, &w).unwrap_or(Authorization::Pending);
-                self.agent.authorize(&mut self.ep, &resource, &w, d, now);
+                self.decide(&resource, &w, now);
             }
         }
         self.after(now);

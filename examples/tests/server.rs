@@ -366,28 +366,39 @@ fn xcap_buddies_and_pres_rules_decide_for_watchers() {
     alice_pub.wait_for(&["published sip:alice@127.0.0.1 open"], 20);
     let bob_watch = server.cli("bob", None, &["--json", "watch", "alice", "--for", "60"]);
     bob_watch.wait_for(&["\"state\":\"pending\""], 20);
-    let rules = |handling: &str| {
+    let rules = |handling: &str, extra: &str| {
         format!(
             r#"<?xml version="1.0" encoding="UTF-8"?>
 <cr:ruleset xmlns:cr="urn:ietf:params:xml:ns:common-policy" xmlns:pr="urn:ietf:params:xml:ns:pres-rules">
  <cr:rule id="bob"><cr:conditions><cr:identity><cr:one id="sip:bob@127.0.0.1"/></cr:identity></cr:conditions>
   <cr:actions><pr:sub-handling>{handling}</pr:sub-handling></cr:actions>
-  <cr:transformations><pr:provide-services><pr:all-services/></pr:provide-services></cr:transformations></cr:rule>
+  <cr:transformations><pr:provide-services><pr:all-services/></pr:provide-services>{extra}</cr:transformations></cr:rule>
 </cr:ruleset>"#
         )
     };
     let file = dir.join("rules.xml");
-    std::fs::write(&file, rules("allow")).unwrap();
-    let (code, out) =
-        x("alice", &["xcap", "put", "pres-rules/users/~/index", "--file", file.to_str().unwrap()]);
-    assert!(code == 0 && out.contains("HTTP 201"), "{out}");
+    let put_rules = |handling: &str, extra: &str, status: &str| {
+        std::fs::write(&file, rules(handling, extra)).unwrap();
+        let (code, out) = x(
+            "alice",
+            &["xcap", "put", "pres-rules/users/~/index", "--file", file.to_str().unwrap()],
+        );
+        assert!(code == 0 && out.contains(status), "{out}");
+    };
+    // allowed, with every service but not the note (RFC 5025 §3.2.4)
+    put_rules("allow", "", "HTTP 201");
     let seen = bob_watch.wait_for(&["\"basic\":\"open\""], 20);
-    assert!(seen.contains("xcap rules"), "{seen}");
+    assert!(!seen.contains("xcap rules"), "the note was not granted: {seen}");
+    // the note granted: the document is filtered again for the live subscription
+    put_rules("allow", "<pr:provide-note>true</pr:provide-note>", "HTTP 200");
+    let seen = bob_watch.wait_for(&["\"basic\":\"open\"", "xcap rules"], 20);
+    assert!(seen.contains("active"), "{seen}");
+    // polite-block: still active, but all bob sees is one closed tuple
+    put_rules("polite-block", "", "HTTP 200");
+    let seen = bob_watch.wait_for(&["\"basic\":\"closed\""], 20);
+    assert!(!seen.contains("xcap rules") && seen.contains("active"), "{seen}");
     // a change to block: bob's subscription ends
-    std::fs::write(&file, rules("block")).unwrap();
-    let (code, out) =
-        x("alice", &["xcap", "put", "pres-rules/users/~/index", "--file", file.to_str().unwrap()]);
-    assert!(code == 0 && out.contains("HTTP 200"), "{out}");
+    put_rules("block", "", "HTTP 200");
     bob_watch.wait_for(&["rejected"], 20);
     alice_pub.send("quit");
 }

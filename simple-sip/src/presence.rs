@@ -23,6 +23,7 @@
 
 use core::time::Duration;
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -145,6 +146,21 @@ impl Resource {
     }
 }
 
+/// What one watcher may see of a presentity's document (RFC 5025 §3.3 transformations, a
+/// polite block): the presence agent applies it to the composed document before it writes
+/// that watcher's NOTIFY. simple-xcap's `Permission` is one.
+pub trait DocumentFilter: core::fmt::Debug + Send + Sync {
+    /// The document the watcher gets instead of `presence`.
+    fn filter(&self, presence: &Presence) -> Presence;
+}
+
+/// A filtered watcher: its version counter and the filtered document it holds.
+#[derive(Debug)]
+struct Filtered {
+    counter: u32,
+    holds: Option<Presence>,
+}
+
 /// A partial watcher: its version counter and the resource version it holds.
 #[derive(Debug, Clone, Copy, Default)]
 struct Partial {
@@ -159,6 +175,9 @@ pub struct PresencePackage {
     /// Boxed: a server holds one per presentity, and the map's spare slots cost a pointer.
     resources: HashMap<String, Box<Resource>>,
     partial: HashMap<NotifierSub, Partial>,
+    /// Filters by (resource, watcher), and what each filtered partial watcher holds.
+    filters: HashMap<(String, String), Arc<dyn DocumentFilter>>,
+    filtered: HashMap<NotifierSub, Filtered>,
     min_expires: u32,
     max_expires: u32,
 }
@@ -197,6 +216,73 @@ impl PresencePackage {
         }
     }
 
+    /// Sets (or with `None` removes) the filter of `watcher`'s view of `resource` (both
+    /// [`resource_key`](crate::event::resource_key)s or URIs); true when it changed. Their
+    /// subscriptions' next documents are filtered: [`PresenceAgent::filter`] also notifies
+    /// them.
+    pub fn set_filter(
+        &mut self,
+        resource: &str,
+        watcher: &str,
+        filter: Option<Arc<dyn DocumentFilter>>,
+    ) -> bool {
+        let key = (crate::event::resource_key(resource), crate::event::resource_key(watcher));
+        match filter {
+            Some(f) => {
+                let same = self.filters.get(&key).is_some_and(|old| Arc::ptr_eq(old, &f));
+                self.filters.insert(key, f);
+                !same
+            }
+            None => self.filters.remove(&key).is_some(),
+        }
+    }
+
+    /// The filter of `watcher`'s view of `resource` ([`resource_key`](crate::event::resource_key)s).
+    pub fn filter(&self, resource: &str, watcher: &str) -> Option<&Arc<dyn DocumentFilter>> {
+        self.filters.get(&(resource.to_owned(), watcher.to_owned()))
+    }
+
+    /// A filtered watcher's NOTIFY body: the filtered document, or for a partial watcher a
+    /// `<pidf-diff>` from the filtered document it holds when that is shorter.
+    fn filtered_body(
+        &mut self,
+        request: &BodyRequest<'_>,
+        filter: &dyn DocumentFilter,
+        out: &mut Vec<u8>,
+    ) -> Option<String> {
+        let doc = match self.resources.get(request.resource) {
+            Some(r) => filter.filter(&r.presence),
+            None => filter.filter(&Presence::new(request.resource)),
+        };
+        if !request.accept.contains(&PIDF_DIFF) {
+            doc.write(out);
+            return Some(PIDF.to_owned());
+        }
+        // the version numbers go on from the unfiltered ones (RFC 5263 §4.3)
+        let w = match self.filtered.entry(request.sub) {
+            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                let counter = self.partial.remove(&request.sub).map_or(0, |p| p.counter);
+                v.insert(Filtered { counter, holds: None })
+            }
+        };
+        w.counter = w.counter.wrapping_add(1);
+        let full = full_body(&doc, w.counter);
+        let diff = match (&w.holds, request.full) {
+            (Some(old), false) => model_diff(old, &doc, w.counter).or_else(|| {
+                let patch = simple_patch::diff(&watcher_document(old), &watcher_document(&doc));
+                Some(diff_body(&patch, &doc.entity, w.counter))
+            }),
+            (Some(_) | None, _) => None,
+        };
+        match diff.filter(|d| d.len() < full.len()) {
+            Some(d) => out.extend_from_slice(&d),
+            None => out.extend_from_slice(&full),
+        }
+        w.holds = Some(doc);
+        Some(PIDF_DIFF.to_owned())
+    }
+
     /// The composed document of `resource`.
     pub fn presence(&self, resource: &str) -> Option<&Presence> {
         self.resources.get(resource).map(|r| &r.presence)
@@ -231,6 +317,16 @@ impl EventPackage for PresencePackage {
     }
 
     fn body(&mut self, request: &BodyRequest<'_>, out: &mut Vec<u8>) -> Option<String> {
+        if !self.filters.is_empty() {
+            let key = (request.resource.to_owned(), request.watcher.to_owned());
+            if let Some(filter) = self.filters.get(&key).cloned() {
+                return self.filtered_body(request, filter.as_ref(), out);
+            }
+            // a watcher whose filter went: its next document is whole, numbered on
+            if let Some(f) = self.filtered.remove(&request.sub) {
+                self.partial.insert(request.sub, Partial { counter: f.counter, holds: None });
+            }
+        }
         let partial = request.accept.contains(&PIDF_DIFF);
         let Some(r) = self.resources.get_mut(request.resource) else {
             // no publication: a document with no tuples says "nothing known" (RFC 3856 §6.8)
@@ -263,10 +359,14 @@ impl EventPackage for PresencePackage {
 
     fn ended(&mut self, sub: NotifierSub) {
         self.partial.remove(&sub);
+        self.filtered.remove(&sub);
     }
 
     fn version(&self, sub: NotifierSub) -> Option<u64> {
-        self.partial.get(&sub).map(|p| u64::from(p.counter))
+        self.filtered
+            .get(&sub)
+            .map(|f| u64::from(f.counter))
+            .or_else(|| self.partial.get(&sub).map(|p| u64::from(p.counter)))
     }
 
     fn restore_version(&mut self, sub: NotifierSub, version: u64) {
@@ -431,6 +531,33 @@ impl PresenceAgent {
         now: Instant,
     ) {
         self.notifier.authorize(ep, resource, watcher, decision, now);
+        self.pump(ep, now);
+    }
+
+    /// Sets (or with `None` removes) what `watcher` may see of `resource` (RFC 5025
+    /// transformations, a polite block): its subscriptions get the filtered document now,
+    /// and with every change.
+    pub fn filter(
+        &mut self,
+        ep: &mut Endpoint,
+        resource: &str,
+        watcher: &str,
+        filter: Option<Arc<dyn DocumentFilter>>,
+        now: Instant,
+    ) {
+        if !self.notifier.package_mut().set_filter(resource, watcher, filter) {
+            return;
+        }
+        let (resource, watcher) =
+            (crate::event::resource_key(resource), crate::event::resource_key(watcher));
+        let subs: Vec<NotifierSub> = self
+            .notifier
+            .subscriptions(&resource)
+            .filter(|s| self.notifier.watcher(*s).is_some_and(|(w, _)| w == watcher))
+            .collect();
+        for sub in subs {
+            self.notifier.notify(ep, sub, now);
+        }
         self.pump(ep, now);
     }
 

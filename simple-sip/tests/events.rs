@@ -1505,3 +1505,103 @@ fn presence_agent_restarts_from_its_journal() {
     }
     assert!(net.nodes[0].other.is_empty(), "{:?}", net.nodes[0].other);
 }
+
+/// Keeps one tuple: what a pres-rules `<provide-services>` naming it would leave.
+#[derive(Debug)]
+struct OnlyTuple(&'static str);
+
+impl simple_sip::presence::DocumentFilter for OnlyTuple {
+    fn filter(&self, presence: &Presence) -> Presence {
+        let mut p = presence.clone();
+        p.tuples.retain(|t| t.id == self.0);
+        p
+    }
+}
+
+/// RFC 5025 transformations through the agent's per-watcher filter: each watcher (plain
+/// and partial) sees only what its filter leaves, a filter set on a live subscription takes
+/// effect at once, changes reach each watcher filtered, and a filter removed gives the
+/// whole document back (partial versions numbered on throughout).
+#[test]
+fn presence_filters_per_watcher() {
+    use std::sync::Arc;
+    let mut net = Net::clean(5);
+    agent(&mut net, 0);
+    let phone = phone_and_two_watchers(&mut net);
+    publish(&mut net, 2, 0, &pidf("sip:alice@example.com", &[("laptop", Basic::Closed)]));
+    net.run_for(Duration::from_secs(6));
+    let ids = |w: usize, net: &Net| {
+        let mut v: Vec<String> = watcher_state(&net.nodes[w].sub_events)
+            .unwrap()
+            .tuples
+            .iter()
+            .map(|t| t.id.clone())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(ids(3, &net), ["laptop", "phone"]);
+    assert_eq!(ids(4, &net), ["laptop", "phone"]);
+
+    let now = net.now;
+    let n0 = &mut net.nodes[0];
+    let agent = n0.agent.as_mut().unwrap();
+    let only_phone: Arc<dyn simple_sip::presence::DocumentFilter> = Arc::new(OnlyTuple("phone"));
+    agent.filter(
+        &mut n0.ep,
+        "sip:alice@example.com",
+        "sip:watcher3@example.com",
+        Some(only_phone),
+        now,
+    );
+    agent.filter(
+        &mut n0.ep,
+        "sip:alice@example.com",
+        "sip:watcher4@example.com",
+        Some(Arc::new(OnlyTuple("laptop"))),
+        now,
+    );
+    net.run_for(Duration::from_secs(6));
+    assert_eq!(ids(3, &net), ["phone"]);
+    assert_eq!(ids(4, &net), ["laptop"]);
+
+    // a change to the phone: watcher 3 sees it, watcher 4's view does not change
+    let before4 = notifies(&net.nodes[4].sub_events).len();
+    let doc = pidf("sip:alice@example.com", &[("phone", Basic::Closed)]).to_vec();
+    let now = net.now;
+    let n1 = &mut net.nodes[1];
+    assert!(n1.publisher.modify(&mut n1.ep, phone, "application/pidf+xml", &doc, now));
+    net.run_for(Duration::from_secs(6));
+    let p3 = watcher_state(&net.nodes[3].sub_events).unwrap();
+    assert_eq!(p3.tuples.len(), 1);
+    assert_eq!(p3.tuples[0].status.basic, Some(Basic::Closed));
+    assert_eq!(ids(4, &net), ["laptop"]);
+    // the partial watcher's NOTIFY (if any) said nothing new: its view is the same
+    assert!(notifies(&net.nodes[4].sub_events).len() <= before4 + 1);
+
+    // the filter goes: the whole document again
+    let now = net.now;
+    let n0 = &mut net.nodes[0];
+    n0.agent.as_mut().unwrap().filter(
+        &mut n0.ep,
+        "sip:alice@example.com",
+        "sip:watcher4@example.com",
+        None,
+        now,
+    );
+    net.run_for(Duration::from_secs(6));
+    assert_eq!(ids(4, &net), ["laptop", "phone"]);
+    assert_eq!(ids(3, &net), ["phone"]);
+    // RFC 5263 §4.3: one increasing version per subscription, filtered or not
+    let versions: Vec<u32> = notifies(&net.nodes[4].sub_events)
+        .iter()
+        .filter_map(|(_, _, body)| {
+            let text = core::str::from_utf8(body).ok()?;
+            let root = text.find(":pidf-")?;
+            let at = root + text[root..].find("version=\"")? + 9;
+            text[at..].split('"').next()?.parse().ok()
+        })
+        .collect();
+    assert!(versions.len() >= 4, "{versions:?}");
+    assert!(versions.windows(2).all(|w| w[1] == w[0] + 1), "{versions:?}");
+}

@@ -643,3 +643,11 @@ impl Transformations {
 fn class_of(ext: &[Extension]) -> Option<&str> {
     ext.iter().find_map(|e| if let Extension::Class(c) = e { Some(c.as_str()) } else { None })
 }
+
+impl simple_sip::presence::DocumentFilter for Permission {
+    /// [`Permission::apply`]; a document with no tuples where it gives none (block and
+    /// confirm: such watchers are not active, so the agent sends them nothing anyway).
+    fn filter(&self, presence: &Presence) -> Presence {
+        self.apply(presence).unwrap_or_else(|| Presence::new(presence.entity.clone()))
+    }
+}
