@@ -355,7 +355,7 @@ impl Gen<'_> {
     fn pos_key(&self, doc: &Document, n: NodeId) -> PosKey {
         match doc.kind(n) {
             NodeKind::Element(e) => {
-                PosKey::Elem(doc.namespace(n).map(str::to_owned), e.name.local.clone())
+                PosKey::Elem(doc.namespace(n).map(str::to_owned), e.name.local.to_string())
             }
             NodeKind::ProcessingInstruction { target, .. } => PosKey::Pi(target.clone()),
             NodeKind::Comment(_) | NodeKind::Text(_) | NodeKind::Document => PosKey::Comment,
@@ -531,8 +531,8 @@ impl Gen<'_> {
                 let p = self.prefix_for(&u);
                 if let Some(ce) = self.out.element_mut(c) {
                     match i {
-                        None => ce.name.prefix = Some(p),
-                        Some(i) => ce.attributes[i].name.prefix = Some(p),
+                        None => ce.name.prefix = Some(p.into()),
+                        Some(i) => ce.attributes[i].name.prefix = Some(p.into()),
                     }
                 }
             }

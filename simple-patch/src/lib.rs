@@ -100,7 +100,7 @@ pub use select::{
     XcapTerminal,
 };
 pub use tree::{
-    Attribute, Children, Descendants, Document, Element, NodeId, NodeKind, QName, XML_NS, XMLNS_NS,
-    is_ncname, is_xml_ws,
+    Attribute, Children, Descendants, Document, Element, NodeId, NodeKind, QName, Str, XML_NS,
+    XMLNS_NS, is_ncname, is_xml_ws,
 };
 pub use write::{escape_attr, escape_text};

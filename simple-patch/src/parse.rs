@@ -10,7 +10,7 @@ use quick_xml::events::Event;
 use quick_xml::reader::Reader;
 
 use crate::error::{Error, XmlErrorKind};
-use crate::tree::{Attribute, Document, NodeId, NodeKind, QName, XML_NS, XMLNS_NS, is_xml_ws};
+use crate::tree::{Attribute, Document, NodeId, NodeKind, QName, Str, XML_NS, XMLNS_NS, is_xml_ws};
 
 /// Limits that bound the work and memory of parsing untrusted XML.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +52,8 @@ impl Document {
 
 struct Parser<'a> {
     input: &'a [u8],
+    /// The input, checked for UTF-8.
+    src: &'a str,
     reader: Reader<&'a [u8]>,
     config: &'a ParseConfig,
     doc: Document,
@@ -164,6 +166,18 @@ fn bad_char(s: &str) -> Option<usize> {
     })
 }
 
+/// `bytes` as a `&str`: a slice of `src` (what quick-xml's slice reader hands out) is cut
+/// from it at once, since the whole input was checked for UTF-8; anything else is checked.
+fn sub_str<'b>(src: &'b str, bytes: &'b [u8]) -> Option<&'b str> {
+    let start = (bytes.as_ptr() as usize).wrapping_sub(src.as_ptr() as usize);
+    if start <= src.len() && bytes.len() <= src.len() - start {
+        if let Some(s) = src.get(start..start + bytes.len()) {
+            return Some(s);
+        }
+    }
+    core::str::from_utf8(bytes).ok()
+}
+
 /// XML 1.0 §2.11 end-of-line handling: `\r\n` and lone `\r` become `\n`.
 fn normalize_eol(s: &str) -> String {
     if s.contains('\r') { s.replace("\r\n", "\n").replace('\r', "\n") } else { s.to_owned() }
@@ -174,9 +188,10 @@ impl<'a> Parser<'a> {
         if input.len() > config.max_input {
             return Err(err(XmlErrorKind::InputTooLarge, config.max_input));
         }
-        if let Err(e) = core::str::from_utf8(input) {
-            return Err(err(XmlErrorKind::InvalidEncoding, e.valid_up_to()));
-        }
+        let src = match core::str::from_utf8(input) {
+            Ok(s) => s,
+            Err(e) => return Err(err(XmlErrorKind::InvalidEncoding, e.valid_up_to())),
+        };
         let mut reader = Reader::from_reader(input);
         let c = reader.config_mut();
         c.trim_text(false);
@@ -187,10 +202,15 @@ impl<'a> Parser<'a> {
         c.allow_dangling_amp = false;
         Ok(Self {
             input,
+            src,
             reader,
             config,
-            // about one node per 24 bytes of markup-heavy XML; saves regrowing the arena
-            doc: Document::with_capacity((input.len() / 24).min(config.max_nodes)),
+            // every node but the document's starts at a `<` or right after a `>`: at most
+            // two per `<`. Reserving that once saves regrowing (and copying) the arena, and
+            // the part never used is never touched
+            doc: Document::with_capacity(
+                (2 * memchr::memchr_iter(b'<', input).count() + 2).min(config.max_nodes),
+            ),
             open: vec![Document::ROOT],
             bindings: HashMap::new(),
             declared: Vec::new(),
@@ -246,8 +266,9 @@ impl<'a> Parser<'a> {
             return Err(err(XmlErrorKind::ContentOutsideRoot, self.text_start));
         }
         self.count_node(self.text_start)?;
-        let t = core::mem::take(&mut self.text);
-        let id = self.doc.create_text(t);
+        // the buffer stays for the next text; short text goes inline
+        let id = self.doc.create_text(Str::from(self.text.as_str()));
+        self.text.clear();
         let parent = self.parent();
         self.doc.append_child(parent, id);
         Ok(())
@@ -340,9 +361,13 @@ impl<'a> Parser<'a> {
                     }
                 }
                 Event::Text(t) => {
-                    let s =
-                        t.xml10_content().map_err(|_| err(XmlErrorKind::InvalidEncoding, start))?;
-                    self.push_text(&s, start)?;
+                    let raw = sub_str(self.src, &t)
+                        .ok_or_else(|| err(XmlErrorKind::InvalidEncoding, start))?;
+                    if memchr::memchr(b'\r', raw.as_bytes()).is_some() {
+                        self.push_text(&normalize_eol(raw), start)?;
+                    } else {
+                        self.push_text(raw, start)?;
+                    }
                 }
                 Event::CData(t) => {
                     if self.at_top() {
@@ -452,7 +477,8 @@ impl<'a> Parser<'a> {
             return Err(err(XmlErrorKind::TooDeep, start));
         }
         self.count_node(start)?;
-        let raw_name = core::str::from_utf8(e.name().into_inner())
+        let raw_name = sub_str(self.src, e.name().into_inner())
+            .ok_or(())
             .map_err(|_| err(XmlErrorKind::InvalidEncoding, start))?;
         let name =
             QName::parse(raw_name).ok_or_else(|| err(XmlErrorKind::InvalidName, start + 1))?;
@@ -463,7 +489,8 @@ impl<'a> Parser<'a> {
             if attributes.len() >= self.config.max_attributes {
                 return Err(err(XmlErrorKind::TooManyAttributes, start));
             }
-            let key = core::str::from_utf8(a.key.as_ref())
+            let key = sub_str(self.src, a.key.as_ref())
+                .ok_or(())
                 .map_err(|_| err(XmlErrorKind::InvalidEncoding, start))?;
             let aname = QName::parse(key).ok_or_else(|| err(XmlErrorKind::InvalidName, start))?;
             let entities = &self.entities;
@@ -481,8 +508,8 @@ impl<'a> Parser<'a> {
                     *budget = budget.checked_sub(v.len())?;
                     Some(v)
                 })
-                .map_err(|_| err(XmlErrorKind::UnknownEntity, start))?
-                .into_owned();
+                .map_err(|_| err(XmlErrorKind::UnknownEntity, start))?;
+            let value = Str::from(value);
             if let Some(i) = bad_char(&value) {
                 return Err(err(XmlErrorKind::InvalidChar, start + i));
             }
@@ -497,7 +524,7 @@ impl<'a> Parser<'a> {
                     return Err(err(XmlErrorKind::InvalidNamespaceDeclaration, start));
                 }
                 let p = declared.unwrap_or("").to_owned();
-                self.bindings.entry(p.clone()).or_default().push(value.clone());
+                self.bindings.entry(p.clone()).or_default().push(value.to_string());
                 self.declared.push(p);
             }
             attributes.push(Attribute { name: aname, value });

@@ -302,11 +302,11 @@ impl Patch {
                             if let Some(e) = target.element_mut(node) {
                                 e.attributes.extend(extra);
                             }
-                            QName { prefix: p, local: q.local.clone() }
+                            QName { prefix: p.map(Into::into), local: q.local.clone() }
                         }
                     };
                     if let Some(e) = target.element_mut(node) {
-                        e.attributes.push(Attribute { name, value });
+                        e.attributes.push(Attribute { name, value: value.into() });
                     }
                     Ok(())
                 }
@@ -444,7 +444,7 @@ impl Patch {
                         if t.is_empty() {
                             target.remove(n);
                         } else {
-                            *target.kind_mut(n) = NodeKind::Text(t);
+                            *target.kind_mut(n) = NodeKind::Text(t.into());
                         }
                     }
                     NodeKind::Document => {
@@ -459,7 +459,7 @@ impl Patch {
                 let t = self.content_text(op)?;
                 if let Some(e) = target.element_mut(*element) {
                     if let Some(a) = e.attributes.get_mut(*index) {
-                        a.value = t;
+                        a.value = t.into();
                     }
                 }
             }
@@ -479,7 +479,7 @@ impl Patch {
                         E::InvalidNamespacePrefix,
                         "the namespace is not declared on the selected element",
                     ))?;
-                a.value = t;
+                a.value = t.into();
             }
             Located::Namespaces(_) => {
                 return Err(Error::patch(
@@ -500,7 +500,7 @@ impl Patch {
         ctx: NodeId,
     ) -> Result<NodeId, Error> {
         let mut scope = Scope::at(target, ctx);
-        let ctx_prefix = target.name(ctx).and_then(|q| q.prefix.clone());
+        let ctx_prefix = target.name(ctx).and_then(|q| q.prefix.as_ref().map(ToString::to_string));
         enum Frame {
             Enter(NodeId, Option<NodeId>, Option<String>),
             Exit(usize),
@@ -549,12 +549,17 @@ impl Patch {
                                     .lookup_namespace(s, a.name.prefix())
                                     .unwrap_or_default();
                                 let p = scope.choose(u, a.name.prefix(), None, true, &mut extra);
-                                let name = QName { prefix: p, local: a.name.local.clone() };
+                                let name = QName {
+                                    prefix: p.map(Into::into),
+                                    local: a.name.local.clone(),
+                                };
                                 attributes.push(Attribute { name, value: a.value.clone() });
                             }
                             attributes.extend(extra);
-                            let name =
-                                QName { prefix: prefix.clone(), local: e.name.local.clone() };
+                            let name = QName {
+                                prefix: prefix.clone().map(Into::into),
+                                local: e.name.local.clone(),
+                            };
                             let id = target.create_node(NodeKind::Element(crate::tree::Element {
                                 name,
                                 attributes,

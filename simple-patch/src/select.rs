@@ -224,7 +224,7 @@ impl<'a> Lexer<'a> {
         if q.prefix.is_some() {
             return Err(Error::selector(K::InvalidName, start));
         }
-        Ok(q.local)
+        Ok(q.local.into())
     }
     fn literal(&mut self) -> Result<String, Error> {
         let Some(q @ (b'\'' | b'"')) = self.peek() else {

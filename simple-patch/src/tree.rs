@@ -8,6 +8,10 @@
 
 use core::fmt;
 
+/// The string type of names, attribute values and text: strings of up to 24 bytes (names,
+/// URIs, white space between elements) are kept inline, without an allocation.
+pub type Str = compact_str::CompactString;
+
 /// The namespace bound to the `xml` prefix by the Namespaces in XML recommendation.
 pub const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
 /// The namespace of `xmlns` declarations themselves.
@@ -37,19 +41,19 @@ impl NodeId {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct QName {
     /// The prefix, without the colon; `None` for an unprefixed name.
-    pub prefix: Option<String>,
+    pub prefix: Option<Str>,
     /// The local part.
-    pub local: String,
+    pub local: Str,
 }
 
 impl QName {
     /// An unprefixed name.
-    pub fn new(local: impl Into<String>) -> Self {
+    pub fn new(local: impl Into<Str>) -> Self {
         Self { prefix: None, local: local.into() }
     }
 
     /// A prefixed name.
-    pub fn prefixed(prefix: impl Into<String>, local: impl Into<String>) -> Self {
+    pub fn prefixed(prefix: impl Into<Str>, local: impl Into<Str>) -> Self {
         Self { prefix: Some(prefix.into()), local: local.into() }
     }
 
@@ -129,12 +133,12 @@ pub struct Attribute {
     /// The attribute name; `xmlns` and `xmlns:p` are namespace declarations.
     pub name: QName,
     /// The normalized value, with entity and character references resolved.
-    pub value: String,
+    pub value: Str,
 }
 
 impl Attribute {
     /// A new attribute.
-    pub fn new(name: QName, value: impl Into<String>) -> Self {
+    pub fn new(name: QName, value: impl Into<Str>) -> Self {
         Self { name, value: value.into() }
     }
 
@@ -188,9 +192,9 @@ pub enum NodeKind {
     /// An element.
     Element(Element),
     /// Character data (never empty; CDATA sections are read as text).
-    Text(String),
+    Text(Str),
     /// A comment, without the `<!--` `-->` delimiters.
-    Comment(String),
+    Comment(Str),
     /// A processing instruction.
     ProcessingInstruction {
         /// The PI target.
@@ -448,7 +452,7 @@ impl Document {
     /// content of a text, comment or processing-instruction node).
     pub fn string_value(&self, id: NodeId) -> String {
         match self.kind(id) {
-            NodeKind::Text(t) | NodeKind::Comment(t) => t.clone(),
+            NodeKind::Text(t) | NodeKind::Comment(t) => t.to_string(),
             NodeKind::ProcessingInstruction { data, .. } => data.clone(),
             NodeKind::Document | NodeKind::Element(_) => {
                 let mut s = String::new();
@@ -515,12 +519,12 @@ impl Document {
     }
 
     /// A new detached text node. Text must not be empty when attached.
-    pub fn create_text(&mut self, text: impl Into<String>) -> NodeId {
+    pub fn create_text(&mut self, text: impl Into<Str>) -> NodeId {
         self.alloc(NodeKind::Text(text.into()))
     }
 
     /// A new detached comment.
-    pub fn create_comment(&mut self, text: impl Into<String>) -> NodeId {
+    pub fn create_comment(&mut self, text: impl Into<Str>) -> NodeId {
         self.alloc(NodeKind::Comment(text.into()))
     }
 
@@ -539,8 +543,8 @@ impl Document {
         if let Some(e) = self.element_mut(id) {
             let value = value.into();
             match e.attributes.iter_mut().find(|a| a.name == name) {
-                Some(a) => a.value = value,
-                None => e.attributes.push(Attribute { name, value }),
+                Some(a) => a.value = value.into(),
+                None => e.attributes.push(Attribute { name, value: value.into() }),
             }
         }
     }

@@ -386,7 +386,7 @@ fn component<S: Storage>(server: &XcapServer<S>, uri: &XcapUri, watcher: &str) -
             String::from_utf8(out).ok()
         }
         Located::Attribute { element, index } => {
-            Some(doc.element(element)?.attributes.get(index)?.value.clone())
+            Some(doc.element(element)?.attributes.get(index)?.value.to_string())
         }
         Located::Namespaces(_) | Located::Namespace { .. } => None,
     }

@@ -713,7 +713,7 @@ impl Undo {
                     match value {
                         Some(v) => {
                             if let Some(a) = e.attributes.iter_mut().find(|a| a.name == *name) {
-                                a.value.clone_from(v);
+                                a.value = v.as_str().into();
                             }
                         }
                         None => e.attributes.retain(|a| a.name != *name),
@@ -944,7 +944,7 @@ pub(crate) fn put_attribute(
         ))));
     }
     let e = doc.element_mut(element).expect("selected nodes are elements");
-    let previous = e.attributes.iter().find(|a| a.name == *name).map(|a| a.value.clone());
+    let previous = e.attributes.iter().find(|a| a.name == *name).map(|a| a.value.to_string());
     let created = previous.is_none();
     doc.set_attribute(element, name.clone(), value.clone());
     let undo = Undo::Attribute { element, name: name.clone(), value: previous };

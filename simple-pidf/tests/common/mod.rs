@@ -23,7 +23,7 @@ pub(crate) fn normalized(xml: &[u8]) -> Document {
         };
         match trimmed {
             Some(t) if t.is_empty() => doc.remove(n),
-            Some(t) => *doc.kind_mut(n) = NodeKind::Text(t),
+            Some(t) => *doc.kind_mut(n) = NodeKind::Text(t.into()),
             None => {}
         }
     }
