@@ -545,9 +545,28 @@ fn step_children(
         NameTest::Name(q) => ns.element_ns(q)?,
     };
     let scope = doc.namespace_scope(ctx);
-    let mut list: Vec<NodeId> =
-        doc.children(ctx).filter(|&c| name_matches(doc, c, &step.test, want_ns, &scope)).collect();
-    for p in &step.predicates {
+    // a first predicate on an attribute filters like the name test does: test the value
+    // first, which most siblings fail at once (`entry[@uri="..."]` in a long list)
+    let (mut list, rest): (Vec<NodeId>, &[Predicate]) = match step.predicates.split_first() {
+        Some((Predicate::Attribute(q, v), rest)) => {
+            let uri = ns.attribute_ns(q)?;
+            let list = doc
+                .children(ctx)
+                .filter(|&c| {
+                    doc.attribute(c, uri, &q.local) == Some(v.as_str())
+                        && name_matches(doc, c, &step.test, want_ns, &scope)
+                })
+                .collect();
+            (list, rest)
+        }
+        Some(_) | None => (
+            doc.children(ctx)
+                .filter(|&c| name_matches(doc, c, &step.test, want_ns, &scope))
+                .collect(),
+            &step.predicates,
+        ),
+    };
+    for p in rest {
         match p {
             Predicate::Position(n) => {
                 list = nth(&list, *n);
@@ -759,19 +778,39 @@ impl NodeSelector {
                     .map_err(|()| Error::select(SelectErrorKind::UnboundPrefix, i))?,
             };
             let scope = doc.namespace_scope(ctx);
-            let mut list: Vec<NodeId> = doc
-                .children(ctx)
-                .filter(|&c| name_matches(doc, c, &step.test, want, &scope))
-                .collect();
-            if let Some(p) = step.position {
-                list = nth(&list, p);
-            }
-            if let Some((q, v)) = &step.attribute {
-                let uri = ns
-                    .attribute_ns(q)
-                    .map_err(|()| Error::select(SelectErrorKind::UnboundPrefix, i))?;
-                list.retain(|&c| doc.attribute(c, uri, &q.local) == Some(v.as_str()));
-            }
+            let attribute = match &step.attribute {
+                Some((q, v)) => Some((
+                    ns.attribute_ns(q)
+                        .map_err(|()| Error::select(SelectErrorKind::UnboundPrefix, i))?,
+                    q.local.as_str(),
+                    v.as_str(),
+                )),
+                None => None,
+            };
+            let list: Vec<NodeId> = match (step.position, attribute) {
+                // without a position the attribute test filters like the name test: the value
+                // first, which most siblings fail at once (`entry[@uri="..."]` in a long list)
+                (None, Some((uri, local, v))) => doc
+                    .children(ctx)
+                    .filter(|&c| {
+                        doc.attribute(c, uri, local) == Some(v)
+                            && name_matches(doc, c, &step.test, want, &scope)
+                    })
+                    .collect(),
+                (position, attribute) => {
+                    let mut list: Vec<NodeId> = doc
+                        .children(ctx)
+                        .filter(|&c| name_matches(doc, c, &step.test, want, &scope))
+                        .collect();
+                    if let Some(p) = position {
+                        list = nth(&list, p);
+                    }
+                    if let Some((uri, local, v)) = attribute {
+                        list.retain(|&c| doc.attribute(c, uri, local) == Some(v));
+                    }
+                    list
+                }
+            };
             ctx = match list.len() {
                 0 => return Err(Error::select(SelectErrorKind::NoMatch, i)),
                 1 => list[0],

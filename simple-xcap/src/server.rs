@@ -869,9 +869,11 @@ pub(crate) fn put_element(
     };
     let new = fragment(doc, parent, body, parse)?;
     let created = existing.is_none();
+    let mut model_kept = false;
     let undo = match existing {
         Some(old) => {
             doc.insert_before(old, new);
+            model_kept = doc.name(old) == doc.name(new) && doc.namespace(old) == doc.namespace(new);
             doc.detach(old);
             Undo::Replaced { old, new }
         }
@@ -895,7 +897,7 @@ pub(crate) fn put_element(
             "the URI would not select the new element".to_owned(),
         ))));
     }
-    if let Err(c) = usage.check_change(doc, parent, Some(new)) {
+    if let Err(c) = usage.check_change_in(doc, parent, Some(new), model_kept) {
         undo.apply(doc);
         return Err(refuse(&c));
     }

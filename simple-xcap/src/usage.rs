@@ -189,6 +189,20 @@ impl Usage {
         parent: NodeId,
         changed: Option<NodeId>,
     ) -> Result<(), Conflict> {
+        self.check_change_in(doc, parent, changed, false)
+    }
+
+    /// [`Usage::check_change`]; `model_kept` says the change replaced a child of `parent` by
+    /// one of the same expanded name, so the parent's sequence of child names (all its
+    /// content model sees) is unchanged and is not checked again: an element PUT on a big
+    /// list then costs the new element and one pass over its siblings for uniqueness.
+    pub(crate) fn check_change_in(
+        &self,
+        doc: &Document,
+        parent: NodeId,
+        changed: Option<NodeId>,
+        model_kept: bool,
+    ) -> Result<(), Conflict> {
         if matches!(self.kind, Kind::PidfManipulation) {
             return self.check_document(doc);
         }
@@ -196,7 +210,9 @@ impl Usage {
         if parent == Document::ROOT {
             return self.check_document(doc);
         }
-        s.validate_element(doc, parent).map_err(|p| Conflict::SchemaValidation(Some(p)))?;
+        if !model_kept {
+            s.validate_element(doc, parent).map_err(|p| Conflict::SchemaValidation(Some(p)))?;
+        }
         if let Some(c) = changed {
             s.validate_subtree(doc, c).map_err(|p| Conflict::SchemaValidation(Some(p)))?;
             self.unique_children(doc, parent, Some(c))?;
@@ -257,10 +273,14 @@ impl Usage {
         match only {
             Some(c) => {
                 let Some((attr, value)) = self.unique_key(doc, c) else { return Ok(()) };
+                let local = doc.name(c).map(|n| &n.local);
+                // cheapest test first: the siblings' namespaces are looked up only for a
+                // sibling with the same local name and the same value
                 for s in doc.child_elements(parent) {
                     if s != c
+                        && doc.name(s).map(|n| &n.local) == local
+                        && doc.attribute(s, None, attr) == Some(value)
                         && same_kind(s, c)
-                        && self.unique_key(doc, s).is_some_and(|k| k.1 == value)
                     {
                         return Err(fail(c, attr, value));
                     }
