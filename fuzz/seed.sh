@@ -69,3 +69,6 @@ done
 printf 'resource-lists/users/sip:joe@example.com/index/~~/resource-lists/list%%5b@name=%%22friends%%22%%5d/@name?xmlns(x=urn:x)' > corpus/xcap_uri/q1
 printf '\x05resource-lists/list/entry[@uri="sip:z@x"]\n<entry uri="sip:z@x"/>\x00\x00resource-lists/list/entry[1]\x00\x02resource-lists/list/list\x00\x15resource-lists/list/@name\n"x"' > corpus/xcap_server/s1
 printf '\x85cr:ruleset/cr:rule[@id="b"]?xmlns(cr=urn:ietf:params:xml:ns:common-policy)\n<cr:rule id="b"/>\x00\x82cr:ruleset/cr:rule?xmlns(cr=urn:ietf:params:xml:ns:common-policy)\x00\x45rls-services/service[@uri="sip:n@x"]\n<service uri="sip:n@x"><list/></service>' > corpus/xcap_server/s2
+# xcap-diff package: subscribe (URIs by bit mask), PUT a document, PUT an element, notify
+mkdir -p corpus/xcap_diff_package
+printf '\x18\x13\x00\x40index\n<resource-lists xmlns="urn:ietf:params:xml:ns:resource-lists"><list name="a"/></resource-lists>\x00\x40index/~~/resource-lists/list%%5b@name=%%22a%%22%%5d/entry\n<entry uri="sip:x@y"/>\x00\xa0\x00\x60index/~~/resource-lists/list/@name\x00\xa0' > corpus/xcap_diff_package/s1

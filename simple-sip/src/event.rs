@@ -1221,6 +1221,14 @@ impl Subscriber {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct NotifierSub(u64);
 
+impl NotifierSub {
+    /// A subscription id made up, to drive an [`EventPackage`] without a [`Notifier`] (tests,
+    /// fuzzing); a notifier numbers its own from 0.
+    pub const fn from_raw(id: u64) -> Self {
+        Self(id)
+    }
+}
+
 /// What the authorization policy says of a watcher (RFC 6665 §4.2.1.2, RFC 3857 §5.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Authorization {

@@ -94,7 +94,18 @@ impl XcapDiff {
     /// names of node selectors); `mode` says whether patches go with it; in `aggregate` a
     /// change following an entry for the same document extends that entry.
     pub fn push_change(&mut self, change: &Change, default_ns: &str, mode: DiffProcessing) {
-        let sel = change.document.encoded();
+        self.push_change_as(change.document.encoded(), change, default_ns, mode);
+    }
+
+    /// [`XcapDiff::push_change`] with `sel` as the entry's selector (RFC 5875 §4.6: the URI
+    /// as the subscription wrote it).
+    pub(crate) fn push_change_as(
+        &mut self,
+        sel: String,
+        change: &Change,
+        default_ns: &str,
+        mode: DiffProcessing,
+    ) {
         let mut namespaces: Vec<(Option<String>, String)> =
             change.namespaces.iter().map(|(p, u)| (Some(p.clone()), u.clone())).collect();
         namespaces.insert(0, (None, default_ns.to_owned()));

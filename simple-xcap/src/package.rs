@@ -316,7 +316,21 @@ impl<S: Storage> XcapDiffPackage<S> {
         let Some(w) = self.watches.get_mut(&sub) else { return };
         for change in w.pending.drain(..) {
             let ns = self.server.usage(&change.document.auid).map_or("", |u| u.namespace.as_str());
-            out.push_change(&change, ns, w.mode);
+            // §4.6: a document's `sel` is the URI as the list wrote it; in a collection, the
+            // document's own
+            let sel = w
+                .selections
+                .iter()
+                .find_map(|s| match s {
+                    Selection::Document { sel, doc } if *doc == change.document => {
+                        Some(sel.clone())
+                    }
+                    Selection::Document { .. }
+                    | Selection::Collection { .. }
+                    | Selection::Component { .. } => None,
+                })
+                .unwrap_or_else(|| change.document.encoded());
+            out.push_change_as(sel, &change, ns, w.mode);
         }
         for s in &mut w.selections {
             let Selection::Component { sel, uri, attribute, reported } = s else { continue };
