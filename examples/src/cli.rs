@@ -90,6 +90,22 @@ enum XcapOp {
         /// The path.
         path: String,
     },
+    /// Subscribes to changes (RFC 5875 xcap-diff over SIP) of documents, collections
+    /// (`resource-lists/users/~/`) and elements, and prints each NOTIFY's entries.
+    Watch {
+        /// The paths.
+        #[arg(required = true)]
+        paths: Vec<String>,
+        /// `no-patching`, `xcap-patching` or `aggregate`.
+        #[arg(long, default_value = "aggregate")]
+        mode: String,
+        /// Stop after this many NOTIFYs.
+        #[arg(long)]
+        count: Option<usize>,
+        /// Stop after this many seconds.
+        #[arg(long = "for", default_value_t = 3600)]
+        seconds: u64,
+    },
 }
 
 /// The buddy list: list `buddies` of our resource-lists `index` document.
@@ -524,6 +540,9 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Listen { count, seconds } => listen(&mut ua, count, seconds).await,
         Command::Watchers { approve, block, seconds } => {
             watchers(&mut ua, &approve, &block, seconds).await
+        }
+        Command::Xcap { op: XcapOp::Watch { paths, mode, count, seconds } } => {
+            xcap_watch(&mut ua, &paths, &mode, count, seconds).await
         }
         Command::Xcap { op } => xcap_command(&ua, &cli.account.xcap, op).await,
         Command::Buddies { op } => buddies(&ua, &cli.account.xcap, op).await,
@@ -1032,8 +1051,143 @@ fn print_http(ua: &Ua, status: u16, headers: &http::HeaderMap, body: &[u8]) {
     let _ = std::io::stdout().flush();
 }
 
+/// `xcap watch`: one xcap-diff subscription to the server, its NOTIFYs printed entry by entry.
+async fn xcap_watch(
+    ua: &mut Ua,
+    paths: &[String],
+    mode: &str,
+    count: Option<usize>,
+    seconds: u64,
+) -> i32 {
+    let mut body = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<resource-lists xmlns=\"urn:ietf:params:xml:ns:resource-lists\"><list>",
+    );
+    for p in paths {
+        let p = p.replace("/~/", &format!("/{}/", ua.aor));
+        let p = if p.ends_with("/~") { format!("{}{}/", &p[..p.len() - 1], ua.aor) } else { p };
+        let mut attr = Vec::new();
+        simple_patch::escape_attr(&p, &mut attr);
+        body.push_str(&format!("<entry uri=\"{}\"/>", String::from_utf8_lossy(&attr)));
+    }
+    body.push_str("</list></resource-lists>\n");
+    let mut config = SubscriberConfig::default();
+    config.credentials = ua.credentials();
+    let mut subscriber = Subscriber::new(config);
+    let contact = ua.contact();
+    let from = format!("<{}>", ua.aor);
+    let uri = format!("sip:xcap@{}", ua.domain);
+    let params = format!(";diff-processing={mode}");
+    let mut req = Subscribe::new("xcap-diff", &uri, &from, &contact, ua.server, Transport::Udp);
+    req.expires = 600;
+    req.accept = &[simple_xcap::XCAP_DIFF_MIME];
+    req.event_params = &params;
+    req.body = Some((simple_xcap::RESOURCE_LISTS_MIME, body.as_bytes()));
+    let sub = subscriber.subscribe(&mut ua.ep, &req, Instant::now());
+    let end = Instant::now() + Duration::from_secs(seconds);
+    let mut seen = 0;
+    let mut unsubscribed = false;
+    loop {
+        let now = Instant::now();
+        if !unsubscribed && (now >= end || count.is_some_and(|c| seen >= c)) {
+            unsubscribed = true;
+            subscriber.unsubscribe(&mut ua.ep, sub, now);
+        }
+        if now >= end + Duration::from_secs(35) {
+            return 0;
+        }
+        let deadline =
+            [subscriber.poll_timeout().map(|t| t.0), Some(end)].into_iter().flatten().min();
+        let events = ua.turn(deadline).await;
+        let now = Instant::now();
+        for e in events {
+            let Some(e) = subscriber.handle(&mut ua.ep, e, now) else { continue };
+            let _ = simple_sip::event::refuse(&mut ua.ep, e, &[], now);
+        }
+        subscriber.handle_timeout(&mut ua.ep, now);
+        while let Some(e) = subscriber.poll_event() {
+            match e {
+                SubscriberEvent::Notify { body, terminated, .. } if !body.is_empty() => {
+                    if terminated {
+                        continue; // the final NOTIFY repeats the state
+                    }
+                    match simple_xcap::XcapDiff::parse(&body) {
+                        Ok(diff) => {
+                            seen += 1;
+                            print_xcap_diff(ua, &diff);
+                        }
+                        Err(e) => ua.say(
+                            &format!("unreadable xcap-diff: {e}"),
+                            &json!({"event": "error", "error": e.to_string()}),
+                        ),
+                    }
+                }
+                SubscriberEvent::Terminated { reason, .. } => {
+                    let r = format!("{reason:?}");
+                    ua.say(
+                        &format!("xcap-diff subscription ended: {r}"),
+                        &json!({"event": "terminated", "reason": r}),
+                    );
+                    ua.flush().await;
+                    return i32::from(seen == 0 || count.is_some_and(|c| seen < c));
+                }
+                SubscriberEvent::Accepted { expires, .. } => ua.say(
+                    &format!("xcap-diff subscribed for {expires} s"),
+                    &json!({"event": "subscribed", "expires": expires}),
+                ),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// One line per entry of an xcap-diff document (and one JSON object for the NOTIFY).
+fn print_xcap_diff(ua: &Ua, diff: &simple_xcap::XcapDiff) {
+    let mut lines = Vec::new();
+    let mut entries = Vec::new();
+    for e in &diff.entries {
+        match e {
+            simple_xcap::DiffEntry::Document { sel, previous_etag, new_etag, patch, .. } => {
+                let what = match (previous_etag, new_etag) {
+                    (None, Some(_)) => "document",
+                    (Some(_), Some(_)) => "changed",
+                    (_, None) => "removed",
+                };
+                lines.push(format!(
+                    "{what} {sel} etag {}{}",
+                    new_etag.as_deref().unwrap_or("-"),
+                    if patch.is_some() { " (patch)" } else { "" }
+                ));
+                entries.push(json!({"kind": what, "sel": sel, "previous_etag": previous_etag,
+                    "new_etag": new_etag, "patch": patch}));
+            }
+            simple_xcap::DiffEntry::Element { sel, content, .. } => {
+                lines.push(match content {
+                    Some(c) => format!("element {sel} = {c}"),
+                    None => format!("element {sel} removed"),
+                });
+                entries.push(json!({"kind": "element", "sel": sel, "content": content}));
+            }
+            simple_xcap::DiffEntry::Attribute { sel, value, .. } => {
+                lines.push(match value {
+                    Some(v) => format!("attribute {sel} = {v}"),
+                    None => format!("attribute {sel} removed"),
+                });
+                entries.push(json!({"kind": "attribute", "sel": sel, "value": value}));
+            }
+        }
+    }
+    if lines.is_empty() {
+        lines.push("xcap-diff: nothing".to_owned());
+    }
+    ua.say(&lines.join("\n"), &json!({"event": "xcap-diff", "entries": entries}));
+}
+
 async fn xcap_command(ua: &Ua, root: &str, op: XcapOp) -> i32 {
     let result = match op {
+        XcapOp::Watch { .. } => {
+            eprintln!("xcap watch subscribes over SIP: it is run on its own");
+            return 2;
+        }
         XcapOp::Get { path } => http(ua, root, "GET", &path, None, Vec::new()).await,
         XcapOp::Delete { path } => http(ua, root, "DELETE", &path, None, Vec::new()).await,
         XcapOp::Put { path, content_type, file } => {

@@ -29,7 +29,9 @@ use simple_sip::digest::{
 use simple_sip::endpoint::{
     ClientTx, Endpoint, EndpointConfig, Event, Reply, ServerTx, Transmit, Transport,
 };
-use simple_sip::event::{Authorization, Journal, NotifierEvent, NotifierSub, resource_key};
+use simple_sip::event::{
+    Authorization, Journal, Notifier, NotifierEvent, NotifierSub, resource_key,
+};
 use simple_sip::headers::{
     Authorization as AuthHeader, CSeq, CallId, Contact, EventHeader, Expires, FromHeader,
     ProxyAuthorization, ToHeader,
@@ -162,8 +164,9 @@ pub struct Server {
     sent_by: HashMap<Transport, String>,
     log: VecDeque<String>,
     stats: Stats,
-    /// The XCAP server: resource lists, pres-rules, pidf-manipulation, xcap-caps.
-    xcap: simple_xcap::XcapServer,
+    /// The XCAP server (resource lists, pres-rules, pidf-manipulation, xcap-caps) inside the
+    /// `xcap-diff` notifier (RFC 5875), so that SUBSCRIBEs see what HTTP changes.
+    xcap: Notifier<simple_xcap::XcapDiffPackage>,
     /// New watchers whose presentity has pres-rules, to decide on.
     to_decide: Vec<(String, String)>,
 }
@@ -246,10 +249,13 @@ impl Server {
         }
         let agent = PresenceAgent::new(presence, seed ^ 0x5eed);
         let xcap_host = config.xcap.listen.map_or_else(|| config.domain.clone(), |a| a.to_string());
-        let xcap = simple_xcap::XcapServer::new(
-            simple_xcap::ServerConfig::new(&format!("http://{xcap_host}{}", config.xcap.root)),
-            simple_xcap::MemoryStorage::new(),
-            seed ^ 0x0c0a_9000,
+        let xcap = Notifier::new(
+            simple_xcap::XcapDiffPackage::<simple_xcap::MemoryStorage>::notifier_config(&contact),
+            simple_xcap::XcapDiffPackage::new(simple_xcap::XcapServer::new(
+                simple_xcap::ServerConfig::new(&format!("http://{xcap_host}{}", config.xcap.root)),
+                simple_xcap::MemoryStorage::new(),
+                seed ^ 0x0c0a_9000,
+            )),
         );
         let mut digest_config = ServerConfig::new(config.realm());
         digest_config.algorithm =
@@ -324,7 +330,7 @@ impl Server {
                         path: d.path,
                     };
                     simple_xcap::Storage::put(
-                        self.xcap.storage_mut(),
+                        self.xcap.package_mut().server_mut().storage_mut(),
                         key,
                         simple_xcap::Stored { document, etag: d.etag },
                     );
@@ -549,6 +555,7 @@ impl Server {
         [
             self.ep.poll_timeout().map(|t| t.0),
             self.agent.poll_timeout().map(|t| t.0),
+            self.xcap.poll_timeout().map(|t| t.0),
             self.binding_expiry.first().map(|(t, _)| *t),
             self.next_restore,
         ]
@@ -564,6 +571,7 @@ impl Server {
         }
         self.ep.handle_timeout(now);
         self.agent.handle_timeout(&mut self.ep, now);
+        self.xcap.handle_timeout(&mut self.ep, now);
         while let Some((at, user)) = self.binding_expiry.first().cloned() {
             if at > now {
                 break;
@@ -600,6 +608,20 @@ impl Server {
     fn after(&mut self, now: Instant) {
         while let Some(e) = self.agent.poll_event() {
             self.presence_event(e);
+        }
+        while let Some(e) = self.xcap.poll_event() {
+            match e {
+                NotifierEvent::Subscribed { resource, watcher, expires, .. } => {
+                    self.say(format!(
+                        "xcap-diff subscription {watcher} -> {resource}, {expires} s"
+                    ));
+                }
+                NotifierEvent::Terminated { watcher, reason, .. } => {
+                    self.say(format!("xcap-diff subscription of {watcher} ended: {reason:?}"));
+                }
+                NotifierEvent::Refreshed { .. } | NotifierEvent::StatusChanged { .. } => {}
+                other => self.say(format!("xcap-diff: {other:?}")),
+            }
         }
         for (resource, watcher) in core::mem::take(&mut self.to_decide) {
             self.decide(&resource, &watcher, now);
@@ -755,8 +777,12 @@ impl Server {
                 self.say(format!("answered {code} to {source}: {why}"))
             }
             other => {
-                // the presence agent's NOTIFY answers
-                if let Some(rest) = self.agent.handle(&mut self.ep, other, now) {
+                // the presence agent's and the xcap-diff notifier's NOTIFY answers
+                let rest = self
+                    .agent
+                    .handle(&mut self.ep, other, now)
+                    .and_then(|e| self.xcap.handle(&mut self.ep, e, now));
+                if let Some(rest) = rest {
                     match rest {
                         Event::CloseConnection { .. }
                         | Event::StrayResponse { .. }
@@ -871,6 +897,10 @@ impl Server {
         let event = Event::Request { tx, request, source, transport };
         // a subscription it made is counted against its source when the agent reports it
         let Some(event) = self.agent.handle(&mut self.ep, event, now) else { return };
+        let Some(event) = self.xcap.handle(&mut self.ep, event, now) else {
+            self.pending_ip.remove(&call_id);
+            return;
+        };
         let Event::Request { tx, request, .. } = event else { return };
         self.pending_ip.remove(&call_id);
         if to_tag.is_some() {
@@ -890,7 +920,10 @@ impl Server {
                             tx,
                             200,
                             "OK",
-                            &[("Allow", allow), ("Allow-Events", b"presence, presence.winfo")],
+                            &[
+                                ("Allow", allow),
+                                ("Allow-Events", b"presence, presence.winfo, xcap-diff"),
+                            ],
                             now,
                         );
                     }
@@ -899,7 +932,7 @@ impl Server {
                         let _ = simple_sip::event::refuse(
                             &mut self.ep,
                             ev,
-                            &["presence", "presence.winfo"],
+                            &["presence", "presence.winfo", "xcap-diff"],
                             now,
                         );
                     }
@@ -1095,7 +1128,7 @@ impl Server {
     fn pres_rules(&self, resource: &str) -> Option<simple_xcap::Ruleset> {
         ["pres-rules", "org.openmobilealliance.pres-rules"].iter().find_map(|auid| {
             let key = simple_xcap::DocumentSelector::user(auid, resource, "index");
-            let stored = simple_xcap::Storage::get(self.xcap.storage(), &key)?;
+            let stored = simple_xcap::Storage::get(self.xcap.package().server().storage(), &key)?;
             simple_xcap::Ruleset::from_document(&stored.document).ok()
         })
     }
@@ -1154,21 +1187,28 @@ impl Server {
                 None => return self.unauthorized(),
             }
         }
-        let r = self.xcap.handle(request, user.as_deref());
+        let r = self.xcap.package_mut().server_mut().handle(request, user.as_deref());
         if r.status() == http::StatusCode::UNAUTHORIZED {
             return self.unauthorized();
         }
         let mut rules_of = BTreeSet::new();
-        while let Some(c) = self.xcap.poll_change() {
+        while let Some(c) = self.xcap.package_mut().server_mut().poll_change() {
+            // xcap-diff subscriptions that watch it
+            for sub in self.xcap.package_mut().record(&c) {
+                self.xcap.notify(&mut self.ep, sub, now);
+            }
             let xui = c.document.xui().unwrap_or_default().to_owned();
             if c.document.auid.ends_with("pres-rules") {
                 rules_of.insert(xui.clone());
             }
             match &c.new_etag {
                 Some(etag) => {
-                    let body = simple_xcap::Storage::get(self.xcap.storage(), &c.document)
-                        .map(|s| s.document.to_vec())
-                        .unwrap_or_default();
+                    let body = simple_xcap::Storage::get(
+                        self.xcap.package().server().storage(),
+                        &c.document,
+                    )
+                    .map(|s| s.document.to_vec())
+                    .unwrap_or_default();
                     self.changes.push(Change::Xcap(Box::new(XcapDocument {
                         auid: c.document.auid.clone(),
                         xui,

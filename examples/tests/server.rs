@@ -402,3 +402,54 @@ fn xcap_buddies_and_pres_rules_decide_for_watchers() {
     bob_watch.wait_for(&["rejected"], 20);
     alice_pub.send("quit");
 }
+
+/// RFC 5875 through the reference server: `simple-cli xcap watch` subscribes to alice's
+/// resource-lists collection over SIP; the first NOTIFY lists her document, and buddy changes
+/// made over HTTP arrive as patches (aggregate mode). A path of another user's is not shown.
+#[test]
+fn xcap_diff_subscription_follows_buddy_changes() {
+    let dir = scratch("xcap-diff");
+    let server = Server::start(&dir, "", None);
+    let root = format!("http://{}/xcap-root", server.xcap);
+    let x = |user: &str, args: &[&str]| {
+        let mut all = vec!["--xcap", root.as_str()];
+        all.extend_from_slice(args);
+        server.run(user, &all)
+    };
+    let (code, out) = x("alice", &["buddies", "add", "bob", "--name", "Bob"]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = x("bob", &["buddies", "add", "alice"]);
+    assert_eq!(code, 0, "{out}");
+    let mut watch = server.cli(
+        "alice",
+        None,
+        &[
+            "--json",
+            "xcap",
+            "watch",
+            "resource-lists/users/~/",
+            "resource-lists/users/sip:bob@127.0.0.1/index",
+            "--count",
+            "3",
+            "--for",
+            "60",
+        ],
+    );
+    let first = watch.wait_for(&["\"event\":\"xcap-diff\""], 20);
+    assert!(first.contains("resource-lists/users/sip:alice@127.0.0.1/index"), "{first}");
+    assert!(
+        !first.contains("sip:bob@127.0.0.1/index"),
+        "bob's list is not alice's to read: {first}"
+    );
+    let (code, out) = x("alice", &["buddies", "add", "carol", "--name", "Carol"]);
+    assert_eq!(code, 0, "{out}");
+    let changed = watch.wait_for(&["\"kind\":\"changed\"", "carol"], 20);
+    assert!(changed.contains("\"patch\":\"<d:add"), "{changed}");
+    let (code, out) = x("alice", &["buddies", "remove", "bob"]);
+    assert_eq!(code, 0, "{out}");
+    let removed = watch.wait_nth(&["\"kind\":\"changed\""], 2, 20);
+    assert!(removed.contains("d:remove"), "{removed}");
+    // bob's own changes never reach alice
+    assert_eq!(watch.count(&["sip:bob@127.0.0.1/index"]), 0);
+    assert_eq!(watch.wait(30), 0);
+}
