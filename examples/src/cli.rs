@@ -62,6 +62,10 @@ struct Account {
     /// The XCAP root (simple-server's `[xcap]`; Kamailio's xcap_server).
     #[arg(long, global = true, default_value = "http://127.0.0.1:5380/xcap-root")]
     xcap: String,
+    /// Authenticate XCAP requests with HTTP basic at once, instead of answering the server's
+    /// digest challenge (RFC 7616).
+    #[arg(long, global = true)]
+    xcap_basic: bool,
 }
 
 /// An XCAP request (RFC 4825); a path relative to the XCAP root, `~` for our own XUI
@@ -228,6 +232,7 @@ struct Ua {
     password: Option<String>,
     domain: String,
     json: bool,
+    xcap_basic: bool,
 }
 
 fn seed() -> u64 {
@@ -258,6 +263,7 @@ impl Ua {
             password: a.password.clone(),
             domain,
             json: a.json,
+            xcap_basic: a.xcap_basic,
         })
     }
 
@@ -996,19 +1002,49 @@ async fn http(
             .await
             .map_err(|e| e.to_string())?;
     tokio::spawn(conn);
-    let mut req = http::Request::builder().method(method).uri(&target).header("Host", host);
-    if let Some(p) = &ua.password {
+    let body = bytes::Bytes::from(body);
+    let mut authorization = ua.password.as_ref().filter(|_| ua.xcap_basic).map(|p| {
         let token = base64::engine::general_purpose::STANDARD.encode(format!("{}:{p}", ua.user));
-        req = req.header("Authorization", format!("Basic {token}"));
+        format!("Basic {token}")
+    });
+    let mut digest = ua.password.as_ref().map(|p| DigestClient::new(&ua.user, p));
+    // at most: the request, and the request again answering a digest challenge
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let mut req = http::Request::builder().method(method).uri(&target).header("Host", host);
+        if let Some(a) = &authorization {
+            req = req.header("Authorization", a.as_str());
+        }
+        if let Some(t) = content_type {
+            req = req.header("Content-Type", t);
+        }
+        let req = req.body(Full::new(body.clone())).map_err(|e| e.to_string())?;
+        let resp = sender.send_request(req).await.map_err(|e| e.to_string())?;
+        let (parts, resp_body) = resp.into_parts();
+        let resp_body = resp_body.collect().await.map_err(|e| e.to_string())?.to_bytes();
+        let challenge = (parts.status == http::StatusCode::UNAUTHORIZED)
+            .then(|| {
+                parts.headers.get_all(http::header::WWW_AUTHENTICATE).iter().find(|v| {
+                    v.as_bytes().get(..7).is_some_and(|s| s.eq_ignore_ascii_case(b"digest "))
+                })
+            })
+            .flatten();
+        let (Some(challenge), Some(client), true) = (challenge, digest.as_mut(), attempt < 3)
+        else {
+            // the answer, or a refusal of credentials answered twice
+            return Ok((parts.status.as_u16(), parts.headers, resp_body));
+        };
+        use simple_sip::headers::TypedHeader as _;
+        let answer = WwwAuthenticate::parse(challenge.as_bytes()).ok().and_then(|c| {
+            let r = simple_sip::digest::Request { method, uri: &target, body: &body };
+            client.answer(&c.0, &r, &format!("{:016x}", seed())).ok()
+        });
+        match answer {
+            Some(a) => authorization = Some(a),
+            None => return Ok((parts.status.as_u16(), parts.headers, resp_body)),
+        }
     }
-    if let Some(t) = content_type {
-        req = req.header("Content-Type", t);
-    }
-    let req = req.body(Full::new(bytes::Bytes::from(body))).map_err(|e| e.to_string())?;
-    let resp = sender.send_request(req).await.map_err(|e| e.to_string())?;
-    let (parts, body) = resp.into_parts();
-    let body = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
-    Ok((parts.status.as_u16(), parts.headers, body))
 }
 
 /// The MIME type a PUT to `path` carries.

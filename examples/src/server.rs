@@ -1182,14 +1182,17 @@ impl Server {
     ) -> http::Response<Bytes> {
         let mut user = None;
         if let Some(v) = request.headers().get(http::header::AUTHORIZATION) {
-            match self.basic_user(v.as_bytes()) {
-                Some(u) => user = Some(u),
-                None => return self.unauthorized(),
+            let digest = v.as_bytes().get(..7).is_some_and(|s| s.eq_ignore_ascii_case(b"digest "));
+            let found =
+                if digest { self.digest_user(request, now) } else { self.basic_user(v.as_bytes()) };
+            match found {
+                Ok(u) => user = Some(u),
+                Err(stale) => return self.unauthorized(stale, now),
             }
         }
         let r = self.xcap.package_mut().server_mut().handle(request, user.as_deref());
         if r.status() == http::StatusCode::UNAUTHORIZED {
-            return self.unauthorized();
+            return self.unauthorized(false, now);
         }
         let mut rules_of = BTreeSet::new();
         while let Some(c) = self.xcap.package_mut().server_mut().poll_change() {
@@ -1241,8 +1244,50 @@ impl Server {
         r
     }
 
+    /// The XUI of a digest `Authorization` (RFC 7616) that is right for this request, with
+    /// the nonces, algorithm and users of SIP; `Err(stale)` otherwise.
+    fn digest_user(
+        &mut self,
+        request: &http::Request<Bytes>,
+        now: Instant,
+    ) -> Result<String, bool> {
+        use simple_sip::headers::TypedHeader as _;
+        let value = request.headers().get(http::header::AUTHORIZATION).ok_or(false)?;
+        let auth = AuthHeader::parse(value.as_bytes()).map_err(|_| false)?;
+        let uri = auth.0.param("uri").map(|c| c.into_owned()).unwrap_or_default();
+        // the response covers the request's own target (RFC 7616 §3.4.6)
+        let target = request.uri().path_and_query().map_or("/", |p| p.as_str());
+        if uri != target && uri != request.uri().to_string() {
+            return Err(false);
+        }
+        let req =
+            DigestRequest { method: request.method().as_str(), uri: &uri, body: request.body() };
+        let users = &self.users;
+        match self.digest.verify(&auth.0, &req, now, |u| {
+            let u = u.strip_prefix("sip:").unwrap_or(u);
+            let u = u.split_once('@').map_or(u, |(n, _)| n);
+            users.get(u).map(|p| Secret::Password(p.clone()))
+        }) {
+            Verdict::Authorized { username } => {
+                let name = username.strip_prefix("sip:").unwrap_or(&username);
+                let name = name.split_once('@').map_or(name, |(n, _)| n);
+                Ok(format!("sip:{name}@{}", self.config.domain))
+            }
+            Verdict::Stale => Err(true),
+            Verdict::Rejected(_) => Err(false),
+            other => {
+                self.say(format!("xcap digest: {other:?}"));
+                Err(false)
+            }
+        }
+    }
+
     /// The XUI of a basic `Authorization` whose password is right.
-    fn basic_user(&self, value: &[u8]) -> Option<String> {
+    fn basic_user(&self, value: &[u8]) -> Result<String, bool> {
+        self.basic(value).ok_or(false)
+    }
+
+    fn basic(&self, value: &[u8]) -> Option<String> {
         use base64::Engine as _;
         let v = core::str::from_utf8(value).ok()?;
         let (scheme, token) = v.trim().split_once(' ')?;
@@ -1258,13 +1303,22 @@ impl Server {
             .then(|| format!("sip:{name}@{}", self.config.domain))
     }
 
-    fn unauthorized(&self) -> http::Response<Bytes> {
+    /// 401 offering digest (the SIP challenge: realm, nonce, algorithm; `stale` after an
+    /// expired nonce) and basic.
+    fn unauthorized(&mut self, stale: bool, now: Instant) -> http::Response<Bytes> {
+        let random = self.random16();
+        let digest = if stale {
+            self.digest.challenge_stale(now, random)
+        } else {
+            self.digest.challenge(now, random)
+        };
         let mut r = http::Response::new(Bytes::new());
         *r.status_mut() = http::StatusCode::UNAUTHORIZED;
-        if let Ok(v) =
-            http::HeaderValue::from_str(&format!("Basic realm=\"{}\"", self.config.realm()))
-        {
-            r.headers_mut().insert(http::header::WWW_AUTHENTICATE, v);
+        let basic = format!("Basic realm=\"{}\"", self.config.realm());
+        for v in [digest, basic] {
+            if let Ok(v) = http::HeaderValue::from_str(&v) {
+                r.headers_mut().append(http::header::WWW_AUTHENTICATE, v);
+            }
         }
         r
     }

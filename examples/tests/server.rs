@@ -346,6 +346,9 @@ fn xcap_buddies_and_pres_rules_decide_for_watchers() {
     assert_eq!(code, 0, "{out}");
     let (_, out) = x("alice", &["buddies", "list"]);
     assert!(!out.contains("carol"), "{out}");
+    // digest (the default, RFC 7616 with the SIP nonces) and basic both authenticate
+    let (code, out) = x("alice", &["--xcap-basic", "xcap", "get", "resource-lists/users/~/index"]);
+    assert!(code == 0 && out.contains("buddies"), "{out}");
     // bob may not read alice's documents; a wrong password is 401
     let (code, out) = x("bob", &["xcap", "get", "resource-lists/users/sip:alice@127.0.0.1/index"]);
     assert!(code != 0 && out.contains("HTTP 403"), "{out}");
