@@ -17,7 +17,7 @@ use simple_pidf::{
 };
 use simple_sip::digest::DigestClient;
 use simple_sip::endpoint::{Endpoint, EndpointConfig, Event, NewRequest, Reply, Transport};
-use simple_sip::event::{Subscribe, Subscriber, SubscriberConfig, SubscriberEvent};
+use simple_sip::event::{Status, Subscribe, Subscriber, SubscriberConfig, SubscriberEvent};
 use simple_sip::headers::{ProxyAuthenticate, TypedHeader, WwwAuthenticate};
 use simple_sip::pager::{Outgoing, Pager, PagerConfig, PagerEvent};
 use simple_sip::publish::{Publish, Publisher, PublisherConfig, PublisherEvent};
@@ -716,9 +716,6 @@ async fn watch(
     seconds: u64,
     partial: bool,
 ) -> i32 {
-    let mut config = SubscriberConfig::default();
-    config.credentials = ua.credentials();
-    let mut subscriber = Subscriber::new(config);
     let contact = ua.contact();
     let from = format!("<{}>", ua.aor);
     let mut req = Subscribe::new(event, uri, &from, &contact, ua.server, Transport::Udp);
@@ -729,12 +726,84 @@ async fn watch(
         (false, true) => &["application/pidf+xml", "application/pidf-diff+xml"],
         (false, false) => &["application/pidf+xml"],
     };
-    let sub = subscriber.subscribe(&mut ua.ep, &req, Instant::now());
     let mut view = PresenceView::new();
+    let mut seen = 0;
+    let mut status = 1;
+    let ended = follow(ua, &req, uri, seconds, count, |ua, st, terminated, ct, body| {
+        let state =
+            if terminated { "terminated".to_owned() } else { format!("{st:?}").to_lowercase() };
+        if body.is_empty() {
+            ua.say(
+                &format!("{uri} {state}"),
+                &json!({"event": "state", "resource": uri, "state": state}),
+            );
+        } else if ct.starts_with("application/watcherinfo+xml") {
+            // the terminating NOTIFY repeats the list: said once is enough
+            if !terminated {
+                print_winfo(ua, body);
+                seen += 1;
+            }
+        } else if ct.starts_with("application/pidf-diff+xml") {
+            if view.handle_body(body).is_ok()
+                && matches!(view.poll_event(), Some(Update::Replaced | Update::Patched))
+            {
+                if let Some(p) = view.presence() {
+                    let (t, v) = describe(uri, &state, p);
+                    ua.say(&t, &v);
+                    seen += 1;
+                }
+            }
+        } else {
+            match Presence::parse(body) {
+                Ok(p) => {
+                    let (t, v) = describe(uri, &state, &p);
+                    ua.say(&t, &v);
+                    seen += 1;
+                }
+                Err(e) => ua.say(
+                    &format!("{uri}: unreadable PIDF: {e}"),
+                    &json!({"event": "error", "error": e.to_string()}),
+                ),
+            }
+        }
+        if seen > 0 {
+            status = 0;
+        }
+        seen
+    })
+    .await;
+    match ended {
+        Followed::Terminated { seen } if count.is_some_and(|c| seen < c) => 1,
+        Followed::Terminated { .. } | Followed::TimedOut => status,
+    }
+}
+
+/// How a subscription [`follow`]ed ended.
+enum Followed {
+    /// The subscription ended, after this many NOTIFYs the handler counted.
+    Terminated { seen: usize },
+    /// No final NOTIFY came within 35 s of the end.
+    TimedOut,
+}
+
+/// Makes the subscription `req` and runs it: each NOTIFY goes to `on_notify` (status,
+/// terminating, content type, body), which returns how many it has counted; after `seconds`,
+/// or once `count` are counted, it unsubscribes; acceptance and the end are printed.
+async fn follow(
+    ua: &mut Ua,
+    req: &Subscribe<'_>,
+    what: &str,
+    seconds: u64,
+    count: Option<usize>,
+    mut on_notify: impl FnMut(&Ua, Status, bool, &str, &[u8]) -> usize,
+) -> Followed {
+    let mut config = SubscriberConfig::default();
+    config.credentials = ua.credentials();
+    let mut subscriber = Subscriber::new(config);
+    let sub = subscriber.subscribe(&mut ua.ep, req, Instant::now());
     let end = Instant::now() + Duration::from_secs(seconds);
     let mut seen = 0;
     let mut unsubscribed = false;
-    let mut status = 1;
     loop {
         let now = Instant::now();
         if !unsubscribed && (now >= end || count.is_some_and(|c| seen >= c)) {
@@ -742,7 +811,7 @@ async fn watch(
             subscriber.unsubscribe(&mut ua.ep, sub, now);
         }
         if now >= end + Duration::from_secs(35) {
-            return status;
+            return Followed::TimedOut;
         }
         let deadline =
             [subscriber.poll_timeout().map(|t| t.0), Some(end)].into_iter().flatten().min();
@@ -755,64 +824,23 @@ async fn watch(
         subscriber.handle_timeout(&mut ua.ep, now);
         while let Some(e) = subscriber.poll_event() {
             match e {
-                SubscriberEvent::Notify { status: st, terminated, content_type, body, .. } => {
-                    let state = if terminated {
-                        "terminated".to_owned()
-                    } else {
-                        format!("{st:?}").to_lowercase()
-                    };
+                SubscriberEvent::Notify { status, terminated, content_type, body, .. } => {
                     let ct = content_type.unwrap_or_default();
-                    if body.is_empty() {
-                        ua.say(
-                            &format!("{uri} {state}"),
-                            &json!({"event": "state", "resource": uri, "state": state}),
-                        );
-                    } else if ct.starts_with("application/watcherinfo+xml") {
-                        // the terminating NOTIFY repeats the list: said once is enough
-                        if !terminated {
-                            print_winfo(ua, &body);
-                            seen += 1;
-                        }
-                    } else if ct.starts_with("application/pidf-diff+xml") {
-                        if view.handle_body(&body).is_ok()
-                            && matches!(view.poll_event(), Some(Update::Replaced | Update::Patched))
-                        {
-                            if let Some(p) = view.presence() {
-                                let (t, v) = describe(uri, &state, p);
-                                ua.say(&t, &v);
-                                seen += 1;
-                            }
-                        }
-                    } else {
-                        match Presence::parse(&body) {
-                            Ok(p) => {
-                                let (t, v) = describe(uri, &state, &p);
-                                ua.say(&t, &v);
-                                seen += 1;
-                            }
-                            Err(e) => ua.say(
-                                &format!("{uri}: unreadable PIDF: {e}"),
-                                &json!({"event": "error", "error": e.to_string()}),
-                            ),
-                        }
-                    }
-                    if count.is_none_or(|c| seen >= c) || seen > 0 {
-                        status = 0;
-                    }
+                    seen = on_notify(ua, status, terminated, &ct, &body);
                 }
                 SubscriberEvent::Terminated { reason, .. } => {
                     let r = format!("{reason:?}");
                     ua.say(
-                        &format!("{uri} subscription ended: {r}"),
+                        &format!("{what} subscription ended: {r}"),
                         &json!({"event": "terminated", "reason": r}),
                     );
                     ua.flush().await;
-                    return if count.is_some_and(|c| seen < c) { 1 } else { status };
+                    return Followed::Terminated { seen };
                 }
                 SubscriberEvent::Accepted { expires, .. } => {
                     ua.say(
-                        &format!("{uri} subscribed for {expires} s"),
-                        &json!({"event": "subscribed", "resource": uri, "expires": expires}),
+                        &format!("{what} subscribed for {expires} s"),
+                        &json!({"event": "subscribed", "resource": what, "expires": expires}),
                     );
                 }
                 _ => {}
@@ -1106,9 +1134,6 @@ async fn xcap_watch(
         body.push_str(&format!("<entry uri=\"{}\"/>", String::from_utf8_lossy(&attr)));
     }
     body.push_str("</list></resource-lists>\n");
-    let mut config = SubscriberConfig::default();
-    config.credentials = ua.credentials();
-    let mut subscriber = Subscriber::new(config);
     let contact = ua.contact();
     let from = format!("<{}>", ua.aor);
     let uri = format!("sip:xcap@{}", ua.domain);
@@ -1118,61 +1143,28 @@ async fn xcap_watch(
     req.accept = &[simple_xcap::XCAP_DIFF_MIME];
     req.event_params = &params;
     req.body = Some((simple_xcap::RESOURCE_LISTS_MIME, body.as_bytes()));
-    let sub = subscriber.subscribe(&mut ua.ep, &req, Instant::now());
-    let end = Instant::now() + Duration::from_secs(seconds);
     let mut seen = 0;
-    let mut unsubscribed = false;
-    loop {
-        let now = Instant::now();
-        if !unsubscribed && (now >= end || count.is_some_and(|c| seen >= c)) {
-            unsubscribed = true;
-            subscriber.unsubscribe(&mut ua.ep, sub, now);
+    let ended = follow(ua, &req, "xcap-diff", seconds, count, |ua, _, terminated, _, body| {
+        // the final NOTIFY repeats the state
+        if terminated || body.is_empty() {
+            return seen;
         }
-        if now >= end + Duration::from_secs(35) {
-            return 0;
-        }
-        let deadline =
-            [subscriber.poll_timeout().map(|t| t.0), Some(end)].into_iter().flatten().min();
-        let events = ua.turn(deadline).await;
-        let now = Instant::now();
-        for e in events {
-            let Some(e) = subscriber.handle(&mut ua.ep, e, now) else { continue };
-            let _ = simple_sip::event::refuse(&mut ua.ep, e, &[], now);
-        }
-        subscriber.handle_timeout(&mut ua.ep, now);
-        while let Some(e) = subscriber.poll_event() {
-            match e {
-                SubscriberEvent::Notify { body, terminated, .. } if !body.is_empty() => {
-                    if terminated {
-                        continue; // the final NOTIFY repeats the state
-                    }
-                    match simple_xcap::XcapDiff::parse(&body) {
-                        Ok(diff) => {
-                            seen += 1;
-                            print_xcap_diff(ua, &diff);
-                        }
-                        Err(e) => ua.say(
-                            &format!("unreadable xcap-diff: {e}"),
-                            &json!({"event": "error", "error": e.to_string()}),
-                        ),
-                    }
-                }
-                SubscriberEvent::Terminated { reason, .. } => {
-                    let r = format!("{reason:?}");
-                    ua.say(
-                        &format!("xcap-diff subscription ended: {r}"),
-                        &json!({"event": "terminated", "reason": r}),
-                    );
-                    ua.flush().await;
-                    return i32::from(seen == 0 || count.is_some_and(|c| seen < c));
-                }
-                SubscriberEvent::Accepted { expires, .. } => ua.say(
-                    &format!("xcap-diff subscribed for {expires} s"),
-                    &json!({"event": "subscribed", "expires": expires}),
-                ),
-                _ => {}
+        match simple_xcap::XcapDiff::parse(body) {
+            Ok(diff) => {
+                seen += 1;
+                print_xcap_diff(ua, &diff);
             }
+            Err(e) => ua.say(
+                &format!("unreadable xcap-diff: {e}"),
+                &json!({"event": "error", "error": e.to_string()}),
+            ),
         }
+        seen
+    })
+    .await;
+    match ended {
+        Followed::Terminated { seen } => i32::from(seen == 0 || count.is_some_and(|c| seen < c)),
+        Followed::TimedOut => 0,
     }
 }
 

@@ -319,6 +319,13 @@ Content-Length: 0
     assert!(refused.starts_with("SIP/2.0 503") && refused.contains("Retry-After: 60"), "{refused}");
 }
 
+/// `simple-cli --xcap ROOT ARGS...` as `user`: its exit code and output.
+fn xcap_cli(server: &Server, root: &str, user: &str, args: &[&str]) -> (i32, String) {
+    let mut all = vec!["--xcap", root];
+    all.extend_from_slice(args);
+    server.run(user, &all)
+}
+
 /// XCAP on simple-server: the buddy list as a resource list, and pres-rules that decide for
 /// the watchers at once (pending -> active when allowed, terminated when blocked).
 #[test]
@@ -326,11 +333,7 @@ fn xcap_buddies_and_pres_rules_decide_for_watchers() {
     let dir = scratch("xcap");
     let server = Server::start(&dir, "", None);
     let root = format!("http://{}/xcap-root", server.xcap);
-    let x = |user: &str, args: &[&str]| {
-        let mut all = vec!["--xcap", root.as_str()];
-        all.extend_from_slice(args);
-        server.run(user, &all)
-    };
+    let x = |user: &str, args: &[&str]| xcap_cli(&server, &root, user, args);
     let (code, out) = x("alice", &["xcap", "get", "xcap-caps/global/index"]);
     assert!(code == 0 && out.contains("<auid>pres-rules</auid>"), "{out}");
     for b in ["bob", "carol"] {
@@ -414,11 +417,7 @@ fn xcap_diff_subscription_follows_buddy_changes() {
     let dir = scratch("xcap-diff");
     let server = Server::start(&dir, "", None);
     let root = format!("http://{}/xcap-root", server.xcap);
-    let x = |user: &str, args: &[&str]| {
-        let mut all = vec!["--xcap", root.as_str()];
-        all.extend_from_slice(args);
-        server.run(user, &all)
-    };
+    let x = |user: &str, args: &[&str]| xcap_cli(&server, &root, user, args);
     let (code, out) = x("alice", &["buddies", "add", "bob", "--name", "Bob"]);
     assert_eq!(code, 0, "{out}");
     let (code, out) = x("bob", &["buddies", "add", "alice"]);
