@@ -8,7 +8,7 @@ use simple_sip::{Header, Message, Method};
 const ACCEPT: &str = "Accept: application/sdp, text/plain, application/pidf+xml, \
     application/pidf-diff+xml, application/watcherinfo+xml, application/rlmi+xml, \
     application/simple-message-summary, application/im-iscomposing+xml, \
-    application/xcap-diff+xml, message/cpim, message/imdn+xml, message/sipfrag, text/html, \
+    application/xcap-diff+xml, application/resource-lists+xml, message/cpim, message/imdn+xml, message/sipfrag, text/html, \
     multipart/mixed, multipart/related, multipart/alternative";
 
 /// A request with `method`, `uri`, and the default headers unless `replace` gives others
