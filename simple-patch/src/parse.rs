@@ -68,6 +68,8 @@ struct Parser<'a> {
     declared: Vec<String>,
     marks: Vec<usize>,
     text: String,
+    /// The attributes of the element being read.
+    attributes: Vec<Attribute>,
     text_start: usize,
     nodes: usize,
     seen_root: bool,
@@ -216,6 +218,7 @@ impl<'a> Parser<'a> {
             declared: Vec::new(),
             marks: Vec::new(),
             text: String::new(),
+            attributes: Vec::new(),
             text_start: 0,
             nodes: 1,
             seen_root: false,
@@ -482,7 +485,10 @@ impl<'a> Parser<'a> {
             .map_err(|_| err(XmlErrorKind::InvalidEncoding, start))?;
         let name =
             QName::parse(raw_name).ok_or_else(|| err(XmlErrorKind::InvalidName, start + 1))?;
-        let mut attributes: Vec<Attribute> = Vec::new();
+        // read into a buffer kept across elements, then moved out at its exact size (a
+        // `Vec` grown by push would hold room for four)
+        let mut attributes = core::mem::take(&mut self.attributes);
+        attributes.clear();
         let mark = self.declared.len();
         for a in e.attributes().with_checks(true) {
             let a = a.map_err(|_| err(XmlErrorKind::InvalidAttribute, start))?;
@@ -547,7 +553,12 @@ impl<'a> Parser<'a> {
                 }
             }
         }
-        let id = self.doc.create_node(NodeKind::Element(crate::tree::Element { name, attributes }));
+        let mut exact = Vec::with_capacity(attributes.len());
+        exact.append(&mut attributes);
+        self.attributes = attributes;
+        let id = self
+            .doc
+            .create_node(NodeKind::Element(crate::tree::Element { name, attributes: exact }));
         let parent = self.parent();
         self.doc.append_child(parent, id);
         if empty {
