@@ -120,22 +120,13 @@ impl Resource {
         full
     }
 
-    /// The diff from the version before: from the model when the change has its shape (the
-    /// cost follows the change), else from the trees.
+    /// The diff from the version before ([`pidf_diff`]).
     fn diff(&mut self) -> Option<&Stamped> {
         if self.diff.is_none() {
-            let diff = match &self.previous {
-                Some(old) => model_diff(old, &self.presence, MARK)
-                    .or_else(|| {
-                        let patch = simple_patch::diff(
-                            &watcher_document(old),
-                            &watcher_document(&self.presence),
-                        );
-                        Some(diff_body(&patch, &self.presence.entity, MARK))
-                    })
-                    .and_then(Stamped::new),
-                None => None,
-            };
+            let diff = self
+                .previous
+                .as_ref()
+                .and_then(|old| Stamped::new(pidf_diff(old, &self.presence, MARK)));
             // against the last full state's size: writing this version's only to compare
             // would cost what the diff saves
             let full_len =
@@ -159,6 +150,15 @@ pub trait DocumentFilter: core::fmt::Debug + Send + Sync {
 struct Filtered {
     counter: u32,
     holds: Option<Presence>,
+}
+
+/// The `<pidf-diff>` from `old` to `new` at `version`: from the model when the change has
+/// its shape (the cost follows the change), else from the trees.
+fn pidf_diff(old: &Presence, new: &Presence, version: u32) -> Vec<u8> {
+    model_diff(old, new, version).unwrap_or_else(|| {
+        let patch = simple_patch::diff(&watcher_document(old), &watcher_document(new));
+        diff_body(&patch, &new.entity, version)
+    })
 }
 
 /// A partial watcher: its version counter and the resource version it holds.
@@ -269,10 +269,7 @@ impl PresencePackage {
         w.counter = w.counter.wrapping_add(1);
         let full = full_body(&doc, w.counter);
         let diff = match (&w.holds, request.full) {
-            (Some(old), false) => model_diff(old, &doc, w.counter).or_else(|| {
-                let patch = simple_patch::diff(&watcher_document(old), &watcher_document(&doc));
-                Some(diff_body(&patch, &doc.entity, w.counter))
-            }),
+            (Some(old), false) => Some(pidf_diff(old, &doc, w.counter)),
             (Some(_) | None, _) => None,
         };
         match diff.filter(|d| d.len() < full.len()) {
@@ -317,7 +314,7 @@ impl EventPackage for PresencePackage {
     }
 
     fn body(&mut self, request: &BodyRequest<'_>, out: &mut Vec<u8>) -> Option<String> {
-        if !self.filters.is_empty() {
+        if !self.filters.is_empty() || !self.filtered.is_empty() {
             let key = (request.resource.to_owned(), request.watcher.to_owned());
             if let Some(filter) = self.filters.get(&key).cloned() {
                 return self.filtered_body(request, filter.as_ref(), out);

@@ -1593,15 +1593,37 @@ fn presence_filters_per_watcher() {
     assert_eq!(ids(4, &net), ["laptop", "phone"]);
     assert_eq!(ids(3, &net), ["phone"]);
     // RFC 5263 §4.3: one increasing version per subscription, filtered or not
-    let versions: Vec<u32> = notifies(&net.nodes[4].sub_events)
-        .iter()
-        .filter_map(|(_, _, body)| {
-            let text = core::str::from_utf8(body).ok()?;
-            let root = text.find(":pidf-")?;
-            let at = root + text[root..].find("version=\"")? + 9;
-            text[at..].split('"').next()?.parse().ok()
-        })
-        .collect();
-    assert!(versions.len() >= 4, "{versions:?}");
-    assert!(versions.windows(2).all(|w| w[1] == w[0] + 1), "{versions:?}");
+    let versions = |net: &Net| -> Vec<u32> {
+        notifies(&net.nodes[4].sub_events)
+            .iter()
+            .filter_map(|(_, _, body)| {
+                let text = core::str::from_utf8(body).ok()?;
+                let root = text.find(":pidf-")?;
+                let at = root + text[root..].find("version=\"")? + 9;
+                text[at..].split('"').next()?.parse().ok()
+            })
+            .collect()
+    };
+    let v = versions(&net);
+    assert!(v.len() >= 4, "{v:?}");
+    assert!(v.windows(2).all(|w| w[1] == w[0] + 1), "{v:?}");
+
+    // the partial watcher filtered again, then every filter removed, its own last: the
+    // numbering still goes on
+    let set =
+        |net: &mut Net, watcher: &str, f: Option<Arc<dyn simple_sip::presence::DocumentFilter>>| {
+            let now = net.now;
+            let n0 = &mut net.nodes[0];
+            n0.agent.as_mut().unwrap().filter(&mut n0.ep, "sip:alice@example.com", watcher, f, now);
+            net.run_for(Duration::from_secs(6));
+        };
+    set(&mut net, "sip:watcher4@example.com", Some(Arc::new(OnlyTuple("laptop"))));
+    assert_eq!(ids(4, &net), ["laptop"]);
+    set(&mut net, "sip:watcher3@example.com", None);
+    assert_eq!(ids(3, &net), ["laptop", "phone"]);
+    set(&mut net, "sip:watcher4@example.com", None);
+    assert_eq!(ids(4, &net), ["laptop", "phone"]);
+    let v = versions(&net);
+    assert!(v.len() >= 6, "{v:?}");
+    assert!(v.windows(2).all(|w| w[1] == w[0] + 1), "{v:?}");
 }
