@@ -1717,11 +1717,11 @@ impl<P: EventPackage> Notifier<P> {
         let event = typed::<EventHeader<'_>>(request)
             .map(EventHeader::into_owned)
             .expect("checked by handle");
-        let rate = RateControl::read(&event.params);
         if let Some(to_tag) = to_tag {
-            self.refresh(ep, tx, request, &to_tag, granted, rate, now);
+            self.refresh(ep, tx, request, &to_tag, granted, &event, now);
             return;
         }
+        let rate = RateControl::read(&event.params);
         if self.subs.len() >= self.config.max_subscriptions {
             let _ = ep.respond(
                 tx,
@@ -1946,7 +1946,7 @@ impl<P: EventPackage> Notifier<P> {
         request: &OwnedMessage,
         to_tag: &str,
         granted: u32,
-        rate: RateControl,
+        event: &EventHeader<'_>,
         now: Instant,
     ) {
         let key = request.view(|m| {
@@ -1963,12 +1963,9 @@ impl<P: EventPackage> Notifier<P> {
             let _ = ep.respond(tx, &Reply::new(r.code, r.reason), now);
             return;
         }
-        let event = typed::<EventHeader<'_>>(request)
-            .map(EventHeader::into_owned)
-            .expect("checked by handle");
         let (resource, watcher) = (Arc::clone(&s.resource), s.watcher.clone());
         if let Err((code, reason)) =
-            self.package_subscribing(request, NotifierSub(id), true, &resource, &watcher, &event)
+            self.package_subscribing(request, NotifierSub(id), true, &resource, &watcher, event)
         {
             let _ = ep.respond(tx, &Reply::new(code, reason), now);
             return;
@@ -1980,7 +1977,7 @@ impl<P: EventPackage> Notifier<P> {
         let contact = self.config.contact.clone();
         let headers = [("Expires", expires.as_bytes()), ("Contact", contact.as_bytes())];
         let _ = ep.respond(tx, &Reply::new(200, "OK").headers(&headers), now);
-        s.set_rate(rate);
+        s.set_rate(RateControl::read(&event.params));
         s.full = true; // §4.2.1.2: a refresh gets the full state
         s.dirty = true;
         if granted == 0 {
