@@ -2,6 +2,7 @@
 //! leaves to the caller: names, namespace bindings, entity references, characters, the
 //! single root element, and the configured limits.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use quick_xml::XmlVersion;
@@ -181,8 +182,12 @@ fn sub_str<'b>(src: &'b str, bytes: &'b [u8]) -> Option<&'b str> {
 }
 
 /// XML 1.0 §2.11 end-of-line handling: `\r\n` and lone `\r` become `\n`.
-fn normalize_eol(s: &str) -> String {
-    if s.contains('\r') { s.replace("\r\n", "\n").replace('\r', "\n") } else { s.to_owned() }
+fn normalize_eol(s: &str) -> Cow<'_, str> {
+    if memchr::memchr(b'\r', s.as_bytes()).is_some() {
+        Cow::Owned(s.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        Cow::Borrowed(s)
+    }
 }
 
 impl<'a> Parser<'a> {
@@ -366,11 +371,7 @@ impl<'a> Parser<'a> {
                 Event::Text(t) => {
                     let raw = sub_str(self.src, &t)
                         .ok_or_else(|| err(XmlErrorKind::InvalidEncoding, start))?;
-                    if memchr::memchr(b'\r', raw.as_bytes()).is_some() {
-                        self.push_text(&normalize_eol(raw), start)?;
-                    } else {
-                        self.push_text(raw, start)?;
-                    }
+                    self.push_text(&normalize_eol(raw), start)?;
                 }
                 Event::CData(t) => {
                     if self.at_top() {
@@ -481,8 +482,7 @@ impl<'a> Parser<'a> {
         }
         self.count_node(start)?;
         let raw_name = sub_str(self.src, e.name().into_inner())
-            .ok_or(())
-            .map_err(|_| err(XmlErrorKind::InvalidEncoding, start))?;
+            .ok_or_else(|| err(XmlErrorKind::InvalidEncoding, start))?;
         let name =
             QName::parse(raw_name).ok_or_else(|| err(XmlErrorKind::InvalidName, start + 1))?;
         // read into a buffer kept across elements, then moved out at its exact size (a
@@ -496,8 +496,7 @@ impl<'a> Parser<'a> {
                 return Err(err(XmlErrorKind::TooManyAttributes, start));
             }
             let key = sub_str(self.src, a.key.as_ref())
-                .ok_or(())
-                .map_err(|_| err(XmlErrorKind::InvalidEncoding, start))?;
+                .ok_or_else(|| err(XmlErrorKind::InvalidEncoding, start))?;
             let aname = QName::parse(key).ok_or_else(|| err(XmlErrorKind::InvalidName, start))?;
             let entities = &self.entities;
             let budget = &mut self.expansion_budget;
