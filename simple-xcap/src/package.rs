@@ -179,20 +179,18 @@ impl<S: Storage> XcapDiffPackage<S> {
         let mut due = Vec::new();
         let max_pending = self.config.max_pending;
         for (sub, w) in &mut self.watches {
-            let mut relevant = false;
-            if w.covers(&change.document) {
-                relevant = true;
+            let relevant = if w.covers(&change.document) {
                 push_pending(&mut w.pending, change, max_pending);
-            }
-            if !relevant {
-                relevant = w.selections.iter().any(|s| match s {
+                true
+            } else {
+                w.selections.iter().any(|s| match s {
                     Selection::Component { uri, reported, .. } => {
                         uri.document == change.document
                             && component(&self.server, uri, &w.watcher) != *reported
                     }
                     Selection::Document { .. } | Selection::Collection { .. } => false,
-                });
-            }
+                })
+            };
             if relevant {
                 due.push(*sub);
             }
@@ -338,10 +336,7 @@ impl<S: Storage> XcapDiffPackage<S> {
             if now == *reported {
                 continue;
             }
-            out.entries.push(match &now {
-                Some(content) => component_entry(sel, *attribute, Some(content.clone())),
-                None => component_entry(sel, *attribute, None),
-            });
+            out.entries.push(component_entry(sel, *attribute, now.clone()));
             *reported = now;
         }
     }

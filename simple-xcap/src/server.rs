@@ -8,7 +8,7 @@ use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use simple_patch::{
     Document, Located, NameTest, NodeId, NodeKind, NodeSelector, ParseConfig, QName,
-    SelectErrorKind, XcapTerminal, XmlErrorKind, escape_attr,
+    SelectErrorKind, Str, XcapTerminal, XmlErrorKind, escape_attr,
 };
 
 use crate::caps;
@@ -697,7 +697,7 @@ enum Undo {
     /// Put `old` back where `new` is.
     Replaced { old: NodeId, new: NodeId },
     /// Set the attribute back (`None`: remove it).
-    Attribute { element: NodeId, name: QName, value: Option<String> },
+    Attribute { element: NodeId, name: QName, value: Option<Str> },
 }
 
 impl Undo {
@@ -713,7 +713,7 @@ impl Undo {
                     match value {
                         Some(v) => {
                             if let Some(a) = e.attributes.iter_mut().find(|a| a.name == *name) {
-                                a.value = v.as_str().into();
+                                a.value.clone_from(v);
                             }
                         }
                         None => e.attributes.retain(|a| a.name != *name),
@@ -946,7 +946,7 @@ pub(crate) fn put_attribute(
         ))));
     }
     let e = doc.element_mut(element).expect("selected nodes are elements");
-    let previous = e.attributes.iter().find(|a| a.name == *name).map(|a| a.value.to_string());
+    let previous = e.attributes.iter().find(|a| a.name == *name).map(|a| a.value.clone());
     let created = previous.is_none();
     doc.set_attribute(element, name.clone(), value.clone());
     let undo = Undo::Attribute { element, name: name.clone(), value: previous };
