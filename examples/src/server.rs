@@ -707,7 +707,8 @@ impl Server {
                 if let Some(ip) = self.pending_ip.remove(&call_id) {
                     self.count_sub(winfo, sub, ip);
                 }
-                if !winfo && self.pres_rules_decision(&resource, &watcher).is_some() {
+                // evaluated once, when decided after the agent's events
+                if !winfo && self.pres_rules(&resource).is_some() {
                     self.to_decide.push((resource.clone(), watcher.clone()));
                 }
                 self.say(format!(
@@ -969,18 +970,23 @@ impl Server {
 
     fn challenge(&mut self, tx: ServerTx, code: u16, stale: bool, now: Instant) {
         self.stats.challenged += 1;
-        let random = self.random16();
-        let value = if stale {
-            self.digest.challenge_stale(now, random)
-        } else {
-            self.digest.challenge(now, random)
-        };
+        let value = self.digest_challenge(stale, now);
         let (name, reason) = if code == 401 {
             ("WWW-Authenticate", "Unauthorized")
         } else {
             ("Proxy-Authenticate", "Proxy Authentication Required")
         };
         self.respond(tx, code, reason, &[(name, value.as_bytes())], now);
+    }
+
+    /// A fresh digest challenge (`stale=true` after an expired nonce), for SIP and XCAP.
+    fn digest_challenge(&mut self, stale: bool, now: Instant) -> String {
+        let random = self.random16();
+        if stale {
+            self.digest.challenge_stale(now, random)
+        } else {
+            self.digest.challenge(now, random)
+        }
     }
 
     /// §10.3.
@@ -1172,8 +1178,8 @@ impl Server {
         }
     }
 
-    /// Answers an XCAP request (RFC 4825). Authentication is HTTP basic against the users
-    /// (`alice` or `sip:alice@DOMAIN` with the SIP password); a pres-rules change takes
+    /// Answers an XCAP request (RFC 4825). Authentication is HTTP digest or basic against
+    /// the users (`alice` or `sip:alice@DOMAIN` with the SIP password); a pres-rules change takes
     /// effect on the presentity's watchers at once.
     pub fn handle_http(
         &mut self,
@@ -1183,8 +1189,11 @@ impl Server {
         let mut user = None;
         if let Some(v) = request.headers().get(http::header::AUTHORIZATION) {
             let digest = v.as_bytes().get(..7).is_some_and(|s| s.eq_ignore_ascii_case(b"digest "));
-            let found =
-                if digest { self.digest_user(request, now) } else { self.basic_user(v.as_bytes()) };
+            let found = if digest {
+                self.digest_user(request, now)
+            } else {
+                self.basic_user(v.as_bytes()).ok_or(false)
+            };
             match found {
                 Ok(u) => user = Some(u),
                 Err(stale) => return self.unauthorized(stale, now),
@@ -1264,14 +1273,10 @@ impl Server {
             DigestRequest { method: request.method().as_str(), uri: &uri, body: request.body() };
         let users = &self.users;
         match self.digest.verify(&auth.0, &req, now, |u| {
-            let u = u.strip_prefix("sip:").unwrap_or(u);
-            let u = u.split_once('@').map_or(u, |(n, _)| n);
-            users.get(u).map(|p| Secret::Password(p.clone()))
+            users.get(user_name(u)).map(|p| Secret::Password(p.clone()))
         }) {
             Verdict::Authorized { username } => {
-                let name = username.strip_prefix("sip:").unwrap_or(&username);
-                let name = name.split_once('@').map_or(name, |(n, _)| n);
-                Ok(format!("sip:{name}@{}", self.config.domain))
+                Ok(format!("sip:{}@{}", user_name(&username), self.config.domain))
             }
             Verdict::Stale => Err(true),
             Verdict::Rejected(_) => Err(false),
@@ -1283,11 +1288,7 @@ impl Server {
     }
 
     /// The XUI of a basic `Authorization` whose password is right.
-    fn basic_user(&self, value: &[u8]) -> Result<String, bool> {
-        self.basic(value).ok_or(false)
-    }
-
-    fn basic(&self, value: &[u8]) -> Option<String> {
+    fn basic_user(&self, value: &[u8]) -> Option<String> {
         use base64::Engine as _;
         let v = core::str::from_utf8(value).ok()?;
         let (scheme, token) = v.trim().split_once(' ')?;
@@ -1297,8 +1298,7 @@ impl Server {
         let raw = base64::engine::general_purpose::STANDARD.decode(token.trim()).ok()?;
         let raw = String::from_utf8(raw).ok()?;
         let (name, password) = raw.rsplit_once(':')?;
-        let name = name.strip_prefix("sip:").unwrap_or(name);
-        let name = name.split_once('@').map_or(name, |(u, _)| u);
+        let name = user_name(name);
         (self.users.get(name).map(String::as_str) == Some(password))
             .then(|| format!("sip:{name}@{}", self.config.domain))
     }
@@ -1306,12 +1306,7 @@ impl Server {
     /// 401 offering digest (the SIP challenge: realm, nonce, algorithm; `stale` after an
     /// expired nonce) and basic.
     fn unauthorized(&mut self, stale: bool, now: Instant) -> http::Response<Bytes> {
-        let random = self.random16();
-        let digest = if stale {
-            self.digest.challenge_stale(now, random)
-        } else {
-            self.digest.challenge(now, random)
-        };
+        let digest = self.digest_challenge(stale, now);
         let mut r = http::Response::new(Bytes::new());
         *r.status_mut() = http::StatusCode::UNAUTHORIZED;
         let basic = format!("Basic realm=\"{}\"", self.config.realm());
@@ -1492,6 +1487,12 @@ fn http_date(unix: i64) -> String {
         secs % 3600 / 60,
         secs % 60
     )
+}
+
+/// The user of an XCAP credential: `alice` of `alice`, `sip:alice@DOMAIN` or `alice@DOMAIN`.
+fn user_name(name: &str) -> &str {
+    let name = name.strip_prefix("sip:").unwrap_or(name);
+    name.split_once('@').map_or(name, |(u, _)| u)
 }
 
 #[cfg(test)]
