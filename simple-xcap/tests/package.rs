@@ -223,6 +223,24 @@ fn doc_entry(e: &DiffEntry) -> (&str, Option<&str>, Option<&str>, Option<&str>) 
     }
 }
 
+/// The entries of `sub`'s NOTIFYs (kept in `bodies` as `label`) up to the one that tells
+/// `etag`.
+fn entries_until(
+    net: &mut Net,
+    sub: SubscriptionId,
+    etag: &str,
+    label: &str,
+    bodies: &mut Vec<(String, Vec<u8>)>,
+) -> Vec<DiffEntry> {
+    let mut entries = Vec::new();
+    while entries.last().map(|e| doc_entry(e).2) != Some(Some(etag)) {
+        let body = net.notify(sub);
+        bodies.push((label.to_owned(), body.clone()));
+        entries.extend(parse(&body).entries);
+    }
+    entries
+}
+
 fn put_doc(net: &mut Net, path: &str, xml: &[u8]) {
     let r = net.http(&put(path, "application/xml", &String::from_utf8_lossy(xml)), JOE);
     assert!(r.status().is_success(), "{path}: {r:?}");
@@ -348,12 +366,7 @@ fn appendix_a_walkthrough() {
     // xcap-patching: the three changes, chained by their entity tags, each with its patch
     // (in one NOTIFY or more: this subscription's last one was long enough ago for the
     // first change to go at once)
-    let mut chain = Vec::new();
-    while chain.last().map(|e| doc_entry(e).2) != Some(Some(final_etag.as_str())) {
-        let body = net.notify(patching);
-        bodies.push(("A.4 xcap-patching".into(), body.clone()));
-        chain.extend(parse(&body).entries);
-    }
+    let chain = entries_until(&mut net, patching, &final_etag, "A.4 xcap-patching", &mut bodies);
     assert_eq!(chain.len(), 3, "{chain:?}");
     let mut copy = before;
     let mut etag = index_etag.clone();
@@ -366,12 +379,7 @@ fn appendix_a_walkthrough() {
     }
     assert_eq!(copy.to_vec(), after.to_vec());
     // no-patching: the entity tags only, chained the same way
-    let mut tags = Vec::new();
-    while tags.last().map(|e| doc_entry(e).2) != Some(Some(final_etag.as_str())) {
-        let body = net.notify(plain);
-        bodies.push(("A.4 no-patching".into(), body.clone()));
-        tags.extend(parse(&body).entries);
-    }
+    let tags = entries_until(&mut net, plain, &final_etag, "A.4 no-patching", &mut bodies);
     assert!(tags.iter().all(|e| doc_entry(e).3.is_none()), "{tags:?}");
     assert_eq!(doc_entry(&tags[0]).1, Some(index_etag.as_str()));
 
