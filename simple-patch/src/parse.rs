@@ -41,19 +41,30 @@ impl Document {
 
     /// Parses a UTF-8 XML document within the given limits.
     pub fn parse_with(input: &[u8], config: &ParseConfig) -> Result<Self, Error> {
-        Parser::new(input, config)?.run()
+        if input.len() > config.max_input {
+            return Err(err(XmlErrorKind::InputTooLarge, config.max_input));
+        }
+        match core::str::from_utf8(input) {
+            Ok(s) => Parser::new(s, config)?.run(),
+            Err(e) => Err(err(XmlErrorKind::InvalidEncoding, e.valid_up_to())),
+        }
     }
 
-    /// Parses a string.
+    /// Parses a string (already known to be UTF-8) with the default [`ParseConfig`].
     #[allow(clippy::should_implement_trait)]
     pub fn from_str(input: &str) -> Result<Self, Error> {
-        Self::parse(input.as_bytes())
+        Self::parse_str_with(input, &ParseConfig::default())
+    }
+
+    /// Parses a string within the given limits.
+    pub fn parse_str_with(input: &str, config: &ParseConfig) -> Result<Self, Error> {
+        Parser::new(input, config)?.run()
     }
 }
 
 struct Parser<'a> {
     input: &'a [u8],
-    /// The input, checked for UTF-8.
+    /// The input, as the `&str` it is.
     src: &'a str,
     reader: Reader<&'a [u8]>,
     config: &'a ParseConfig,
@@ -68,7 +79,12 @@ struct Parser<'a> {
     /// `open[i + 1]`.
     declared: Vec<String>,
     marks: Vec<usize>,
+    /// Text read so far when it came in more than one piece (or was rewritten).
     text: String,
+    /// Text read so far when it is one slice of the input (the common case, cut out of it
+    /// when the node is made without a copy in between); empty when `text` holds it, or
+    /// there is none.
+    pending: &'a str,
     /// The attributes of the element being read.
     attributes: Vec<Attribute>,
     text_start: usize,
@@ -169,16 +185,25 @@ fn bad_char(s: &str) -> Option<usize> {
     })
 }
 
-/// `bytes` as a `&str`: a slice of `src` (what quick-xml's slice reader hands out) is cut
-/// from it at once, since the whole input was checked for UTF-8; anything else is checked.
-fn sub_str<'b>(src: &'b str, bytes: &'b [u8]) -> Option<&'b str> {
+/// Whether text needs neither end-of-line handling nor a closer look at its characters: no
+/// C0 control but tab and LF (so no CR), and no 0xEF (the lead byte of U+FFFE and U+FFFF).
+fn plain_text(s: &str) -> bool {
+    s.bytes().all(|b| (b >= 0x20 && b != 0xEF) || b == b'\t' || b == b'\n')
+}
+
+/// `bytes` as the slice of `src` it is (what quick-xml's slice reader hands out), cut from
+/// it without checking UTF-8 again; `None` if it is not one.
+fn in_src<'s>(src: &'s str, bytes: &[u8]) -> Option<&'s str> {
     let start = (bytes.as_ptr() as usize).wrapping_sub(src.as_ptr() as usize);
     if start <= src.len() && bytes.len() <= src.len() - start {
-        if let Some(s) = src.get(start..start + bytes.len()) {
-            return Some(s);
-        }
+        return src.get(start..start + bytes.len());
     }
-    core::str::from_utf8(bytes).ok()
+    None
+}
+
+/// `bytes` as a `&str`: a slice of `src` at once ([`in_src`]); anything else is checked.
+fn sub_str<'b>(src: &'b str, bytes: &'b [u8]) -> Option<&'b str> {
+    in_src(src, bytes).or_else(|| core::str::from_utf8(bytes).ok())
 }
 
 /// XML 1.0 §2.11 end-of-line handling: `\r\n` and lone `\r` become `\n`.
@@ -191,14 +216,11 @@ fn normalize_eol(s: &str) -> Cow<'_, str> {
 }
 
 impl<'a> Parser<'a> {
-    fn new(input: &'a [u8], config: &'a ParseConfig) -> Result<Self, Error> {
-        if input.len() > config.max_input {
+    fn new(src: &'a str, config: &'a ParseConfig) -> Result<Self, Error> {
+        if src.len() > config.max_input {
             return Err(err(XmlErrorKind::InputTooLarge, config.max_input));
         }
-        let src = match core::str::from_utf8(input) {
-            Ok(s) => s,
-            Err(e) => return Err(err(XmlErrorKind::InvalidEncoding, e.valid_up_to())),
-        };
+        let input = src.as_bytes();
         let mut reader = Reader::from_reader(input);
         let c = reader.config_mut();
         c.trim_text(false);
@@ -223,6 +245,7 @@ impl<'a> Parser<'a> {
             declared: Vec::new(),
             marks: Vec::new(),
             text: String::new(),
+            pending: "",
             attributes: Vec::new(),
             text_start: 0,
             nodes: 1,
@@ -267,27 +290,47 @@ impl<'a> Parser<'a> {
     }
 
     fn flush_text(&mut self) -> Result<(), Error> {
-        if self.text.is_empty() {
+        let text = if self.pending.is_empty() { self.text.as_str() } else { self.pending };
+        if text.is_empty() {
             return Ok(());
         }
-        if self.at_top() && !is_xml_ws(&self.text) {
+        if self.open.len() == 1 && !is_xml_ws(text) {
             return Err(err(XmlErrorKind::ContentOutsideRoot, self.text_start));
         }
+        // short text goes inline
+        let text = Str::from(text);
         self.count_node(self.text_start)?;
-        // the buffer stays for the next text; short text goes inline
-        let id = self.doc.create_text(Str::from(self.text.as_str()));
+        // the buffer stays for the next text
         self.text.clear();
+        self.pending = "";
         let parent = self.parent();
-        self.doc.append_child(parent, id);
+        self.doc.push_child(parent, NodeKind::Text(text));
         Ok(())
+    }
+
+    /// Adds a slice of the input, its characters already checked, to the text being read:
+    /// kept as the slice if it is the first piece.
+    fn push_slice(&mut self, s: &'a str, at: usize) -> Result<(), Error> {
+        if self.pending.is_empty() && self.text.is_empty() {
+            self.text_start = at;
+            self.pending = s;
+            return Ok(());
+        }
+        self.push_text(s, at)
     }
 
     fn push_text(&mut self, s: &str, at: usize) -> Result<(), Error> {
         if let Some(i) = bad_char(s) {
             return Err(err(XmlErrorKind::InvalidChar, at + i));
         }
-        if self.text.is_empty() {
-            self.text_start = at;
+        if self.pending.is_empty() {
+            if self.text.is_empty() {
+                self.text_start = at;
+            }
+        } else {
+            // a second piece: from here on in the buffer
+            self.text.push_str(self.pending);
+            self.pending = "";
         }
         self.text.push_str(s);
         Ok(())
@@ -314,6 +357,40 @@ impl<'a> Parser<'a> {
                 }
             }
         }
+    }
+
+    /// Whether two attributes of one tag share a name as written (XML 1.0 §3.1) or, both
+    /// prefixed, an expanded name (Namespaces in XML §6.3). Pairwise for the few attributes
+    /// of real tags; sorted past a handful, so a tag at the attribute limit stays
+    /// O(n log n).
+    fn duplicate_attribute(&self, attributes: &[Attribute]) -> bool {
+        const PAIRWISE: usize = 8;
+        let ns = |a: &Attribute| {
+            if a.is_namespace_decl() {
+                None
+            } else {
+                a.name.prefix().and_then(|p| self.lookup(Some(p)))
+            }
+        };
+        if attributes.len() <= PAIRWISE {
+            return attributes.iter().enumerate().any(|(i, a)| {
+                attributes[..i].iter().any(|b| {
+                    a.name.local == b.name.local
+                        && (a.name.prefix == b.name.prefix
+                            || ns(a).is_some_and(|u| ns(b) == Some(u)))
+                })
+            });
+        }
+        let mut written: Vec<(&str, Option<&str>)> =
+            attributes.iter().map(|a| (a.name.local.as_str(), a.name.prefix())).collect();
+        written.sort_unstable();
+        if written.windows(2).any(|w| w[0] == w[1]) {
+            return true;
+        }
+        let mut expanded: Vec<(&str, &str)> =
+            attributes.iter().filter_map(|a| Some((a.name.local.as_str(), ns(a)?))).collect();
+        expanded.sort_unstable();
+        expanded.windows(2).any(|w| w[0] == w[1])
     }
 
     fn run(mut self) -> Result<Document, Error> {
@@ -368,11 +445,24 @@ impl<'a> Parser<'a> {
                         self.unbind_to(m);
                     }
                 }
-                Event::Text(t) => {
-                    let raw = sub_str(self.src, &t)
-                        .ok_or_else(|| err(XmlErrorKind::InvalidEncoding, start))?;
-                    self.push_text(&normalize_eol(raw), start)?;
-                }
+                Event::Text(t) => match in_src(self.src, &t) {
+                    // one look at each byte for the common case
+                    Some(raw) if plain_text(raw) => self.push_slice(raw, start)?,
+                    Some(raw) => match normalize_eol(raw) {
+                        Cow::Borrowed(raw) => {
+                            if let Some(i) = bad_char(raw) {
+                                return Err(err(XmlErrorKind::InvalidChar, start + i));
+                            }
+                            self.push_slice(raw, start)?;
+                        }
+                        Cow::Owned(s) => self.push_text(&s, start)?,
+                    },
+                    None => {
+                        let raw = core::str::from_utf8(&t)
+                            .map_err(|_| err(XmlErrorKind::InvalidEncoding, start))?;
+                        self.push_text(&normalize_eol(raw), start)?;
+                    }
+                },
                 Event::CData(t) => {
                     if self.at_top() {
                         return Err(err(XmlErrorKind::ContentOutsideRoot, start));
@@ -413,14 +503,7 @@ impl<'a> Parser<'a> {
                         }
                     };
                     let mut buf = [0u8; 4];
-                    let s: &str = c.encode_utf8(&mut buf);
-                    if let Some(i) = bad_char(s) {
-                        return Err(err(XmlErrorKind::InvalidChar, start + i));
-                    }
-                    if self.text.is_empty() {
-                        self.text_start = start;
-                    }
-                    self.text.push(c);
+                    self.push_text(c.encode_utf8(&mut buf), start)?;
                 }
                 Event::Comment(t) => {
                     self.flush_text()?;
@@ -429,9 +512,8 @@ impl<'a> Parser<'a> {
                         return Err(err(XmlErrorKind::InvalidChar, start + 4 + i));
                     }
                     self.count_node(start)?;
-                    let id = self.doc.create_comment(normalize_eol(&s));
                     let parent = self.parent();
-                    self.doc.append_child(parent, id);
+                    self.doc.push_child(parent, NodeKind::Comment(Str::from(normalize_eol(&s))));
                 }
                 Event::PI(p) => {
                     self.flush_text()?;
@@ -447,9 +529,14 @@ impl<'a> Parser<'a> {
                         return Err(err(XmlErrorKind::InvalidChar, start + i));
                     }
                     self.count_node(start)?;
-                    let id = self.doc.create_pi(target, normalize_eol(data));
                     let parent = self.parent();
-                    self.doc.append_child(parent, id);
+                    self.doc.push_child(
+                        parent,
+                        NodeKind::ProcessingInstruction {
+                            target: target.to_owned(),
+                            data: normalize_eol(data).into_owned(),
+                        },
+                    );
                 }
                 Event::Eof => {
                     if !self.at_top() {
@@ -490,7 +577,9 @@ impl<'a> Parser<'a> {
         let mut attributes = core::mem::take(&mut self.attributes);
         attributes.clear();
         let mark = self.declared.len();
-        for a in e.attributes().with_checks(true) {
+        // duplicates are checked below, once the namespaces are known, without quick-xml's
+        // per-tag key list
+        for a in e.attributes().with_checks(false) {
             let a = a.map_err(|_| err(XmlErrorKind::InvalidAttribute, start))?;
             if attributes.len() >= self.config.max_attributes {
                 return Err(err(XmlErrorKind::TooManyAttributes, start));
@@ -498,10 +587,17 @@ impl<'a> Parser<'a> {
             let key = sub_str(self.src, a.key.as_ref())
                 .ok_or_else(|| err(XmlErrorKind::InvalidEncoding, start))?;
             let aname = QName::parse(key).ok_or_else(|| err(XmlErrorKind::InvalidName, start))?;
+            // a value without references, tabs or line ends is the input as written
+            let raw = in_src(self.src, &a.value).filter(|v| {
+                memchr::memchr3(b'&', b'\t', b'\n', v.as_bytes()).is_none()
+                    && memchr::memchr(b'\r', v.as_bytes()).is_none()
+            });
             let entities = &self.entities;
             let budget = &mut self.expansion_budget;
-            let value = a
-                .normalized_value_with(XmlVersion::Implicit1_0, 1, |name| {
+            let value = if let Some(raw) = raw {
+                Cow::Borrowed(raw)
+            } else {
+                a.normalized_value_with(XmlVersion::Implicit1_0, 1, |name| {
                     if let Some(v) = quick_xml::escape::resolve_predefined_entity(name) {
                         return Some(v);
                     }
@@ -513,7 +609,8 @@ impl<'a> Parser<'a> {
                     *budget = budget.checked_sub(v.len())?;
                     Some(v)
                 })
-                .map_err(|_| err(XmlErrorKind::UnknownEntity, start))?;
+                .map_err(|_| err(XmlErrorKind::UnknownEntity, start))?
+            };
             let value = Str::from(value);
             if let Some(i) = bad_char(&value) {
                 return Err(err(XmlErrorKind::InvalidChar, start + i));
@@ -552,14 +649,17 @@ impl<'a> Parser<'a> {
                 }
             }
         }
+        if self.duplicate_attribute(&attributes) {
+            return Err(err(XmlErrorKind::InvalidAttribute, start));
+        }
         let mut exact = Vec::with_capacity(attributes.len());
         exact.append(&mut attributes);
         self.attributes = attributes;
-        let id = self
-            .doc
-            .create_node(NodeKind::Element(crate::tree::Element { name, attributes: exact }));
         let parent = self.parent();
-        self.doc.append_child(parent, id);
+        let id = self.doc.push_child(
+            parent,
+            NodeKind::Element(crate::tree::Element { name, attributes: exact }),
+        );
         if empty {
             self.unbind_to(mark);
         } else {

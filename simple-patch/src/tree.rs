@@ -59,6 +59,14 @@ impl QName {
 
     /// Parses `prefix:local` or `local`; `None` unless both parts are NCNames.
     pub fn parse(s: &str) -> Option<Self> {
+        // The common case, an ASCII name: one pass over the bytes finds the colon and
+        // checks both parts.
+        if let Some(colon) = ascii_qname(s.as_bytes()) {
+            return Some(match colon {
+                Some(i) => Self::prefixed(&s[..i], &s[i + 1..]),
+                None => Self::new(s),
+            });
+        }
         match s.split_once(':') {
             Some((p, l)) if is_ncname(p) && is_ncname(l) => Some(Self::prefixed(p, l)),
             Some(_) => None,
@@ -97,12 +105,57 @@ pub fn is_xml_ws(s: &str) -> bool {
     s.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
 }
 
+/// [`NAME_BYTES`]: may start a name.
+const START: u8 = 1;
+/// [`NAME_BYTES`]: may continue a name.
+const NAME: u8 = 2;
+
+/// What each ASCII byte may be in an NCName; 0 for everything else (non-ASCII bytes go
+/// the slow way, by `char`).
+static NAME_BYTES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 128 {
+        let b = c as u8;
+        if b.is_ascii_alphabetic() || b == b'_' {
+            t[c] = START | NAME;
+        } else if b.is_ascii_digit() || b == b'-' || b == b'.' {
+            t[c] = NAME;
+        }
+        c += 1;
+    }
+    t
+};
+
+/// Whether `b` is an all-ASCII `NCName` or `NCName:NCName`: `Some(colon position)` if it
+/// is, `None` if it is not or holds non-ASCII bytes (for the caller's `char` check).
+fn ascii_qname(b: &[u8]) -> Option<Option<usize>> {
+    let mut colon = None;
+    let mut start = 0;
+    for (i, &c) in b.iter().enumerate() {
+        let class = NAME_BYTES[usize::from(c)];
+        if i == start {
+            if class & START == 0 {
+                return None;
+            }
+        } else if class & NAME == 0 {
+            if c != b':' || colon.is_some() {
+                return None;
+            }
+            colon = Some(i);
+            start = i + 1;
+        }
+    }
+    // empty, or ending in the colon
+    (start < b.len()).then_some(colon)
+}
+
 /// Whether `s` is an NCName: an XML 1.0 (fifth edition) Name without colons.
 pub fn is_ncname(s: &str) -> bool {
     // The common case, ASCII names, byte by byte.
     if let [first, rest @ ..] = s.as_bytes() {
-        if (first.is_ascii_alphabetic() || *first == b'_')
-            && rest.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+        if NAME_BYTES[usize::from(*first)] & START != 0
+            && rest.iter().all(|&b| NAME_BYTES[usize::from(b)] & NAME != 0)
         {
             return true;
         }
@@ -500,8 +553,13 @@ impl Document {
 
     // ---- building ----------------------------------------------------------------------
 
+    /// The id the next node pushed onto the arena gets.
+    fn next_id(&self) -> NodeId {
+        NodeId::from_index(u32::try_from(self.nodes.len()).unwrap_or(u32::MAX - 1))
+    }
+
     fn alloc(&mut self, kind: NodeKind) -> NodeId {
-        let id = NodeId::from_index(u32::try_from(self.nodes.len()).unwrap_or(u32::MAX - 1));
+        let id = self.next_id();
         self.nodes.push(Node {
             kind,
             parent: None,
@@ -547,6 +605,27 @@ impl Document {
                 None => e.attributes.push(Attribute { name, value: value.into() }),
             }
         }
+    }
+
+    /// Creates a node as the last child of `parent`: [`Document::append_child`] of a node
+    /// known to be fresh, without detaching it first (the parser's way of building).
+    pub(crate) fn push_child(&mut self, parent: NodeId, kind: NodeKind) -> NodeId {
+        let id = self.next_id();
+        let last = self.node(parent).last_child;
+        self.nodes.push(Node {
+            kind,
+            parent: Some(parent),
+            first_child: None,
+            last_child: None,
+            prev: last,
+            next: None,
+        });
+        match last {
+            Some(l) => self.node_mut(l).next = Some(id),
+            None => self.node_mut(parent).first_child = Some(id),
+        }
+        self.node_mut(parent).last_child = Some(id);
+        id
     }
 
     /// Appends `child` (detached) as the last child of `parent`.

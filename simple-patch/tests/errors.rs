@@ -147,6 +147,16 @@ fn xml_errors_have_kinds_and_offsets() {
         ("<xmlns:a/>", X::ReservedPrefix, 1),
         ("<a><xmlns:b/></a>", X::ReservedPrefix, 4),
         ("<a x='1' x='2'/>", X::InvalidAttribute, 0),
+        ("<r><a xmlns:p='u' p:x='1' p:x='2'/></r>", X::InvalidAttribute, 3),
+        // two prefixes for one namespace: one expanded name (Namespaces in XML §6.3)
+        ("<a xmlns:p='u' xmlns:q='u' p:x='1' q:x='2'/>", X::InvalidAttribute, 0),
+        // past the few a tag has, the check sorts instead of comparing pairs
+        ("<a b='' c='' d='' e='' f='' g='' h='' i='' j='' k='' c=''/>", X::InvalidAttribute, 0),
+        (
+            "<a xmlns:p='u' xmlns:q='u' b='' c='' d='' e='' f='' g='' p:x='' q:x=''/>",
+            X::InvalidAttribute,
+            0,
+        ),
         ("<a>&nbsp;</a>", X::UnknownEntity, 3),
         ("<a>\u{1}</a>", X::InvalidChar, 3),
         ("<a>&#1;</a>", X::InvalidChar, 3),
@@ -171,7 +181,16 @@ fn xml_errors_have_kinds_and_offsets() {
         );
     }
     // and what is a name is accepted
-    for ok in ["<a\u{B7}\u{300}-.9/>", "<\u{C0}\u{10000}/>", "<r><?\u{3001}x data?></r>"] {
+    for ok in [
+        "<a\u{B7}\u{300}-.9/>",
+        "<\u{C0}\u{10000}/>",
+        "<r><?\u{3001}x data?></r>",
+        // the same local name in different namespaces, or once unprefixed
+        "<a xmlns:p='u' xmlns:q='v' p:x='1' q:x='2' x='3'/>",
+        "<a xmlns:p='u' xmlns:q='v' b='' c='' d='' e='' f='' g='' p:x='' q:x='' x=''/>",
+        // a default namespace does not apply to attributes
+        "<a xmlns='u' xmlns:p='u' x='1' p:x='2'/>",
+    ] {
         Document::from_str(ok).unwrap_or_else(|e| panic!("{ok:?}: {e}"));
     }
     let e = Document::parse(b"<a>\xff</a>").unwrap_err();
