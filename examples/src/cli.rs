@@ -1253,11 +1253,11 @@ async fn buddies(ua: &Ua, root: &str, op: BuddyOp) -> i32 {
                 let d = simple_patch::Document::parse(&body).map_err(|e| e.to_string());
                 d.map(|d| {
                     for e in d.descendants(simple_patch::Document::ROOT) {
-                        if d.name(e).is_some_and(|n| n.local == "entry") {
+                        if d.name(e).is_some_and(|n| n.local() == "entry") {
                             let uri = d.attribute(e, None, "uri").unwrap_or_default();
                             let name = d
                                 .child_elements(e)
-                                .find(|&c| d.name(c).is_some_and(|n| n.local == "display-name"))
+                                .find(|&c| d.name(c).is_some_and(|n| n.local() == "display-name"))
                                 .map(|c| d.string_value(c))
                                 .unwrap_or_default();
                             if ua.json {

@@ -355,7 +355,7 @@ impl Gen<'_> {
     fn pos_key(&self, doc: &Document, n: NodeId) -> PosKey {
         match doc.kind(n) {
             NodeKind::Element(e) => {
-                PosKey::Elem(doc.namespace(n).map(str::to_owned), e.name.local.to_string())
+                PosKey::Elem(doc.namespace(n).map(str::to_owned), e.name.local().to_string())
             }
             NodeKind::ProcessingInstruction { target, .. } => PosKey::Pi(target.clone()),
             NodeKind::Comment(_) | NodeKind::Text(_) | NodeKind::Document => PosKey::Comment,
@@ -456,7 +456,10 @@ impl Gen<'_> {
     /// it B's namespace bindings at `b_ctx` when the selector allows, so B's prefixes survive.
     fn fill(&mut self, el: NodeId, b_ctx: NodeId, items: &[(String, NodeId)]) {
         let sel_has_unprefixed = self.ops.last().is_some_and(|op| {
-            op.sel.steps.iter().any(|s| matches!(&s.test, NameTest::Name(q) if q.prefix.is_none()))
+            op.sel
+                .steps
+                .iter()
+                .any(|s| matches!(&s.test, NameTest::Name(q) if q.prefix().is_none()))
         });
         let scope: Vec<(Option<String>, String)> = if self.b.is_element(b_ctx) {
             self.b
@@ -531,8 +534,11 @@ impl Gen<'_> {
                 let p = self.prefix_for(&u);
                 if let Some(ce) = self.out.element_mut(c) {
                     match i {
-                        None => ce.name.prefix = Some(p.into()),
-                        Some(i) => ce.attributes[i].name.prefix = Some(p.into()),
+                        None => ce.name = QName::prefixed(&p, ce.name.local()),
+                        Some(i) => {
+                            let a = &mut ce.attributes[i].name;
+                            *a = QName::prefixed(&p, a.local());
+                        }
                     }
                 }
             }
@@ -579,16 +585,16 @@ impl Gen<'_> {
         };
         for at in &ax {
             let ns = self.a.attribute_namespace(x, &at.name);
-            match self.b.attribute(y, ns, &at.name.local) {
+            match self.b.attribute(y, ns, at.name.local()) {
                 None => {
-                    let q = attr_name(self, ns, &at.name.local);
+                    let q = attr_name(self, ns, at.name.local());
                     self.emit(
                         OpKind::Remove { ws: None },
                         Self::path_selector(path, Some(Terminal::Attribute(q))),
                     );
                 }
                 Some(v) if v != at.value => {
-                    let q = attr_name(self, ns, &at.name.local);
+                    let q = attr_name(self, ns, at.name.local());
                     self.emit_text(
                         OpKind::Replace,
                         Self::path_selector(path, Some(Terminal::Attribute(q))),
@@ -600,8 +606,8 @@ impl Gen<'_> {
         }
         for at in &ay {
             let ns = self.b.attribute_namespace(y, &at.name);
-            if self.a.attribute(x, ns, &at.name.local).is_none() {
-                let q = attr_name(self, ns, &at.name.local);
+            if self.a.attribute(x, ns, at.name.local()).is_none() {
+                let q = attr_name(self, ns, at.name.local());
                 let kind = OpKind::Add { pos: Pos::Append, add_type: Some(AddType::Attribute(q)) };
                 self.emit_text(kind, Self::path_selector(path, None), &at.value);
             }

@@ -191,6 +191,12 @@ fn plain_text(s: &str) -> bool {
     s.bytes().all(|b| (b >= 0x20 && b != 0xEF) || b == b'\t' || b == b'\n')
 }
 
+/// Whether an attribute value is its own normalized value, its characters fine: no
+/// reference, no C0 control (tab and line ends are normalized to spaces), no 0xEF.
+fn plain_value(s: &str) -> bool {
+    s.bytes().all(|b| b >= 0x20 && b != b'&' && b != 0xEF)
+}
+
 /// `bytes` as the slice of `src` it is (what quick-xml's slice reader hands out), cut from
 /// it without checking UTF-8 again; `None` if it is not one.
 fn in_src<'s>(src: &'s str, bytes: &[u8]) -> Option<&'s str> {
@@ -375,20 +381,20 @@ impl<'a> Parser<'a> {
         if attributes.len() <= PAIRWISE {
             return attributes.iter().enumerate().any(|(i, a)| {
                 attributes[..i].iter().any(|b| {
-                    a.name.local == b.name.local
-                        && (a.name.prefix == b.name.prefix
+                    a.name.local() == b.name.local()
+                        && (a.name.prefix() == b.name.prefix()
                             || ns(a).is_some_and(|u| ns(b) == Some(u)))
                 })
             });
         }
         let mut written: Vec<(&str, Option<&str>)> =
-            attributes.iter().map(|a| (a.name.local.as_str(), a.name.prefix())).collect();
+            attributes.iter().map(|a| (a.name.local(), a.name.prefix())).collect();
         written.sort_unstable();
         if written.windows(2).any(|w| w[0] == w[1]) {
             return true;
         }
         let mut expanded: Vec<(&str, &str)> =
-            attributes.iter().filter_map(|a| Some((a.name.local.as_str(), ns(a)?))).collect();
+            attributes.iter().filter_map(|a| Some((a.name.local(), ns(a)?))).collect();
         expanded.sort_unstable();
         expanded.windows(2).any(|w| w[0] == w[1])
     }
@@ -570,8 +576,9 @@ impl<'a> Parser<'a> {
         self.count_node(start)?;
         let raw_name = sub_str(self.src, e.name().into_inner())
             .ok_or_else(|| err(XmlErrorKind::InvalidEncoding, start))?;
-        let name =
-            QName::parse(raw_name).ok_or_else(|| err(XmlErrorKind::InvalidName, start + 1))?;
+        let (name, colon) = QName::parse_split(raw_name)
+            .ok_or_else(|| err(XmlErrorKind::InvalidName, start + 1))?;
+        let prefix = colon.map(|i| &raw_name[..i]);
         // read into a buffer kept across elements, then moved out at its exact size (a
         // `Vec` grown by push would hold room for four)
         let mut attributes = core::mem::take(&mut self.attributes);
@@ -586,36 +593,40 @@ impl<'a> Parser<'a> {
             }
             let key = sub_str(self.src, a.key.as_ref())
                 .ok_or_else(|| err(XmlErrorKind::InvalidEncoding, start))?;
-            let aname = QName::parse(key).ok_or_else(|| err(XmlErrorKind::InvalidName, start))?;
-            // a value without references, tabs or line ends is the input as written
-            let raw = in_src(self.src, &a.value).filter(|v| {
-                memchr::memchr3(b'&', b'\t', b'\n', v.as_bytes()).is_none()
-                    && memchr::memchr(b'\r', v.as_bytes()).is_none()
-            });
+            let (aname, colon) =
+                QName::parse_split(key).ok_or_else(|| err(XmlErrorKind::InvalidName, start))?;
+            // `Some(None)` for `xmlns`, `Some(Some(p))` for `xmlns:p`
+            let declared = match colon {
+                None => (key == "xmlns").then_some(None),
+                Some(i) => (&key[..i] == "xmlns").then(|| Some(&key[i + 1..])),
+            };
+            // a value without references, controls (tabs and line ends are normalized) or
+            // 0xEF is the input as written, its characters fine: one look at each byte
             let entities = &self.entities;
             let budget = &mut self.expansion_budget;
-            let value = if let Some(raw) = raw {
-                Cow::Borrowed(raw)
+            let value = if let Some(raw) = in_src(self.src, &a.value).filter(|v| plain_value(v)) {
+                Str::from(raw)
             } else {
-                a.normalized_value_with(XmlVersion::Implicit1_0, 1, |name| {
-                    if let Some(v) = quick_xml::escape::resolve_predefined_entity(name) {
-                        return Some(v);
-                    }
-                    let v = entities.get(name)?.as_deref()?;
-                    // an expansion holding '&' would be re-read as a reference: refuse it
-                    if v.contains('&') {
-                        return None;
-                    }
-                    *budget = budget.checked_sub(v.len())?;
-                    Some(v)
-                })
-                .map_err(|_| err(XmlErrorKind::UnknownEntity, start))?
+                let value = a
+                    .normalized_value_with(XmlVersion::Implicit1_0, 1, |name| {
+                        if let Some(v) = quick_xml::escape::resolve_predefined_entity(name) {
+                            return Some(v);
+                        }
+                        let v = entities.get(name)?.as_deref()?;
+                        // an expansion holding '&' would be re-read as a reference: refuse it
+                        if v.contains('&') {
+                            return None;
+                        }
+                        *budget = budget.checked_sub(v.len())?;
+                        Some(v)
+                    })
+                    .map_err(|_| err(XmlErrorKind::UnknownEntity, start))?;
+                if let Some(i) = bad_char(&value) {
+                    return Err(err(XmlErrorKind::InvalidChar, start + i));
+                }
+                Str::from(value)
             };
-            let value = Str::from(value);
-            if let Some(i) = bad_char(&value) {
-                return Err(err(XmlErrorKind::InvalidChar, start + i));
-            }
-            if let Some(declared) = aname.declared_prefix() {
+            if let Some(declared) = declared {
                 let bad = match declared {
                     Some("xmlns") => true,
                     Some("xml") => value != XML_NS,
@@ -631,7 +642,7 @@ impl<'a> Parser<'a> {
             }
             attributes.push(Attribute { name: aname, value });
         }
-        if let Some(p) = name.prefix() {
+        if let Some(p) = prefix {
             if p == "xmlns" {
                 return Err(err(XmlErrorKind::ReservedPrefix, start + 1));
             }
@@ -640,16 +651,14 @@ impl<'a> Parser<'a> {
             }
         }
         for a in &attributes {
-            if a.is_namespace_decl() {
-                continue;
-            }
-            if let Some(p) = a.name.prefix() {
+            // declarations are bound; anything else prefixed must be
+            if let Some(p) = a.name.prefix().filter(|p| *p != "xmlns") {
                 if self.lookup(Some(p)).is_none() {
                     return Err(err(XmlErrorKind::UnboundPrefix, start));
                 }
             }
         }
-        if self.duplicate_attribute(&attributes) {
+        if attributes.len() > 1 && self.duplicate_attribute(&attributes) {
             return Err(err(XmlErrorKind::InvalidAttribute, start));
         }
         let mut exact = Vec::with_capacity(attributes.len());

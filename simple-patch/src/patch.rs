@@ -102,7 +102,7 @@ impl Patch {
             match doc.kind(c) {
                 NodeKind::Element(e) => {
                     let i = ops.len();
-                    let op = parse_op(&doc, c, &e.name.local).map_err(|err| err.at(i))?;
+                    let op = parse_op(&doc, c, e.name.local()).map_err(|err| err.at(i))?;
                     ops.push(op);
                 }
                 NodeKind::Text(t) if t.trim().is_empty() => {}
@@ -287,14 +287,14 @@ impl Patch {
                             "attribute prefix not declared in the diff",
                         ))?),
                     };
-                    if target.attribute_index(node, uri, &q.local).is_some() {
+                    if target.attribute_index(node, uri, q.local()).is_some() {
                         return Err(Error::patch(
                             E::InvalidAttributeValue,
                             "attribute already exists",
                         ));
                     }
                     let name = match uri {
-                        None => QName::new(q.local.clone()),
+                        None => QName::new(q.local()),
                         Some(u) => {
                             let mut scope = Scope::at(target, node);
                             let mut extra = Vec::new();
@@ -302,7 +302,7 @@ impl Patch {
                             if let Some(e) = target.element_mut(node) {
                                 e.attributes.extend(extra);
                             }
-                            QName { prefix: p.map(Into::into), local: q.local.clone() }
+                            QName::with_prefix(p.as_deref(), q.local())
                         }
                     };
                     if let Some(e) = target.element_mut(node) {
@@ -500,7 +500,8 @@ impl Patch {
         ctx: NodeId,
     ) -> Result<NodeId, Error> {
         let mut scope = Scope::at(target, ctx);
-        let ctx_prefix = target.name(ctx).and_then(|q| q.prefix.as_ref().map(ToString::to_string));
+        let ctx_prefix =
+            target.name(ctx).and_then(|q| q.prefix().as_ref().map(ToString::to_string));
         enum Frame {
             Enter(NodeId, Option<NodeId>, Option<String>),
             Exit(usize),
@@ -549,17 +550,11 @@ impl Patch {
                                     .lookup_namespace(s, a.name.prefix())
                                     .unwrap_or_default();
                                 let p = scope.choose(u, a.name.prefix(), None, true, &mut extra);
-                                let name = QName {
-                                    prefix: p.map(Into::into),
-                                    local: a.name.local.clone(),
-                                };
+                                let name = QName::with_prefix(p.as_deref(), a.name.local());
                                 attributes.push(Attribute { name, value: a.value.clone() });
                             }
                             attributes.extend(extra);
-                            let name = QName {
-                                prefix: prefix.clone().map(Into::into),
-                                local: e.name.local.clone(),
-                            };
+                            let name = QName::with_prefix(prefix.as_deref(), e.name.local());
                             let id = target.create_node(NodeKind::Element(crate::tree::Element {
                                 name,
                                 attributes,

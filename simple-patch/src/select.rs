@@ -221,10 +221,10 @@ impl<'a> Lexer<'a> {
     fn ncname(&mut self) -> Result<String, Error> {
         let start = self.pos;
         let q = self.qname()?;
-        if q.prefix.is_some() {
+        if q.prefix().is_some() {
             return Err(Error::selector(K::InvalidName, start));
         }
-        Ok(q.local.into())
+        Ok(q.local().into())
     }
     fn literal(&mut self) -> Result<String, Error> {
         let Some(q @ (b'\'' | b'"')) = self.peek() else {
@@ -469,7 +469,7 @@ impl Selector {
                     let uri = ns
                         .attribute_ns(q)
                         .map_err(|()| Error::select(SelectErrorKind::UnboundPrefix, last))?;
-                    if let Some(index) = doc.attribute_index(c, uri, &q.local) {
+                    if let Some(index) = doc.attribute_index(c, uri, q.local()) {
                         found.push(Located::Attribute { element: c, index });
                     }
                 }
@@ -527,7 +527,7 @@ fn name_matches(
     match test {
         NameTest::Any => doc.is_element(child),
         NameTest::Name(q) => match doc.element(child) {
-            Some(e) if e.name.local == q.local => child_ns(doc, child, scope) == want_ns,
+            Some(e) if e.name.local() == q.local() => child_ns(doc, child, scope) == want_ns,
             _ => false,
         },
     }
@@ -553,7 +553,7 @@ fn step_children(
             let list = doc
                 .children(ctx)
                 .filter(|&c| {
-                    doc.attribute(c, uri, &q.local) == Some(v.as_str())
+                    doc.attribute(c, uri, q.local()) == Some(v.as_str())
                         && name_matches(doc, c, &step.test, want_ns, &scope)
                 })
                 .collect();
@@ -573,13 +573,13 @@ fn step_children(
             }
             Predicate::Attribute(q, v) => {
                 let uri = ns.attribute_ns(q)?;
-                list.retain(|&c| doc.attribute(c, uri, &q.local) == Some(v.as_str()));
+                list.retain(|&c| doc.attribute(c, uri, q.local()) == Some(v.as_str()));
             }
             Predicate::Child(q, v) => {
                 let uri = ns.element_ns(q)?;
                 list.retain(|&c| {
                     doc.child_elements(c).any(|k| {
-                        doc.element(k).is_some_and(|e| e.name.local == q.local)
+                        doc.element(k).is_some_and(|e| e.name.local() == q.local())
                             && doc.namespace(k) == uri
                             && doc.string_value_eq(k, v)
                     })
@@ -782,7 +782,7 @@ impl NodeSelector {
                 Some((q, v)) => Some((
                     ns.attribute_ns(q)
                         .map_err(|()| Error::select(SelectErrorKind::UnboundPrefix, i))?,
-                    q.local.as_str(),
+                    q.local(),
                     v.as_str(),
                 )),
                 None => None,
@@ -825,7 +825,7 @@ impl NodeSelector {
                 let uri = ns
                     .attribute_ns(q)
                     .map_err(|()| Error::select(SelectErrorKind::UnboundPrefix, last))?;
-                doc.attribute_index(ctx, uri, &q.local)
+                doc.attribute_index(ctx, uri, q.local())
                     .map(|index| Located::Attribute { element: ctx, index })
                     .ok_or(Error::select(SelectErrorKind::NoMatch, last))
             }

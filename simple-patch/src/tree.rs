@@ -38,65 +38,110 @@ impl NodeId {
 }
 
 /// A qualified name as written: optional prefix and local part.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// Kept as the one string it is written as (`prefix:local`), inline up to 24 bytes, so a
+/// name costs no allocation and an element node stays small; the parts are cut out of it on
+/// demand. Ordered by prefix (unprefixed first), then local part.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct QName {
-    /// The prefix, without the colon; `None` for an unprefixed name.
-    pub prefix: Option<Str>,
-    /// The local part.
-    pub local: Str,
+    raw: Str,
 }
 
 impl QName {
-    /// An unprefixed name.
+    /// An unprefixed name. `local` is taken as written: a colon in it reads as a prefix
+    /// separator ([`QName::parse`] checks names; this does not).
     pub fn new(local: impl Into<Str>) -> Self {
-        Self { prefix: None, local: local.into() }
+        Self { raw: local.into() }
     }
 
     /// A prefixed name.
-    pub fn prefixed(prefix: impl Into<Str>, local: impl Into<Str>) -> Self {
-        Self { prefix: Some(prefix.into()), local: local.into() }
+    pub fn prefixed(prefix: impl AsRef<str>, local: impl AsRef<str>) -> Self {
+        let (prefix, local) = (prefix.as_ref(), local.as_ref());
+        let mut raw = Str::with_capacity(prefix.len() + 1 + local.len());
+        raw.push_str(prefix);
+        raw.push(':');
+        raw.push_str(local);
+        Self { raw }
+    }
+
+    /// A name of the given prefix (or none) and local part.
+    pub fn with_prefix(prefix: Option<&str>, local: impl AsRef<str>) -> Self {
+        match prefix {
+            Some(p) => Self::prefixed(p, local),
+            None => Self::new(local.as_ref()),
+        }
     }
 
     /// Parses `prefix:local` or `local`; `None` unless both parts are NCNames.
     pub fn parse(s: &str) -> Option<Self> {
+        Self::parse_split(s).map(|(q, _)| q)
+    }
+
+    /// [`QName::parse`], also giving where the colon is (the parser's use: it needs the
+    /// prefix at once).
+    pub(crate) fn parse_split(s: &str) -> Option<(Self, Option<usize>)> {
         // The common case, an ASCII name: one pass over the bytes finds the colon and
         // checks both parts.
-        if let Some(colon) = ascii_qname(s.as_bytes()) {
-            return Some(match colon {
-                Some(i) => Self::prefixed(&s[..i], &s[i + 1..]),
-                None => Self::new(s),
-            });
-        }
-        match s.split_once(':') {
-            Some((p, l)) if is_ncname(p) && is_ncname(l) => Some(Self::prefixed(p, l)),
-            Some(_) => None,
-            None if is_ncname(s) => Some(Self::new(s)),
-            None => None,
+        let colon = match ascii_qname(s.as_bytes()) {
+            Some(colon) => colon,
+            None => match s.split_once(':') {
+                Some((p, l)) if is_ncname(p) && is_ncname(l) => Some(p.len()),
+                None if is_ncname(s) => None,
+                Some(_) | None => return None,
+            },
+        };
+        Some((Self::new(s), colon))
+    }
+
+    /// The name as written, `prefix:local` or `local`.
+    pub fn as_str(&self) -> &str {
+        &self.raw
+    }
+
+    /// The prefix and the local part.
+    pub fn split(&self) -> (Option<&str>, &str) {
+        match memchr::memchr(b':', self.raw.as_bytes()) {
+            Some(i) => (Some(&self.raw[..i]), &self.raw[i + 1..]),
+            None => (None, &self.raw),
         }
     }
 
-    /// The prefix as a `&str`, if any.
+    /// The prefix, without the colon; `None` for an unprefixed name.
     pub fn prefix(&self) -> Option<&str> {
-        self.prefix.as_deref()
+        self.split().0
+    }
+
+    /// The local part.
+    pub fn local(&self) -> &str {
+        self.split().1
     }
 
     /// If this attribute name is a namespace declaration, the prefix it declares
     /// (`Some(None)` for `xmlns`, `Some(Some("p"))` for `xmlns:p`).
     pub fn declared_prefix(&self) -> Option<Option<&str>> {
-        match self.prefix.as_deref() {
-            None if self.local == "xmlns" => Some(None),
-            Some("xmlns") => Some(Some(&self.local)),
+        match self.split() {
+            (None, "xmlns") => Some(None),
+            (Some("xmlns"), local) => Some(Some(local)),
             _ => None,
         }
     }
 }
 
+impl PartialOrd for QName {
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for QName {
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        self.split().cmp(&other.split())
+    }
+}
+
 impl fmt::Display for QName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(p) = &self.prefix {
-            write!(f, "{p}:")?;
-        }
-        f.write_str(&self.local)
+        f.write_str(&self.raw)
     }
 }
 
@@ -127,8 +172,9 @@ static NAME_BYTES: [u8; 256] = {
     t
 };
 
-/// Whether `b` is an all-ASCII `NCName` or `NCName:NCName`: `Some(colon position)` if it
-/// is, `None` if it is not or holds non-ASCII bytes (for the caller's `char` check).
+/// Whether `b` is an all-ASCII `NCName` or `NCName:NCName`, in one pass: `Some(colon
+/// position)` if it is; `None` if it is not, or holds non-ASCII bytes (for the caller's
+/// `char` check).
 fn ascii_qname(b: &[u8]) -> Option<Option<usize>> {
     let mut colon = None;
     let mut start = 0;
@@ -146,7 +192,7 @@ fn ascii_qname(b: &[u8]) -> Option<Option<usize>> {
             start = i + 1;
         }
     }
-    // empty, or ending in the colon
+    // not empty, not ending in the colon
     (start < b.len()).then_some(colon)
 }
 
@@ -492,8 +538,8 @@ impl Document {
         let e = self.element(id)?;
         e.attributes.iter().position(|a| {
             !a.is_namespace_decl()
-                && a.name.local == local
-                && match (&a.name.prefix, ns) {
+                && a.name.local() == local
+                && match (&a.name.prefix(), ns) {
                     (None, None) => true,
                     (Some(p), Some(ns)) => self.lookup_namespace(id, Some(p)) == Some(ns),
                     _ => false,
@@ -794,7 +840,8 @@ impl Document {
         while let Some((x, y)) = stack.pop() {
             match (self.kind(x), other.kind(y)) {
                 (NodeKind::Element(ex), NodeKind::Element(ey)) => {
-                    if ex.name.local != ey.name.local || self.namespace(x) != other.namespace(y) {
+                    if ex.name.local() != ey.name.local() || self.namespace(x) != other.namespace(y)
+                    {
                         return false;
                     }
                     let ax: Vec<_> = ex.plain_attributes().collect();
@@ -804,7 +851,7 @@ impl Document {
                     }
                     for at in &ax {
                         let ns = self.attribute_namespace(x, &at.name);
-                        if other.attribute(y, ns, &at.name.local) != Some(at.value.as_str()) {
+                        if other.attribute(y, ns, at.name.local()) != Some(at.value.as_str()) {
                             return false;
                         }
                     }

@@ -230,7 +230,7 @@ fn selector_syntax_errors() {
 
 fn qname() -> impl Strategy<Value = QName> {
     (prop::option::of("[a-z][a-z0-9._-]{0,3}"), "[a-zA-Z_][a-zA-Z0-9._-]{0,5}")
-        .prop_map(|(p, l)| QName { prefix: p.map(Into::into), local: l.into() })
+        .prop_map(|(p, l)| QName::with_prefix(p.as_deref(), l))
 }
 
 fn literal() -> impl Strategy<Value = String> {

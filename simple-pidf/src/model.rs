@@ -490,15 +490,11 @@ impl Raw {
         for n in doc.descendants(self.element()) {
             match doc.kind(n) {
                 NodeKind::Element(e) => {
-                    (0u8, doc.namespace(n), &e.name.local).hash(&mut h);
+                    (0u8, doc.namespace(n), e.name.local()).hash(&mut h);
                     let mut attrs: Vec<(Option<&str>, &str, &str)> = e
                         .plain_attributes()
                         .map(|a| {
-                            (
-                                doc.attribute_namespace(n, &a.name),
-                                a.name.local.as_str(),
-                                a.value.as_str(),
-                            )
+                            (doc.attribute_namespace(n, &a.name), a.name.local(), a.value.as_str())
                         })
                         .collect();
                     attrs.sort_unstable();
@@ -544,6 +540,6 @@ impl Raw {
 
     /// The element's local name.
     pub fn local_name(&self) -> &str {
-        self.doc.name(self.element()).map_or("", |q| q.local.as_str())
+        self.doc.name(self.element()).map_or("", |q| q.local())
     }
 }

@@ -95,7 +95,7 @@ impl PartialBody {
                 Error::new(ErrorKind::InvalidValue("version"), read::path(&doc, root))
             })?),
         };
-        let local = doc.name(root).expect("root_element is an element").local.clone();
+        let local = doc.name(root).expect("root_element is an element").local().to_owned();
         if doc.namespace(root) != Some(ns::PIDF_DIFF) {
             return Err(Error::new(ErrorKind::UnexpectedRoot, read::path(&doc, root)));
         }
@@ -147,7 +147,7 @@ fn to_presence_root(doc: &mut Document, root: NodeId) {
             None => QName::new("presence"),
             Some(p) => QName::prefixed(p, "presence"),
         };
-        e.attributes.retain(|a| !(a.name.prefix.is_none() && a.name.local == "version"));
+        e.attributes.retain(|a| !(a.name.prefix().is_none() && a.name.local() == "version"));
     }
 }
 
@@ -471,7 +471,7 @@ pub fn diff_body(patch: &Patch, entity: &str, version: u32) -> Vec<u8> {
     doc.set_attribute(root, QName::new("version"), version.to_string());
     for op in patch.operations() {
         if let Some(e) = doc.element_mut(op.element) {
-            let local = e.name.local.clone();
+            let local = e.name.local().to_owned();
             e.name = QName::prefixed(p.clone(), local);
         }
     }

@@ -27,8 +27,8 @@ pub(crate) fn path(doc: &Document, node: NodeId) -> String {
     let mut cur = Some(node);
     while let Some(n) = cur {
         if let Some(name) = doc.name(n) {
-            let local = name.local.as_str();
-            let same = |c: &NodeId| doc.name(*c).is_some_and(|q| q.local == local);
+            let local = name.local();
+            let same = |c: &NodeId| doc.name(*c).is_some_and(|q| q.local() == local);
             let parent = doc.parent(n);
             let siblings: Vec<NodeId> =
                 parent.map(|p| doc.children(p).filter(same).collect()).unwrap_or_default();
@@ -85,7 +85,7 @@ fn is_empty_element(doc: &Document, node: NodeId) -> bool {
 }
 
 fn name_of(doc: &Document, node: NodeId) -> (&str, &str) {
-    (doc.namespace(node).unwrap_or(""), doc.name(node).map_or("", |q| q.local.as_str()))
+    (doc.namespace(node).unwrap_or(""), doc.name(node).map_or("", |q| q.local()))
 }
 
 /// The plain attributes of `node`: (namespace, local name, value, prefix).
@@ -97,7 +97,7 @@ fn attributes(
         e.plain_attributes().map(move |a| {
             (
                 doc.attribute_namespace(node, &a.name),
-                a.name.local.as_str(),
+                a.name.local(),
                 a.value.as_str(),
                 a.name.prefix(),
             )

@@ -314,7 +314,7 @@ impl WatcherInfo {
 }
 
 fn is(doc: &Document, node: NodeId, local: &str) -> bool {
-    doc.name(node).is_some_and(|n| n.local == local)
+    doc.name(node).is_some_and(|n| n.local() == local)
 }
 
 fn required<'d>(doc: &'d Document, node: NodeId, name: &'static str) -> Result<&'d str, Error> {

@@ -159,7 +159,7 @@ impl Conflict {
         let doc = Document::parse(input)?;
         let root = doc.root_element().ok_or(Error::new(ErrorKind::UnexpectedRoot, 0))?;
         if doc.namespace(root) != Some(XCAP_ERROR_NS)
-            || doc.name(root).is_none_or(|n| n.local != "xcap-error")
+            || doc.name(root).is_none_or(|n| n.local() != "xcap-error")
         {
             return Err(Error::new(ErrorKind::UnexpectedRoot, 0));
         }
@@ -167,11 +167,11 @@ impl Conflict {
             .child_elements(root)
             .next()
             .ok_or(Error::new(ErrorKind::MissingElement("error-element"), 0))?;
-        let local = doc.name(cond).map_or("", |n| n.local.as_str());
+        let local = doc.name(cond).map_or("", |n| n.local());
         let phrase = doc.attribute(cond, None, "phrase").map(str::to_owned);
         let text_of = |name: &str| {
             doc.child_elements(cond)
-                .find(|&c| doc.name(c).is_some_and(|n| n.local == name))
+                .find(|&c| doc.name(c).is_some_and(|n| n.local() == name))
                 .map(|c| doc.string_value(c))
         };
         Ok(match local {
@@ -187,12 +187,12 @@ impl Conflict {
             "uniqueness-failure" => Self::UniquenessFailure {
                 exists: doc
                     .child_elements(cond)
-                    .filter(|&c| doc.name(c).is_some_and(|n| n.local == "exists"))
+                    .filter(|&c| doc.name(c).is_some_and(|n| n.local() == "exists"))
                     .map(|c| Exists {
                         field: doc.attribute(c, None, "field").unwrap_or_default().to_owned(),
                         alt_values: doc
                             .child_elements(c)
-                            .filter(|&v| doc.name(v).is_some_and(|n| n.local == "alt-value"))
+                            .filter(|&v| doc.name(v).is_some_and(|n| n.local() == "alt-value"))
                             .map(|v| doc.string_value(v))
                             .collect(),
                     })

@@ -320,7 +320,7 @@ fn write_node(
 }
 
 fn is(doc: &Document, el: NodeId, local: &str) -> bool {
-    doc.namespace(el) == Some(XCAP_DIFF_NS) && doc.name(el).is_some_and(|n| n.local == local)
+    doc.namespace(el) == Some(XCAP_DIFF_NS) && doc.name(el).is_some_and(|n| n.local() == local)
 }
 
 /// Applies the patch of a `<document>` entry (as [`XcapDiff::parse`] read it) to a local

@@ -206,7 +206,7 @@ impl<S: Storage> XcapDiffPackage<S> {
         let doc =
             Document::parse_with(body, &self.config.parse).map_err(|_| (400, "Bad URI List"))?;
         let root = doc.root_element().ok_or((400, "Bad URI List"))?;
-        if doc.name(root).map(|n| n.local.as_str()) != Some("resource-lists")
+        if doc.name(root).map(|n| n.local()) != Some("resource-lists")
             || doc.namespace(root) != Some(RESOURCE_LISTS_NS)
         {
             return Err((400, "Bad URI List"));
@@ -219,7 +219,7 @@ impl<S: Storage> XcapDiffPackage<S> {
             if doc.namespace(node) != Some(RESOURCE_LISTS_NS) {
                 continue; // text, or not understood: ignored (§4.4)
             }
-            match doc.name(node).map(|n| n.local.as_str()) {
+            match doc.name(node).map(|n| n.local()) {
                 Some("list") => {
                     let at = stack.len();
                     stack.extend(doc.children(node));

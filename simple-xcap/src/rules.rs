@@ -366,11 +366,11 @@ impl Rule {
 }
 
 fn is(doc: &Document, el: NodeId, ns: &str, local: &str) -> bool {
-    doc.namespace(el) == Some(ns) && doc.name(el).is_some_and(|n| n.local == local)
+    doc.namespace(el) == Some(ns) && doc.name(el).is_some_and(|n| n.local() == local)
 }
 
 fn local(doc: &Document, el: NodeId) -> &str {
-    doc.name(el).map_or("", |n| n.local.as_str())
+    doc.name(el).map_or("", |n| n.local())
 }
 
 fn text(doc: &Document, el: NodeId) -> String {

@@ -103,7 +103,7 @@ impl Schema {
     pub(crate) fn validate(&self, doc: &Document) -> Result<(), Invalid> {
         let root = doc.root_element().ok_or_else(|| "no root element".to_owned())?;
         let ns = doc.namespace(root).unwrap_or("");
-        let local = doc.name(root).map_or("", |n| n.local.as_str());
+        let local = doc.name(root).map_or("", |n| n.local());
         if (ns, local) != self.root {
             return Err(format!("root element is not {{{}}}{}", self.root.0, self.root.1));
         }
@@ -115,7 +115,7 @@ impl Schema {
         let mut stack = vec![node];
         while let Some(el) = stack.pop() {
             let ns = doc.namespace(el).unwrap_or("");
-            let local = doc.name(el).map_or("", |n| n.local.as_str());
+            let local = doc.name(el).map_or("", |n| n.local());
             let Some(def) = self.def(ns, local) else {
                 if self.known.contains(&ns) {
                     return Err(format!("{}: no such element in {{{ns}}}", path(doc, el)));
@@ -134,7 +134,7 @@ impl Schema {
     /// Checks one element's attributes and content model, not its children's.
     pub(crate) fn validate_element(&self, doc: &Document, el: NodeId) -> Result<(), Invalid> {
         let ns = doc.namespace(el).unwrap_or("");
-        let local = doc.name(el).map_or("", |n| n.local.as_str());
+        let local = doc.name(el).map_or("", |n| n.local());
         match self.def(ns, local) {
             Some(def) => self.check_element(doc, el, def),
             None if self.known.contains(&ns) => {
@@ -149,9 +149,9 @@ impl Schema {
         for a in e.plain_attributes() {
             let listed = def.attrs.iter().find(|d| match d.name.split_once(':') {
                 Some((_, l)) => {
-                    a.name.local == l && doc.attribute_namespace(el, &a.name) == Some(XML_NS)
+                    a.name.local() == l && doc.attribute_namespace(el, &a.name) == Some(XML_NS)
                 }
-                None => a.name.prefix().is_none() && a.name.local == d.name,
+                None => a.name.prefix().is_none() && a.name.local() == d.name,
             });
             match listed {
                 Some(d) if !d.text.check(&a.value) => {
@@ -258,7 +258,7 @@ impl Matcher<'_> {
             Particle::El(ns, name, _, _) => {
                 let &c = self.children.get(at)?;
                 let here = self.doc.namespace(c).unwrap_or("");
-                let local = self.doc.name(c).map_or("", |n| n.local.as_str());
+                let local = self.doc.name(c).map_or("", |n| n.local());
                 (here == ns && local == name).then_some(at + 1)
             }
             Particle::Other(_, _) => {
@@ -289,7 +289,7 @@ pub(crate) fn path(doc: &Document, node: NodeId) -> String {
     while let Some(n) = at {
         let Some(name) = doc.name(n) else { break };
         let parent = doc.parent(n);
-        let same = |c: &NodeId| doc.name(*c).is_some_and(|q| q.local == name.local);
+        let same = |c: &NodeId| doc.name(*c).is_some_and(|q| q.local() == name.local());
         let index = parent
             .map_or(1, |p| doc.child_elements(p).take_while(|c| *c != n).filter(same).count() + 1);
         let total = parent.map_or(1, |p| doc.child_elements(p).filter(same).count());

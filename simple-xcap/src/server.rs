@@ -1031,15 +1031,17 @@ fn insert(doc: &mut Document, parent: NodeId, new: NodeId, step: &simple_patch::
         NameTest::Name(_) => {
             // the new element's namespace is the one it has under `parent`
             doc.append_child(parent, new);
-            let (ns, local) =
-                (doc.namespace(new).map(str::to_owned), doc.name(new).map(|n| n.local.clone()));
+            let (ns, local) = (
+                doc.namespace(new).map(str::to_owned),
+                doc.name(new).map(|n| n.local().to_owned()),
+            );
             doc.detach(new);
             elements
                 .iter()
                 .copied()
                 .filter(|&e| {
                     doc.namespace(e).map(str::to_owned) == ns
-                        && doc.name(e).map(|n| n.local.clone()) == local
+                        && doc.name(e).map(|n| n.local()) == local.as_deref()
                 })
                 .collect()
         }

@@ -227,7 +227,7 @@ impl Usage {
     /// The attribute of `el` that must be unique among its same-named siblings.
     fn unique_key<'d>(&self, doc: &'d Document, el: NodeId) -> Option<(&'static str, &'d str)> {
         let ns = doc.namespace(el)?;
-        let local = doc.name(el)?.local.as_str();
+        let local = doc.name(el)?.local();
         let attr = match (self.kind, ns, local) {
             (Kind::ResourceLists | Kind::RlsServices, schema::RESOURCE_LISTS_NS, l)
             | (Kind::RlsServices, schema::RLS_SERVICES_NS, l @ "list") => match l {
@@ -254,7 +254,7 @@ impl Usage {
     ) -> Result<(), Conflict> {
         let same_kind = |a: NodeId, b: NodeId| {
             doc.namespace(a) == doc.namespace(b)
-                && doc.name(a).map(|n| &n.local) == doc.name(b).map(|n| &n.local)
+                && doc.name(a).map(|n| n.local()) == doc.name(b).map(|n| n.local())
         };
         let fail = |el: NodeId, attr: &str, value: &str| {
             let taken: HashSet<&str> = doc
@@ -273,12 +273,12 @@ impl Usage {
         match only {
             Some(c) => {
                 let Some((attr, value)) = self.unique_key(doc, c) else { return Ok(()) };
-                let local = doc.name(c).map(|n| &n.local);
+                let local = doc.name(c).map(|n| n.local());
                 // cheapest test first: the siblings' namespaces are looked up only for a
                 // sibling with the same local name and the same value
                 for s in doc.child_elements(parent) {
                     if s != c
-                        && doc.name(s).map(|n| &n.local) == local
+                        && doc.name(s).map(|n| n.local()) == local
                         && doc.attribute(s, None, attr) == Some(value)
                         && same_kind(s, c)
                     {
@@ -290,7 +290,7 @@ impl Usage {
                 let mut seen: HashSet<(&str, &str, &str)> = HashSet::new();
                 for s in doc.child_elements(parent) {
                     if let Some((attr, value)) = self.unique_key(doc, s) {
-                        let local = doc.name(s).map_or("", |n| n.local.as_str());
+                        let local = doc.name(s).map_or("", |n| n.local());
                         if !seen.insert((local, attr, value)) {
                             return Err(fail(s, attr, value));
                         }
@@ -304,7 +304,7 @@ impl Usage {
     /// The data constraints of one element (RFC 4826 §3.4.5, §4.4.5).
     fn constraints(&self, doc: &Document, el: NodeId) -> Result<(), Conflict> {
         let (Some(ns), Some(name)) = (doc.namespace(el), doc.name(el)) else { return Ok(()) };
-        match (self.kind, ns, name.local.as_str()) {
+        match (self.kind, ns, name.local()) {
             (Kind::ResourceLists | Kind::RlsServices, schema::RESOURCE_LISTS_NS, "entry-ref") => {
                 // folded over lines in the RFC's examples: white space is no part of a URI
                 let r: String = doc
@@ -355,7 +355,7 @@ fn field(doc: &Document, el: NodeId, attr: &str) -> String {
     let mut at = Some(el);
     while let Some(n) = at {
         let Some(name) = doc.name(n) else { break };
-        parts.push(name.local.clone());
+        parts.push(name.local());
         at = doc.parent(n);
     }
     parts.reverse();

@@ -99,7 +99,7 @@ fn shape(doc: &Document) -> String {
                 attrs.sort();
                 out.push_str(&format!(
                     "<{}{{{}}} {}>",
-                    e.name.local,
+                    e.name.local(),
                     doc.namespace(n).unwrap_or(""),
                     attrs.join(" ")
                 ));
