@@ -20,9 +20,9 @@ mkdir -p corpus/sip_endpoint
 printf '\x00\x01\x02\x03\x00\x00\x02\x00\x02\x06\xff\xff\x01\x01\x01\x04\x00\x02' > corpus/sip_endpoint/seed1
 printf '\x03\x01\x00\x02\x00\x01\x05\x00\x00\x06\xff\x00\x02\x00\x02' > corpus/sip_endpoint/seed2
 # XML: every RFC 5261 vector; patch and diff targets take "target NUL patch" / "a NUL b".
-for t in xml_document patch_apply selector xml_diff; do mkdir -p corpus/$t; done
+for t in xml_document xml_differential patch_apply selector xml_diff; do mkdir -p corpus/$t; done
 V=../simple-patch/tests/vectors/rfc5261
-for f in $V/*.xml $V/*.xsd; do cp "$f" corpus/xml_document/; done
+for f in $V/*.xml $V/*.xsd; do cp "$f" corpus/xml_document/; cp "$f" corpus/xml_differential/; done
 for i in $(seq 1 18); do
   { cat $V/rfc5261-secA.$i-target.xml; printf '\x00'; cat $V/rfc5261-secA.$i-patch.xml; } > corpus/patch_apply/A$i
   { cat $V/rfc5261-secA.$i-target.xml; printf '\x00'; cat $V/rfc5261-secA.$i-result.xml; } > corpus/xml_diff/A$i

@@ -1,17 +1,17 @@
-//! Reading XML into a [`Document`] with quick-xml's pull reader, checking what quick-xml
-//! leaves to the caller: names, namespace bindings, entity references, characters, the
-//! single root element, and the configured limits.
+//! Reading XML into a [`Document`]: one pass over the input, with its own scanner for the
+//! markup (tags, references, comments, CDATA, PIs, the XML declaration and DOCTYPE) and
+//! the checks of well-formedness and namespaces on the way: names, namespace bindings,
+//! entity and character references, characters, the single root element, and the
+//! configured limits. Names, text and attribute values are cut out of the input as they
+//! are; only what references or line ends rewrite is copied.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use quick_xml::XmlVersion;
-use quick_xml::errors::{Error as QxError, IllFormedError};
-use quick_xml::events::Event;
-use quick_xml::reader::Reader;
-
 use crate::error::{Error, XmlErrorKind};
-use crate::tree::{Attribute, Document, NodeId, NodeKind, QName, Str, XML_NS, XMLNS_NS, is_xml_ws};
+use crate::tree::{
+    Attribute, Document, NodeId, NodeKind, QName, Str, XML_NS, XMLNS_NS, is_name_byte, is_xml_ws,
+};
 
 /// Limits that bound the work and memory of parsing untrusted XML.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,10 +63,14 @@ impl Document {
 }
 
 struct Parser<'a> {
-    input: &'a [u8],
-    /// The input, as the `&str` it is.
+    /// The input.
     src: &'a str,
-    reader: Reader<&'a [u8]>,
+    /// The input's bytes.
+    b: &'a [u8],
+    /// Where the scanner is.
+    pos: usize,
+    /// The attributes of the tag being read, as written: name and raw value.
+    raw_attrs: Vec<(&'a str, &'a str)>,
     config: &'a ParseConfig,
     doc: Document,
     /// Open elements; the document node at the bottom.
@@ -168,10 +172,6 @@ fn err(kind: XmlErrorKind, offset: usize) -> Error {
     Error::xml(kind, offset)
 }
 
-fn pos(p: u64) -> usize {
-    usize::try_from(p).unwrap_or(usize::MAX)
-}
-
 /// XML 1.0 `Char`: everything but most C0 controls, surrogates (impossible in `str`) and
 /// U+FFFE/U+FFFF.
 fn bad_char(s: &str) -> Option<usize> {
@@ -186,30 +186,16 @@ fn bad_char(s: &str) -> Option<usize> {
 }
 
 /// Whether text needs neither end-of-line handling nor a closer look at its characters: no
-/// C0 control but tab and LF (so no CR), and no 0xEF (the lead byte of U+FFFE and U+FFFF).
+/// C0 control but tab and LF (so no CR), no 0xEF (the lead byte of U+FFFE and U+FFFF),
+/// and no `]` (which could start a `]]>`, not allowed in text).
 fn plain_text(s: &str) -> bool {
-    s.bytes().all(|b| (b >= 0x20 && b != 0xEF) || b == b'\t' || b == b'\n')
+    s.bytes().all(|b| (b >= 0x20 && b != 0xEF && b != b']') || b == b'\t' || b == b'\n')
 }
 
 /// Whether an attribute value is its own normalized value, its characters fine: no
-/// reference, no C0 control (tab and line ends are normalized to spaces), no 0xEF.
+/// reference, no `<`, no C0 control (tab and line ends are normalized to spaces), no 0xEF.
 fn plain_value(s: &str) -> bool {
-    s.bytes().all(|b| b >= 0x20 && b != b'&' && b != 0xEF)
-}
-
-/// `bytes` as the slice of `src` it is (what quick-xml's slice reader hands out), cut from
-/// it without checking UTF-8 again; `None` if it is not one.
-fn in_src<'s>(src: &'s str, bytes: &[u8]) -> Option<&'s str> {
-    let start = (bytes.as_ptr() as usize).wrapping_sub(src.as_ptr() as usize);
-    if start <= src.len() && bytes.len() <= src.len() - start {
-        return src.get(start..start + bytes.len());
-    }
-    None
-}
-
-/// `bytes` as a `&str`: a slice of `src` at once ([`in_src`]); anything else is checked.
-fn sub_str<'b>(src: &'b str, bytes: &'b [u8]) -> Option<&'b str> {
-    in_src(src, bytes).or_else(|| core::str::from_utf8(bytes).ok())
+    s.bytes().all(|b| b >= 0x20 && b != b'&' && b != b'<' && b != 0xEF)
 }
 
 /// XML 1.0 §2.11 end-of-line handling: `\r\n` and lone `\r` become `\n`.
@@ -221,30 +207,163 @@ fn normalize_eol(s: &str) -> Cow<'_, str> {
     }
 }
 
+/// XML white space (`S`).
+const fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// The first position at or after `i` that is not white space.
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while b.get(i).is_some_and(|&c| is_ws(c)) {
+        i += 1;
+    }
+    i
+}
+
+/// The end of the name-like run of bytes from `i` (checked as a name by the caller).
+fn name_end(b: &[u8], mut i: usize) -> usize {
+    while b.get(i).is_some_and(|&c| is_name_byte(c)) {
+        i += 1;
+    }
+    i
+}
+
+/// `needle` in `b` from `from`: its position.
+fn find(b: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    memchr::memmem::find(b.get(from..)?, needle).map(|k| from + k)
+}
+
+/// A reference, `&...;`.
+enum Reference<'s> {
+    /// A character reference, resolved.
+    Char(char),
+    /// An entity reference: the entity's name.
+    Entity(&'s str),
+}
+
+/// The reference starting at `s[at]` (an `&`) and the position after its `;`.
+fn reference(s: &str, at: usize) -> Result<(Reference<'_>, usize), XmlErrorKind> {
+    let b = s.as_bytes();
+    let mut i = at + 1;
+    if b.get(i) == Some(&b'#') {
+        i += 1;
+        let radix = if b.get(i) == Some(&b'x') {
+            i += 1;
+            16
+        } else {
+            10
+        };
+        let digits = i;
+        let mut v: u32 = 0;
+        while let Some(d) = b.get(i).and_then(|&c| char::from(c).to_digit(radix)) {
+            v = v.saturating_mul(radix).saturating_add(d);
+            i += 1;
+        }
+        if i == digits || b.get(i) != Some(&b';') {
+            return Err(XmlErrorKind::Syntax);
+        }
+        let c = char::from_u32(v).ok_or(XmlErrorKind::InvalidChar)?;
+        return Ok((Reference::Char(c), i + 1));
+    }
+    let end = name_end(b, i);
+    if end == i || b.get(end) != Some(&b';') {
+        return Err(XmlErrorKind::Syntax);
+    }
+    Ok((Reference::Entity(&s[i..end]), end + 1))
+}
+
+/// The five entities every document has.
+fn predefined(name: &str) -> Option<char> {
+    Some(match name {
+        "lt" => '<',
+        "gt" => '>',
+        "amp" => '&',
+        "apos" => '\'',
+        "quot" => '"',
+        _ => return None,
+    })
+}
+
+/// An attribute value that needs work (see [`plain_value`]), normalized (XML 1.0 §3.3.3):
+/// white space characters become spaces (`\r\n` one space), references are resolved, and
+/// an internal entity's text is normalized the same way. `Err` holds the error kind, for
+/// the tag's position.
+fn normalize_value(
+    raw: &str,
+    entities: &HashMap<String, Option<String>>,
+    budget: &mut usize,
+) -> Result<String, XmlErrorKind> {
+    let b = raw.as_bytes();
+    let mut out = String::with_capacity(raw.len());
+    let mut i = 0;
+    while i < b.len() {
+        let run = b[i..]
+            .iter()
+            .position(|&c| matches!(c, b'&' | b'<' | b'\t' | b'\n' | b'\r'))
+            .map_or(b.len(), |k| i + k);
+        out.push_str(&raw[i..run]);
+        i = run;
+        let Some(&c) = b.get(i) else { break };
+        match c {
+            b'<' => return Err(XmlErrorKind::InvalidAttribute),
+            b'&' => {
+                // a malformed reference is a malformed attribute
+                let (r, next) = reference(raw, i).map_err(|k| {
+                    if k == XmlErrorKind::Syntax { XmlErrorKind::InvalidAttribute } else { k }
+                })?;
+                match r {
+                    Reference::Char(c) => out.push(c),
+                    Reference::Entity(name) => match predefined(name) {
+                        Some(c) => out.push(c),
+                        None => {
+                            let v = entities
+                                .get(name)
+                                .and_then(Option::as_deref)
+                                // an expansion holding '&' would be re-read as a reference
+                                .filter(|v| !v.contains('&'))
+                                .ok_or(XmlErrorKind::UnknownEntity)?;
+                            *budget =
+                                budget.checked_sub(v.len()).ok_or(XmlErrorKind::UnknownEntity)?;
+                            out.extend(
+                                v.chars()
+                                    .map(|c| if matches!(c, '\t' | '\n' | '\r') { ' ' } else { c }),
+                            );
+                        }
+                    },
+                }
+                i = next;
+            }
+            // `\r\n` is one line end
+            b'\r' if b.get(i + 1) == Some(&b'\n') => {
+                out.push(' ');
+                i += 2;
+            }
+            _ => {
+                out.push(' ');
+                i += 1;
+            }
+        }
+    }
+    Ok(out)
+}
+
 impl<'a> Parser<'a> {
     fn new(src: &'a str, config: &'a ParseConfig) -> Result<Self, Error> {
         if src.len() > config.max_input {
             return Err(err(XmlErrorKind::InputTooLarge, config.max_input));
         }
-        let input = src.as_bytes();
-        let mut reader = Reader::from_reader(input);
-        let c = reader.config_mut();
-        c.trim_text(false);
-        c.check_end_names = true;
-        c.check_comments = true;
-        c.expand_empty_elements = false;
-        c.allow_unmatched_ends = false;
-        c.allow_dangling_amp = false;
+        let b = src.as_bytes();
         Ok(Self {
-            input,
             src,
-            reader,
+            b,
+            pos: 0,
+            raw_attrs: Vec::new(),
             config,
             // every node but the document's starts at a `<` or right after a `>`: at most
             // two per `<`. Reserving that once saves regrowing (and copying) the arena, and
             // the part never used is never touched
             doc: Document::with_capacity(
-                (2 * memchr::memchr_iter(b'<', input).count() + 2).min(config.max_nodes),
+                (2 * memchr::memchr_iter(b'<', b).count() + 2).min(config.max_nodes),
             ),
             open: vec![Document::ROOT],
             bindings: HashMap::new(),
@@ -259,24 +378,6 @@ impl<'a> Parser<'a> {
             entities: HashMap::new(),
             expansion_budget: config.max_input,
         })
-    }
-
-    fn map_qx(&self, e: &QxError) -> Error {
-        let at = pos(self.reader.error_position());
-        let kind = match e {
-            QxError::IllFormed(
-                IllFormedError::MissingEndTag(_)
-                | IllFormedError::UnmatchedEndTag(_)
-                | IllFormedError::MismatchedEndTag { .. },
-            ) => XmlErrorKind::MismatchedTag,
-            QxError::InvalidAttr(_) => XmlErrorKind::InvalidAttribute,
-            QxError::Escape(_) => XmlErrorKind::UnknownEntity,
-            QxError::Encoding(_) => XmlErrorKind::InvalidEncoding,
-            QxError::Io(_) | QxError::Syntax(_) | QxError::IllFormed(_) | QxError::Namespace(_) => {
-                XmlErrorKind::Syntax
-            }
-        };
-        err(kind, at)
     }
 
     fn count_node(&mut self, at: usize) -> Result<(), Error> {
@@ -400,167 +501,369 @@ impl<'a> Parser<'a> {
     }
 
     fn run(mut self) -> Result<Document, Error> {
+        // a byte order mark is not content
+        if self.b.starts_with(b"\xEF\xBB\xBF") {
+            self.pos = 3;
+        }
+        if self.b[self.pos..].starts_with(b"<?xml")
+            && self.b.get(self.pos + 5).is_some_and(|&c| is_ws(c))
+        {
+            self.declaration()?;
+        }
         loop {
-            let start = pos(self.reader.buffer_position());
-            let event = match self.reader.read_event() {
-                Ok(e) => e,
-                Err(e) => return Err(self.map_qx(&e)),
+            let from = self.pos;
+            let Some(at) = memchr::memchr2(b'<', b'&', &self.b[from..]).map(|k| from + k) else {
+                self.text_run(from, self.b.len())?;
+                break;
             };
-            match event {
-                Event::Decl(d) => {
-                    if start != 0 {
-                        return Err(err(XmlErrorKind::Syntax, start));
-                    }
-                    if let Some(enc) = d.encoding() {
-                        let enc = enc.map_err(|_| err(XmlErrorKind::Syntax, start))?;
-                        let ok = [b"utf-8".as_slice(), b"utf8", b"us-ascii", b"ascii"]
-                            .iter()
-                            .any(|e| enc.eq_ignore_ascii_case(e));
-                        if !ok {
-                            return Err(err(XmlErrorKind::InvalidEncoding, start));
-                        }
-                    }
-                    let raw = &self.input[start..pos(self.reader.buffer_position())];
-                    let content = raw
-                        .strip_prefix(b"<?xml")
-                        .and_then(|r| r.strip_suffix(b"?>"))
-                        .ok_or_else(|| err(XmlErrorKind::Syntax, start))?;
-                    self.doc.declaration = Some(String::from_utf8_lossy(content).into_owned());
-                }
-                Event::DocType(t) => {
-                    if self.seen_root || self.doc.doctype.is_some() {
-                        return Err(err(XmlErrorKind::MisplacedDoctype, start));
-                    }
-                    self.flush_text()?;
-                    let s = t.decode().map_err(|_| err(XmlErrorKind::InvalidEncoding, start))?;
-                    self.entities = entity_decls(&s, self.config.max_input);
-                    self.doc.doctype = Some(s.into_owned());
-                }
-                Event::Start(e) => {
-                    self.flush_text()?;
-                    self.start_element(&e, start, false)?;
-                }
-                Event::Empty(e) => {
-                    self.flush_text()?;
-                    self.start_element(&e, start, true)?;
-                }
-                Event::End(_) => {
-                    self.flush_text()?;
-                    self.open.pop();
-                    if let Some(m) = self.marks.pop() {
-                        self.unbind_to(m);
-                    }
-                }
-                Event::Text(t) => match in_src(self.src, &t) {
-                    // one look at each byte for the common case
-                    Some(raw) if plain_text(raw) => self.push_slice(raw, start)?,
-                    Some(raw) => match normalize_eol(raw) {
-                        Cow::Borrowed(raw) => {
-                            if let Some(i) = bad_char(raw) {
-                                return Err(err(XmlErrorKind::InvalidChar, start + i));
-                            }
-                            self.push_slice(raw, start)?;
-                        }
-                        Cow::Owned(s) => self.push_text(&s, start)?,
-                    },
-                    None => {
-                        let raw = core::str::from_utf8(&t)
-                            .map_err(|_| err(XmlErrorKind::InvalidEncoding, start))?;
-                        self.push_text(&normalize_eol(raw), start)?;
-                    }
-                },
-                Event::CData(t) => {
-                    if self.at_top() {
-                        return Err(err(XmlErrorKind::ContentOutsideRoot, start));
-                    }
-                    let s = t.decode().map_err(|_| err(XmlErrorKind::InvalidEncoding, start))?;
-                    self.push_text(&normalize_eol(&s), start)?;
-                }
-                Event::GeneralRef(r) => {
-                    if self.at_top() {
-                        return Err(err(XmlErrorKind::ContentOutsideRoot, start));
-                    }
-                    let c = if r.is_char_ref() {
-                        match r.resolve_char_ref() {
-                            Ok(Some(c)) => c,
-                            _ => return Err(err(XmlErrorKind::InvalidChar, start)),
-                        }
+            if at > from {
+                self.text_run(from, at)?;
+            }
+            self.pos = at;
+            if self.b[at] == b'&' {
+                self.content_reference(at)?;
+                continue;
+            }
+            match self.b.get(at + 1) {
+                Some(b'/') => self.end_tag(at)?,
+                Some(b'?') => self.pi(at)?,
+                Some(b'!') => {
+                    let rest = &self.b[at..];
+                    if rest.starts_with(b"<!--") {
+                        self.comment(at)?;
+                    } else if rest.starts_with(b"<![CDATA[") {
+                        self.cdata(at)?;
+                    } else if rest.starts_with(b"<!DOCTYPE") {
+                        self.doctype(at)?;
                     } else {
-                        match &*r.decode().map_err(|_| err(XmlErrorKind::InvalidEncoding, start))? {
-                            "lt" => '<',
-                            "gt" => '>',
-                            "amp" => '&',
-                            "apos" => '\'',
-                            "quot" => '"',
-                            name => {
-                                let v = self
-                                    .entities
-                                    .get(name)
-                                    .cloned()
-                                    .flatten()
-                                    .ok_or_else(|| err(XmlErrorKind::UnknownEntity, start))?;
-                                self.expansion_budget = self
-                                    .expansion_budget
-                                    .checked_sub(v.len())
-                                    .ok_or_else(|| err(XmlErrorKind::InputTooLarge, start))?;
-                                self.push_text(&v, start)?;
-                                continue;
-                            }
-                        }
-                    };
-                    let mut buf = [0u8; 4];
-                    self.push_text(c.encode_utf8(&mut buf), start)?;
+                        return Err(err(XmlErrorKind::Syntax, at));
+                    }
                 }
-                Event::Comment(t) => {
-                    self.flush_text()?;
-                    let s = t.decode().map_err(|_| err(XmlErrorKind::InvalidEncoding, start))?;
-                    if let Some(i) = bad_char(&s) {
-                        return Err(err(XmlErrorKind::InvalidChar, start + 4 + i));
-                    }
-                    self.count_node(start)?;
-                    let parent = self.parent();
-                    self.doc.push_child(parent, NodeKind::Comment(Str::from(normalize_eol(&s))));
-                }
-                Event::PI(p) => {
-                    self.flush_text()?;
-                    let target = core::str::from_utf8(p.target())
-                        .map_err(|_| err(XmlErrorKind::InvalidEncoding, start))?;
-                    if !crate::tree::is_ncname(target) || target.eq_ignore_ascii_case("xml") {
-                        return Err(err(XmlErrorKind::InvalidName, start + 2));
-                    }
-                    let data = core::str::from_utf8(p.content())
-                        .map_err(|_| err(XmlErrorKind::InvalidEncoding, start))?;
-                    let data = data.trim_start_matches([' ', '\t', '\r', '\n']);
-                    if let Some(i) = bad_char(data) {
-                        return Err(err(XmlErrorKind::InvalidChar, start + i));
-                    }
-                    self.count_node(start)?;
-                    let parent = self.parent();
-                    self.doc.push_child(
-                        parent,
-                        NodeKind::ProcessingInstruction {
-                            target: target.to_owned(),
-                            data: normalize_eol(data).into_owned(),
-                        },
-                    );
-                }
-                Event::Eof => {
-                    if !self.at_top() {
-                        return Err(err(XmlErrorKind::MismatchedTag, self.input.len()));
-                    }
-                    self.flush_text()?;
-                    if !self.seen_root {
-                        return Err(err(XmlErrorKind::MissingRoot, self.input.len()));
-                    }
-                    return Ok(self.doc);
-                }
+                _ => self.start_tag(at)?,
             }
         }
+        if !self.at_top() {
+            return Err(err(XmlErrorKind::MismatchedTag, self.b.len()));
+        }
+        self.flush_text()?;
+        if !self.seen_root {
+            return Err(err(XmlErrorKind::MissingRoot, self.b.len()));
+        }
+        Ok(self.doc)
+    }
+
+    /// Character data `src[from..to]`, between markup.
+    fn text_run(&mut self, from: usize, to: usize) -> Result<(), Error> {
+        let raw = &self.src[from..to];
+        // one look at each byte for the common case
+        if plain_text(raw) {
+            return self.push_slice(raw, from);
+        }
+        if let Some(k) = memchr::memmem::find(raw.as_bytes(), b"]]>") {
+            return Err(err(XmlErrorKind::Syntax, from + k));
+        }
+        match normalize_eol(raw) {
+            Cow::Borrowed(raw) => {
+                if let Some(i) = bad_char(raw) {
+                    return Err(err(XmlErrorKind::InvalidChar, from + i));
+                }
+                self.push_slice(raw, from)
+            }
+            Cow::Owned(s) => self.push_text(&s, from),
+        }
+    }
+
+    /// `<?xml ...?>` at the start (XML 1.0 §2.8): `version`, then optionally `encoding` and
+    /// `standalone`, in that order; kept verbatim. An encoding other than UTF-8 is refused.
+    fn declaration(&mut self) -> Result<(), Error> {
+        let start = self.pos;
+        let end = find(self.b, start, b"?>").ok_or_else(|| err(XmlErrorKind::Syntax, start))?;
+        let content = &self.src[start + 5..end];
+        let b = content.as_bytes();
+        let syntax = || err(XmlErrorKind::Syntax, start);
+        // the pseudo-attributes: (name, value), each after white space
+        let mut i = 0;
+        let mut seen = 0;
+        loop {
+            let space = i;
+            i = skip_ws(b, i);
+            if i == b.len() {
+                break;
+            }
+            let name_start = i;
+            i = name_end(b, i);
+            let name = &content[name_start..i];
+            if space == name_start {
+                return Err(syntax());
+            }
+            i = skip_ws(b, i);
+            if b.get(i) != Some(&b'=') {
+                return Err(syntax());
+            }
+            i = skip_ws(b, i + 1);
+            let q = *b.get(i).filter(|q| matches!(q, b'"' | b'\'')).ok_or_else(syntax)?;
+            let len = memchr::memchr(q, &b[i + 1..]).ok_or_else(syntax)?;
+            let value = &content[i + 1..i + 1 + len];
+            i += len + 2;
+            let order = match name {
+                "version" => {
+                    let digits = value.strip_prefix("1.").ok_or_else(syntax)?;
+                    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
+                        return Err(syntax());
+                    }
+                    1
+                }
+                "encoding" => {
+                    let ok = ["utf-8", "utf8", "us-ascii", "ascii"]
+                        .iter()
+                        .any(|e| value.eq_ignore_ascii_case(e));
+                    if !ok {
+                        return Err(err(XmlErrorKind::InvalidEncoding, start));
+                    }
+                    2
+                }
+                "standalone" if matches!(value, "yes" | "no") => 3,
+                _ => return Err(syntax()),
+            };
+            // version first and once; the others once each, in order
+            if order <= seen || (seen == 0 && order != 1) {
+                return Err(syntax());
+            }
+            seen = order;
+        }
+        if seen == 0 {
+            return Err(syntax());
+        }
+        self.doc.declaration = Some(content.to_owned());
+        self.pos = end + 2;
+        Ok(())
+    }
+
+    /// A reference in content, at `at`.
+    fn content_reference(&mut self, at: usize) -> Result<(), Error> {
+        if self.at_top() {
+            return Err(err(XmlErrorKind::ContentOutsideRoot, at));
+        }
+        let (r, next) = reference(self.src, at).map_err(|k| err(k, at))?;
+        self.pos = next;
+        let c = match r {
+            Reference::Char(c) => c,
+            Reference::Entity(name) => match predefined(name) {
+                Some(c) => c,
+                None => {
+                    let v = self
+                        .entities
+                        .get(name)
+                        .cloned()
+                        .flatten()
+                        .ok_or_else(|| err(XmlErrorKind::UnknownEntity, at))?;
+                    self.expansion_budget = self
+                        .expansion_budget
+                        .checked_sub(v.len())
+                        .ok_or_else(|| err(XmlErrorKind::InputTooLarge, at))?;
+                    return self.push_text(&v, at);
+                }
+            },
+        };
+        let mut buf = [0u8; 4];
+        self.push_text(c.encode_utf8(&mut buf), at)
+    }
+
+    /// `</name>` at `start`.
+    fn end_tag(&mut self, start: usize) -> Result<(), Error> {
+        let name_start = start + 2;
+        let name_stop = name_end(self.b, name_start);
+        let close = skip_ws(self.b, name_stop);
+        if self.b.get(close) != Some(&b'>') {
+            return Err(err(XmlErrorKind::Syntax, close));
+        }
+        let name = &self.src[name_start..name_stop];
+        let open = self.parent();
+        if self.at_top() || self.doc.name(open).map(QName::as_str) != Some(name) {
+            return Err(err(XmlErrorKind::MismatchedTag, start));
+        }
+        self.flush_text()?;
+        self.open.pop();
+        if let Some(m) = self.marks.pop() {
+            self.unbind_to(m);
+        }
+        self.pos = close + 1;
+        Ok(())
+    }
+
+    /// `<?target data?>` at `start`.
+    fn pi(&mut self, start: usize) -> Result<(), Error> {
+        let target_end = name_end(self.b, start + 2);
+        let end =
+            find(self.b, target_end, b"?>").ok_or_else(|| err(XmlErrorKind::Syntax, start))?;
+        let target = &self.src[start + 2..target_end];
+        if target == "xml" {
+            // an XML declaration anywhere but the start
+            return Err(err(XmlErrorKind::Syntax, start));
+        }
+        if !crate::tree::is_ncname(target) || target.eq_ignore_ascii_case("xml") {
+            return Err(err(XmlErrorKind::InvalidName, start + 2));
+        }
+        let data = &self.src[target_end..end];
+        if !data.is_empty() && !is_ws(data.as_bytes()[0]) {
+            return Err(err(XmlErrorKind::Syntax, target_end));
+        }
+        let data = data.trim_start_matches([' ', '\t', '\r', '\n']);
+        if let Some(i) = bad_char(data) {
+            return Err(err(XmlErrorKind::InvalidChar, end - data.len() + i));
+        }
+        self.flush_text()?;
+        self.count_node(start)?;
+        let parent = self.parent();
+        self.doc.push_child(
+            parent,
+            NodeKind::ProcessingInstruction {
+                target: target.to_owned(),
+                data: normalize_eol(data).into_owned(),
+            },
+        );
+        self.pos = end + 2;
+        Ok(())
+    }
+
+    /// `<!-- ... -->` at `start`: no `--` inside, not ending in `-`.
+    fn comment(&mut self, start: usize) -> Result<(), Error> {
+        let from = start + 4;
+        let dashes = find(self.b, from, b"--").ok_or_else(|| err(XmlErrorKind::Syntax, start))?;
+        if self.b.get(dashes + 2) != Some(&b'>') {
+            return Err(err(XmlErrorKind::Syntax, dashes));
+        }
+        let s = &self.src[from..dashes];
+        if let Some(i) = bad_char(s) {
+            return Err(err(XmlErrorKind::InvalidChar, from + i));
+        }
+        self.flush_text()?;
+        self.count_node(start)?;
+        let parent = self.parent();
+        self.doc.push_child(parent, NodeKind::Comment(Str::from(normalize_eol(s))));
+        self.pos = dashes + 3;
+        Ok(())
+    }
+
+    /// `<![CDATA[ ... ]]>` at `start`: read as text.
+    fn cdata(&mut self, start: usize) -> Result<(), Error> {
+        if self.at_top() {
+            return Err(err(XmlErrorKind::ContentOutsideRoot, start));
+        }
+        let from = start + 9;
+        let end = find(self.b, from, b"]]>").ok_or_else(|| err(XmlErrorKind::Syntax, start))?;
+        self.pos = end + 3;
+        let s = &self.src[from..end];
+        self.push_text(&normalize_eol(s), start)
+    }
+
+    /// `<!DOCTYPE ...>` at `start`, internal subset included: kept verbatim, its internal
+    /// entities read.
+    fn doctype(&mut self, start: usize) -> Result<(), Error> {
+        if self.seen_root || self.doc.doctype.is_some() {
+            return Err(err(XmlErrorKind::MisplacedDoctype, start));
+        }
+        self.flush_text()?;
+        let b = self.b;
+        let unclosed = || err(XmlErrorKind::Syntax, start);
+        let mut i = start + 9;
+        if !b.get(i).is_some_and(|&c| is_ws(c)) {
+            return Err(err(XmlErrorKind::Syntax, i));
+        }
+        let mut subset = false;
+        loop {
+            match b.get(i) {
+                None => return Err(unclosed()),
+                Some(&q @ (b'"' | b'\'')) => {
+                    i += 1 + memchr::memchr(q, &b[i + 1..]).ok_or_else(unclosed)? + 1;
+                }
+                Some(b'[') if !subset => {
+                    subset = true;
+                    i += 1;
+                }
+                Some(b']') if subset => {
+                    subset = false;
+                    i += 1;
+                }
+                Some(b'<') if subset && b[i..].starts_with(b"<!--") => {
+                    i = find(b, i + 4, b"-->").ok_or_else(unclosed)? + 3;
+                }
+                Some(b'<') if subset && b[i..].starts_with(b"<?") => {
+                    i = find(b, i + 2, b"?>").ok_or_else(unclosed)? + 2;
+                }
+                Some(b'>') if !subset => break,
+                Some(_) => i += 1,
+            }
+        }
+        let content = self.src[start + 9..i].trim_start_matches([' ', '\t', '\r', '\n']);
+        if content.is_empty() {
+            return Err(err(XmlErrorKind::Syntax, i));
+        }
+        self.entities = entity_decls(content, self.config.max_input);
+        self.doc.doctype = Some(content.to_owned());
+        self.pos = i + 1;
+        Ok(())
+    }
+
+    /// `<name attr="value" ...>` or `.../>` at `start`: scanned, then made an element.
+    fn start_tag(&mut self, start: usize) -> Result<(), Error> {
+        let b = self.b;
+        let name_start = start + 1;
+        let mut i = name_end(b, name_start);
+        if i == name_start {
+            return Err(err(XmlErrorKind::Syntax, name_start));
+        }
+        let raw_name = &self.src[name_start..i];
+        let bad = || err(XmlErrorKind::InvalidAttribute, start);
+        let mut raw_attrs = core::mem::take(&mut self.raw_attrs);
+        raw_attrs.clear();
+        let empty = loop {
+            let space = i;
+            i = skip_ws(b, i);
+            match b.get(i) {
+                None => return Err(err(XmlErrorKind::Syntax, start)),
+                Some(b'>') => {
+                    i += 1;
+                    break false;
+                }
+                Some(b'/') if b.get(i + 1) == Some(&b'>') => {
+                    i += 2;
+                    break true;
+                }
+                Some(_) => {
+                    let key_start = i;
+                    i = name_end(b, i);
+                    // attributes are separated by white space
+                    if i == key_start || key_start == space {
+                        return Err(bad());
+                    }
+                    let key = &self.src[key_start..i];
+                    i = skip_ws(b, i);
+                    if b.get(i) != Some(&b'=') {
+                        return Err(bad());
+                    }
+                    i = skip_ws(b, i + 1);
+                    let q = *b.get(i).filter(|q| matches!(q, b'"' | b'\'')).ok_or_else(bad)?;
+                    let len = memchr::memchr(q, &b[i + 1..]).ok_or_else(bad)?;
+                    if raw_attrs.len() >= self.config.max_attributes {
+                        return Err(err(XmlErrorKind::TooManyAttributes, start));
+                    }
+                    raw_attrs.push((key, &self.src[i + 1..i + 1 + len]));
+                    i += len + 2;
+                }
+            }
+        };
+        self.pos = i;
+        self.flush_text()?;
+        let r = self.start_element(raw_name, &raw_attrs, start, empty);
+        self.raw_attrs = raw_attrs;
+        r
     }
 
     fn start_element(
         &mut self,
-        e: &quick_xml::events::BytesStart<'_>,
+        raw_name: &str,
+        raw_attrs: &[(&str, &str)],
         start: usize,
         empty: bool,
     ) -> Result<(), Error> {
@@ -574,8 +877,6 @@ impl<'a> Parser<'a> {
             return Err(err(XmlErrorKind::TooDeep, start));
         }
         self.count_node(start)?;
-        let raw_name = sub_str(self.src, e.name().into_inner())
-            .ok_or_else(|| err(XmlErrorKind::InvalidEncoding, start))?;
         let (name, colon) = QName::parse_split(raw_name)
             .ok_or_else(|| err(XmlErrorKind::InvalidName, start + 1))?;
         let prefix = colon.map(|i| &raw_name[..i]);
@@ -584,15 +885,7 @@ impl<'a> Parser<'a> {
         let mut attributes = core::mem::take(&mut self.attributes);
         attributes.clear();
         let mark = self.declared.len();
-        // duplicates are checked below, once the namespaces are known, without quick-xml's
-        // per-tag key list
-        for a in e.attributes().with_checks(false) {
-            let a = a.map_err(|_| err(XmlErrorKind::InvalidAttribute, start))?;
-            if attributes.len() >= self.config.max_attributes {
-                return Err(err(XmlErrorKind::TooManyAttributes, start));
-            }
-            let key = sub_str(self.src, a.key.as_ref())
-                .ok_or_else(|| err(XmlErrorKind::InvalidEncoding, start))?;
+        for &(key, raw) in raw_attrs {
             let (aname, colon) =
                 QName::parse_split(key).ok_or_else(|| err(XmlErrorKind::InvalidName, start))?;
             // `Some(None)` for `xmlns`, `Some(Some(p))` for `xmlns:p`
@@ -600,27 +893,13 @@ impl<'a> Parser<'a> {
                 None => (key == "xmlns").then_some(None),
                 Some(i) => (&key[..i] == "xmlns").then(|| Some(&key[i + 1..])),
             };
-            // a value without references, controls (tabs and line ends are normalized) or
-            // 0xEF is the input as written, its characters fine: one look at each byte
-            let entities = &self.entities;
-            let budget = &mut self.expansion_budget;
-            let value = if let Some(raw) = in_src(self.src, &a.value).filter(|v| plain_value(v)) {
+            // a value without references, `<`, controls (tabs and line ends are normalized)
+            // or 0xEF is the value as written, its characters fine: one look at each byte
+            let value = if plain_value(raw) {
                 Str::from(raw)
             } else {
-                let value = a
-                    .normalized_value_with(XmlVersion::Implicit1_0, 1, |name| {
-                        if let Some(v) = quick_xml::escape::resolve_predefined_entity(name) {
-                            return Some(v);
-                        }
-                        let v = entities.get(name)?.as_deref()?;
-                        // an expansion holding '&' would be re-read as a reference: refuse it
-                        if v.contains('&') {
-                            return None;
-                        }
-                        *budget = budget.checked_sub(v.len())?;
-                        Some(v)
-                    })
-                    .map_err(|_| err(XmlErrorKind::UnknownEntity, start))?;
+                let value = normalize_value(raw, &self.entities, &mut self.expansion_budget)
+                    .map_err(|k| err(k, start))?;
                 if let Some(i) = bad_char(&value) {
                     return Err(err(XmlErrorKind::InvalidChar, start + i));
                 }

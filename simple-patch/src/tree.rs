@@ -172,6 +172,12 @@ static NAME_BYTES: [u8; 256] = {
     t
 };
 
+/// Whether `b` may be part of a name as the parser scans one: an ASCII name character, the
+/// colon, or any byte of a non-ASCII character (the name is checked once cut out).
+pub(crate) fn is_name_byte(b: u8) -> bool {
+    NAME_BYTES[usize::from(b)] & NAME != 0 || b == b':' || b >= 0x80
+}
+
 /// Whether `b` is an all-ASCII `NCName` or `NCName:NCName`, in one pass: `Some(colon
 /// position)` if it is; `None` if it is not, or holds non-ASCII bytes (for the caller's
 /// `char` check).

@@ -260,3 +260,67 @@ fn unwritable_characters_are_replaced() {
     assert_eq!(back.attribute(root, None, "x"), Some("1\u{FFFD}2\u{FFFD}"));
     assert_eq!(back.string_value(root), "a\u{FFFD}b\u{FFFD}c\u{FFFD}\t\r\n");
 }
+
+#[test]
+fn the_scanner_reads_what_xml_allows_and_refuses_the_rest() {
+    let cases: &[(&str, X, usize)] = &[
+        // the XML declaration: version first, 1.x, then encoding and standalone in order
+        ("<?xml encoding='UTF-8'?><a/>", X::Syntax, 0),
+        ("<?xml version='2.0'?><a/>", X::Syntax, 0),
+        ("<?xml version='1.0' standalone='yes' encoding='UTF-8'?><a/>", X::Syntax, 0),
+        ("<?xml version='1.0' standalone='maybe'?><a/>", X::Syntax, 0),
+        ("<?xml version='1.0'", X::Syntax, 0),
+        ("<a/><?xml version='1.0'?>", X::Syntax, 4),
+        // `]]>` is not text; `<` is not in an attribute value
+        ("<a>x]]>y</a>", X::Syntax, 4),
+        ("<a b='<'/>", X::InvalidAttribute, 0),
+        // attributes are separated by white space and have quoted values
+        ("<a b='1'c='2'/>", X::InvalidAttribute, 0),
+        ("<a b=1/>", X::InvalidAttribute, 0),
+        ("<a b='1/>", X::InvalidAttribute, 0),
+        ("<a b/>", X::InvalidAttribute, 0),
+        ("<a b='&#0;'/>", X::InvalidChar, 0),
+        ("<a b='&x'/>", X::InvalidAttribute, 0),
+        ("<a b='&nope;'/>", X::UnknownEntity, 0),
+        // tags end, comments do not hold `--`, CDATA and PIs are closed
+        ("<a", X::Syntax, 0),
+        ("<a></a", X::Syntax, 6),
+        ("< a/>", X::Syntax, 1),
+        ("<a><!-- x ---></a>", X::Syntax, 10),
+        ("<a><![CDATA[x</a>", X::Syntax, 3),
+        ("<a><?p x</a>", X::Syntax, 3),
+        ("<a><?p=x?></a>", X::Syntax, 6),
+        ("<a>& b</a>", X::Syntax, 3),
+        ("<a>&#xD800;</a>", X::InvalidChar, 3),
+        ("<a>&#99999999999;</a>", X::InvalidChar, 3),
+        ("<a><!ELEMENT a ANY></a>", X::Syntax, 3),
+        ("<!DOCTYPE a [<!ENTITY e 'x'>", X::Syntax, 0),
+        ("<!DOCTYPE><a/>", X::Syntax, 9),
+    ];
+    for (input, kind, offset) in cases {
+        let e = Document::from_str(input).err().unwrap_or_else(|| panic!("{input:?} parsed"));
+        assert_eq!(
+            (e.kind(), e.position()),
+            (ErrorKind::Xml(*kind), Position::Byte(*offset)),
+            "{input:?}"
+        );
+    }
+    // what is allowed reads as XML says
+    let doc = Document::from_str(
+        "\u{FEFF}<?xml version='1.1' encoding=\"us-ascii\" standalone='no' ?>\
+         <!DOCTYPE a [ <!-- '> --> <!ENTITY e \"t\te\"> <?pi ]> ?> <!ATTLIST a b CDATA '>'> ]>\
+         <a b=' 1\t2\r\n3\n&#9;&amp;&e;' c=\"'\" d='\"'>x&lt;<![CDATA[<&]]>&#x41;&#66;&e;\r\n<!---->]</a>",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let a = doc.root_element().expect("a root");
+    assert_eq!(doc.attribute(a, None, "b"), Some(" 1 2 3 \t&t e"));
+    assert_eq!(doc.attribute(a, None, "c"), Some("'"));
+    assert_eq!(doc.attribute(a, None, "d"), Some("\""));
+    let text: String = doc.children(a).filter_map(|c| doc.text(c)).collect();
+    assert_eq!(text, "x<<&ABt\te\n]");
+    assert_eq!(
+        doc.declaration.as_deref(),
+        Some(" version='1.1' encoding=\"us-ascii\" standalone='no' ")
+    );
+    assert!(doc.doctype.as_deref().is_some_and(|d| d.starts_with("a [") && d.ends_with("'>'> ]")));
+}
