@@ -228,6 +228,19 @@ fn name_end(b: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// What follows an attribute's name at `i`, `S? = S?` and a quoted value: the value's
+/// range, and the position after its closing quote.
+fn attribute_value(b: &[u8], i: usize) -> Option<(core::ops::Range<usize>, usize)> {
+    let i = skip_ws(b, i);
+    if b.get(i) != Some(&b'=') {
+        return None;
+    }
+    let i = skip_ws(b, i + 1);
+    let q = *b.get(i).filter(|q| matches!(q, b'"' | b'\''))?;
+    let len = memchr::memchr(q, &b[i + 1..])?;
+    Some((i + 1..i + 1 + len, i + len + 2))
+}
+
 /// `needle` in `b` from `from`: its position.
 fn find(b: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
     memchr::memmem::find(b.get(from..)?, needle).map(|k| from + k)
@@ -596,15 +609,9 @@ impl<'a> Parser<'a> {
             if space == name_start {
                 return Err(syntax());
             }
-            i = skip_ws(b, i);
-            if b.get(i) != Some(&b'=') {
-                return Err(syntax());
-            }
-            i = skip_ws(b, i + 1);
-            let q = *b.get(i).filter(|q| matches!(q, b'"' | b'\'')).ok_or_else(syntax)?;
-            let len = memchr::memchr(q, &b[i + 1..]).ok_or_else(syntax)?;
-            let value = &content[i + 1..i + 1 + len];
-            i += len + 2;
+            let (range, next) = attribute_value(b, i).ok_or_else(syntax)?;
+            let value = &content[range];
+            i = next;
             let order = match name {
                 "version" => {
                     let digits = value.strip_prefix("1.").ok_or_else(syntax)?;
@@ -838,18 +845,12 @@ impl<'a> Parser<'a> {
                         return Err(bad());
                     }
                     let key = &self.src[key_start..i];
-                    i = skip_ws(b, i);
-                    if b.get(i) != Some(&b'=') {
-                        return Err(bad());
-                    }
-                    i = skip_ws(b, i + 1);
-                    let q = *b.get(i).filter(|q| matches!(q, b'"' | b'\'')).ok_or_else(bad)?;
-                    let len = memchr::memchr(q, &b[i + 1..]).ok_or_else(bad)?;
+                    let (range, next) = attribute_value(b, i).ok_or_else(bad)?;
                     if raw_attrs.len() >= self.config.max_attributes {
                         return Err(err(XmlErrorKind::TooManyAttributes, start));
                     }
-                    raw_attrs.push((key, &self.src[i + 1..i + 1 + len]));
-                    i += len + 2;
+                    raw_attrs.push((key, &self.src[range]));
+                    i = next;
                 }
             }
         };
