@@ -10,7 +10,8 @@ use std::collections::HashMap;
 
 use crate::error::{Error, XmlErrorKind};
 use crate::tree::{
-    Attribute, Document, NodeId, NodeKind, QName, Str, XML_NS, XMLNS_NS, is_name_byte, is_xml_ws,
+    Attribute, Document, NodeId, NodeKind, QName, Str, XML_NS, XMLNS_NS, declared_prefix,
+    is_name_byte, is_ws_byte as is_ws, is_xml_ws, split_at_colon,
 };
 
 /// Limits that bound the work and memory of parsing untrusted XML.
@@ -205,11 +206,6 @@ fn normalize_eol(s: &str) -> Cow<'_, str> {
     } else {
         Cow::Borrowed(s)
     }
-}
-
-/// XML white space (`S`).
-const fn is_ws(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
 /// The first position at or after `i` that is not white space.
@@ -414,7 +410,7 @@ impl<'a> Parser<'a> {
         if text.is_empty() {
             return Ok(());
         }
-        if self.open.len() == 1 && !is_xml_ws(text) {
+        if self.at_top() && !is_xml_ws(text) {
             return Err(err(XmlErrorKind::ContentOutsideRoot, self.text_start));
         }
         // short text goes inline
@@ -880,7 +876,7 @@ impl<'a> Parser<'a> {
         self.count_node(start)?;
         let (name, colon) = QName::parse_split(raw_name)
             .ok_or_else(|| err(XmlErrorKind::InvalidName, start + 1))?;
-        let prefix = colon.map(|i| &raw_name[..i]);
+        let (prefix, _) = split_at_colon(raw_name, colon);
         // read into a buffer kept across elements, then moved out at its exact size (a
         // `Vec` grown by push would hold room for four)
         let mut attributes = core::mem::take(&mut self.attributes);
@@ -889,11 +885,8 @@ impl<'a> Parser<'a> {
         for &(key, raw) in raw_attrs {
             let (aname, colon) =
                 QName::parse_split(key).ok_or_else(|| err(XmlErrorKind::InvalidName, start))?;
-            // `Some(None)` for `xmlns`, `Some(Some(p))` for `xmlns:p`
-            let declared = match colon {
-                None => (key == "xmlns").then_some(None),
-                Some(i) => (&key[..i] == "xmlns").then(|| Some(&key[i + 1..])),
-            };
+            // the colon found while checking the name spares `declared_prefix` a search
+            let declared = declared_prefix(split_at_colon(key, colon));
             // a value without references, `<`, controls (tabs and line ends are normalized)
             // or 0xEF is the value as written, its characters fine: one look at each byte
             let value = if plain_value(raw) {

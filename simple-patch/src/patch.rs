@@ -500,8 +500,7 @@ impl Patch {
         ctx: NodeId,
     ) -> Result<NodeId, Error> {
         let mut scope = Scope::at(target, ctx);
-        let ctx_prefix =
-            target.name(ctx).and_then(|q| q.prefix().as_ref().map(ToString::to_string));
+        let ctx_prefix = target.name(ctx).and_then(|q| q.prefix().map(str::to_owned));
         enum Frame {
             Enter(NodeId, Option<NodeId>, Option<String>),
             Exit(usize),

@@ -100,10 +100,7 @@ impl QName {
 
     /// The prefix and the local part.
     pub fn split(&self) -> (Option<&str>, &str) {
-        match memchr::memchr(b':', self.raw.as_bytes()) {
-            Some(i) => (Some(&self.raw[..i]), &self.raw[i + 1..]),
-            None => (None, &self.raw),
-        }
+        split_at_colon(&self.raw, memchr::memchr(b':', self.raw.as_bytes()))
     }
 
     /// The prefix, without the colon; `None` for an unprefixed name.
@@ -119,11 +116,26 @@ impl QName {
     /// If this attribute name is a namespace declaration, the prefix it declares
     /// (`Some(None)` for `xmlns`, `Some(Some("p"))` for `xmlns:p`).
     pub fn declared_prefix(&self) -> Option<Option<&str>> {
-        match self.split() {
-            (None, "xmlns") => Some(None),
-            (Some("xmlns"), local) => Some(Some(local)),
-            _ => None,
-        }
+        declared_prefix(self.split())
+    }
+}
+
+/// `s` as (prefix, local part), given where its colon is.
+pub(crate) fn split_at_colon(s: &str, colon: Option<usize>) -> (Option<&str>, &str) {
+    match colon {
+        Some(i) => (Some(&s[..i]), &s[i + 1..]),
+        None => (None, s),
+    }
+}
+
+/// [`QName::declared_prefix`] of a name's (prefix, local part).
+pub(crate) fn declared_prefix<'s>(
+    (prefix, local): (Option<&'s str>, &'s str),
+) -> Option<Option<&'s str>> {
+    match (prefix, local) {
+        (None, "xmlns") => Some(None),
+        (Some("xmlns"), local) => Some(Some(local)),
+        _ => None,
     }
 }
 
@@ -147,7 +159,12 @@ impl fmt::Display for QName {
 
 /// Whether `s` is XML white space only (space, tab, CR, LF); true for the empty string.
 pub fn is_xml_ws(s: &str) -> bool {
-    s.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+    s.bytes().all(is_ws_byte)
+}
+
+/// Whether `b` is XML white space (`S`): space, tab, LF or CR.
+pub(crate) const fn is_ws_byte(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
 /// [`NAME_BYTES`]: may start a name.
@@ -205,12 +222,8 @@ fn ascii_qname(b: &[u8]) -> Option<Option<usize>> {
 /// Whether `s` is an NCName: an XML 1.0 (fifth edition) Name without colons.
 pub fn is_ncname(s: &str) -> bool {
     // The common case, ASCII names, byte by byte.
-    if let [first, rest @ ..] = s.as_bytes() {
-        if NAME_BYTES[usize::from(*first)] & START != 0
-            && rest.iter().all(|&b| NAME_BYTES[usize::from(b)] & NAME != 0)
-        {
-            return true;
-        }
+    if ascii_qname(s.as_bytes()) == Some(None) {
+        return true;
     }
     let mut chars = s.chars();
     chars.next().is_some_and(is_name_start_char) && chars.all(is_name_char)
@@ -545,7 +558,7 @@ impl Document {
         e.attributes.iter().position(|a| {
             !a.is_namespace_decl()
                 && a.name.local() == local
-                && match (&a.name.prefix(), ns) {
+                && match (a.name.prefix(), ns) {
                     (None, None) => true,
                     (Some(p), Some(ns)) => self.lookup_namespace(id, Some(p)) == Some(ns),
                     _ => false,
@@ -605,13 +618,8 @@ impl Document {
 
     // ---- building ----------------------------------------------------------------------
 
-    /// The id the next node pushed onto the arena gets.
-    fn next_id(&self) -> NodeId {
-        NodeId::from_index(u32::try_from(self.nodes.len()).unwrap_or(u32::MAX - 1))
-    }
-
     fn alloc(&mut self, kind: NodeKind) -> NodeId {
-        let id = self.next_id();
+        let id = NodeId::from_index(u32::try_from(self.nodes.len()).unwrap_or(u32::MAX - 1));
         self.nodes.push(Node {
             kind,
             parent: None,
@@ -662,27 +670,19 @@ impl Document {
     /// Creates a node as the last child of `parent`: [`Document::append_child`] of a node
     /// known to be fresh, without detaching it first (the parser's way of building).
     pub(crate) fn push_child(&mut self, parent: NodeId, kind: NodeKind) -> NodeId {
-        let id = self.next_id();
-        let last = self.node(parent).last_child;
-        self.nodes.push(Node {
-            kind,
-            parent: Some(parent),
-            first_child: None,
-            last_child: None,
-            prev: last,
-            next: None,
-        });
-        match last {
-            Some(l) => self.node_mut(l).next = Some(id),
-            None => self.node_mut(parent).first_child = Some(id),
-        }
-        self.node_mut(parent).last_child = Some(id);
+        let id = self.alloc(kind);
+        self.link_last(parent, id);
         id
     }
 
     /// Appends `child` (detached) as the last child of `parent`.
     pub fn append_child(&mut self, parent: NodeId, child: NodeId) {
         self.detach(child);
+        self.link_last(parent, child);
+    }
+
+    /// Links a detached `child` in as the last child of `parent`.
+    fn link_last(&mut self, parent: NodeId, child: NodeId) {
         let last = self.node(parent).last_child;
         {
             let c = self.node_mut(child);

@@ -124,11 +124,7 @@ impl fmt::Display for Document {
 }
 
 fn write_qname<B: BufMut>(q: &QName, buf: &mut B) {
-    if let Some(p) = &q.prefix() {
-        buf.put_slice(p.as_bytes());
-        buf.put_u8(b':');
-    }
-    buf.put_slice(q.local().as_bytes());
+    buf.put_slice(q.as_str().as_bytes());
 }
 
 fn escape_with<B: BufMut>(s: &str, buf: &mut B, esc: fn(u8) -> Option<&'static [u8]>) {

@@ -232,7 +232,7 @@ impl W {
         let root = r.element();
         let Some(e) = doc.element(root) else { return };
         self.out.push(b'<');
-        write_qname(e.name.prefix(), e.name.local(), &mut self.out);
+        self.out.extend_from_slice(e.name.as_str().as_bytes());
         // A declaration of one of the root's bindings moves to the root when the element uses
         // it; one it does not use stays here, so that reading and writing again gives the
         // same bytes.
@@ -244,7 +244,7 @@ impl W {
                 }
             }
             self.out.push(b' ');
-            write_qname(a.name.prefix(), a.name.local(), &mut self.out);
+            self.out.extend_from_slice(a.name.as_str().as_bytes());
             self.out.extend_from_slice(b"=\"");
             simple_patch::escape_attr(&a.value, &mut self.out);
             self.out.push(b'"');
@@ -258,7 +258,7 @@ impl W {
             doc.write_node(c, &mut self.out);
         }
         self.out.extend_from_slice(b"</");
-        write_qname(e.name.prefix(), e.name.local(), &mut self.out);
+        self.out.extend_from_slice(e.name.as_str().as_bytes());
         self.out.push(b'>');
     }
 
@@ -285,14 +285,6 @@ impl W {
         self.out.push(b'\n');
         self.out
     }
-}
-
-fn write_qname(prefix: Option<&str>, local: &str, out: &mut Vec<u8>) {
-    if let Some(p) = prefix {
-        out.extend_from_slice(p.as_bytes());
-        out.push(b':');
-    }
-    out.extend_from_slice(local.as_bytes());
 }
 
 pub(crate) fn presence(p: &Presence, w: &mut W, root: (Ns, &'static str), version: Option<u32>) {
