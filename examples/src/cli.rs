@@ -24,6 +24,8 @@ use simple_sip::publish::{Publish, Publisher, PublisherConfig, PublisherEvent};
 use simple_sip::{HeaderName, Method, OwnedMessage};
 use tokio::net::UdpSocket;
 
+mod im;
+
 /// The command line.
 #[derive(Debug, Parser)]
 #[command(
@@ -177,12 +179,22 @@ enum Command {
         #[arg(long)]
         partial: bool,
     },
-    /// Sends a MESSAGE.
+    /// Sends a MESSAGE: CPIM-wrapped, asking for delivery and display notifications
+    /// (RFC 5438), which it prints as they arrive, with the peer's is-composing changes.
     Message {
         /// To whom (`bob`, or a URI).
         target: String,
         /// The text.
         text: String,
+        /// Send the text as text/plain, without CPIM and notifications.
+        #[arg(long)]
+        plain: bool,
+        /// Seconds to wait for the notifications (registered meanwhile, so they reach us).
+        #[arg(long = "wait", default_value_t = 10)]
+        wait: u64,
+        /// Say "is composing" (RFC 3994) this many seconds before sending.
+        #[arg(long)]
+        typing: Option<u64>,
     },
     /// Registers and prints the MESSAGEs that arrive.
     Listen {
@@ -539,11 +551,15 @@ pub async fn run(cli: Cli) -> i32 {
             let uri = ua.uri(&target);
             watch(&mut ua, &uri, "presence", count, seconds, partial).await
         }
-        Command::Message { target, text } => {
+        Command::Message { target, text, plain, wait, typing } => {
             let uri = ua.uri(&target);
-            message(&mut ua, &uri, &text).await
+            if plain {
+                message(&mut ua, &uri, &text).await
+            } else {
+                im::message(&mut ua, &uri, &text, wait, typing).await
+            }
         }
-        Command::Listen { count, seconds } => listen(&mut ua, count, seconds).await,
+        Command::Listen { count, seconds } => im::listen(&mut ua, count, seconds).await,
         Command::Watchers { approve, block, seconds } => {
             watchers(&mut ua, &approve, &block, seconds).await
         }
@@ -930,52 +946,6 @@ async fn message(ua: &mut Ua, uri: &str, text: &str) -> i32 {
             1
         }
     }
-}
-
-async fn listen(ua: &mut Ua, count: Option<usize>, seconds: u64) -> i32 {
-    let granted = match ua.register(seconds.clamp(60, 3600) as u32).await {
-        Ok(g) => g,
-        Err(code) => {
-            ua.say(&format!("register failed: {code}"), &json!({"event": "failed", "code": code}));
-            return 1;
-        }
-    };
-    let c = ua.contact();
-    ua.say(
-        &format!("listening as {} at {c}", ua.aor),
-        &json!({"event": "listening", "aor": ua.aor, "contact": c, "expires": granted}),
-    );
-    let mut pager = pager(ua);
-    let end = Instant::now() + Duration::from_secs(seconds);
-    let mut refresh = Instant::now() + Duration::from_secs(u64::from(granted.max(2) / 2));
-    let mut got = 0;
-    while Instant::now() < end && count.is_none_or(|c| got < c) {
-        let events = ua.turn(Some(end.min(refresh))).await;
-        let now = Instant::now();
-        for e in events {
-            let Some(e) = pager.handle(&mut ua.ep, e, now) else { continue };
-            let _ = simple_sip::event::refuse(&mut ua.ep, e, &[], now);
-        }
-        while let Some(e) = pager.poll_event() {
-            if let PagerEvent::Received { from, content_type, body, .. } = e {
-                let text = String::from_utf8_lossy(&body).into_owned();
-                let ct = content_type.unwrap_or_default();
-                ua.say(
-                    &format!("message from {from}: {text}"),
-                    &json!({"event": "message", "from": from, "content_type": ct, "body": text}),
-                );
-                got += 1;
-            }
-        }
-        if Instant::now() >= refresh {
-            if let Ok(g) = ua.register(seconds.clamp(60, 3600) as u32).await {
-                refresh = Instant::now() + Duration::from_secs(u64::from(g.max(2) / 2));
-            }
-        }
-    }
-    ua.flush().await;
-    let _ = ua.register(0).await;
-    i32::from(count.is_some_and(|c| got < c))
 }
 
 async fn watchers(ua: &mut Ua, approve: &[String], block: &[String], seconds: u64) -> i32 {

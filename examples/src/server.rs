@@ -1341,6 +1341,14 @@ impl Server {
             .map(|l| l.iter().filter(|b| b.expires > unix).cloned().collect())
             .unwrap_or_default();
         if targets.is_empty() {
+            // A store-less server cannot take an IM for later: it refuses, and after a
+            // refusal no negative-delivery notification may follow (RFC 5438 §12.1.3.1,
+            // §12.2): the 480 is the sender's delivery answer.
+            if *method == Method::Message {
+                if let Some(id) = imdn_request(request) {
+                    self.say(format!("{user} is offline: 480 for IM {id}, no IMDN (store-less)"));
+                }
+            }
             self.respond(tx, 480, "Temporarily Unavailable", &[], now);
             return;
         }
@@ -1449,6 +1457,22 @@ impl Server {
             None => self.respond(server, 500, "Server Internal Error", &[], now),
         }
     }
+}
+
+/// The Message-ID of a MESSAGE's CPIM IM that asks for notifications.
+fn imdn_request(request: &OwnedMessage) -> Option<String> {
+    let cpim = request.view(|m| {
+        let ct = m.header(simple_sip::HeaderName::ContentType)?;
+        let t = core::str::from_utf8(ct.value()).ok()?;
+        simple_imdn::cpim::media_type(t)
+            .eq_ignore_ascii_case(simple_imdn::cpim::CONTENT_TYPE)
+            .then_some(())
+    });
+    cpim?;
+    let body = request.body();
+    let m = simple_imdn::Cpim::parse(&body).ok()?;
+    let h = simple_imdn::imdn::ImdnHeaders::read(&m).ok()?;
+    (!h.requested.is_empty() && !h.is_notification).then(|| h.message_id.unwrap_or("-").to_owned())
 }
 
 /// `(user, host)` of a SIP URI.

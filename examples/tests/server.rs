@@ -21,13 +21,26 @@ fn two_users_see_each_other_and_exchange_messages() {
     // bob listens; alice's MESSAGE reaches him through the server
     let bob_listen = server.cli("bob", None, &["listen", "--count", "1", "--for", "30"]);
     bob_listen.wait_for(&["listening as sip:bob@127.0.0.1"], 20);
-    let (code, out) = server.run("alice", &["message", "bob", "hello bob"]);
+    // (CPIM, asking for delivery and display notifications: bob answers both, through the
+    // server, and is told alice was composing first)
+    let (code, out) = server.run("alice", &["message", "bob", "hello bob", "--typing", "1"]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("delivered to sip:bob@127.0.0.1 (200)"), "{out}");
+    assert!(out.contains("sent to sip:bob@127.0.0.1 (200)"), "{out}");
+    assert!(out.contains("delivery from sip:bob@127.0.0.1: delivered"), "{out}");
+    assert!(out.contains("display from sip:bob@127.0.0.1: displayed"), "{out}");
+    assert!(out.contains("all notifications in for"), "{out}");
+    bob_listen.wait_for(&["sip:alice@127.0.0.1 is composing (text/plain)"], 10);
     bob_listen.wait_for(&["message from sip:alice@127.0.0.1: hello bob"], 10);
+    bob_listen.wait_for(&["sent display displayed to sip:alice@127.0.0.1"], 10);
 
-    // nobody registered as carol: 480; no such user: 404; a wrong password: 407 again
+    // nobody registered as carol: 480, and no notification will come (RFC 5438 §12.1.3.1:
+    // a store-less server refuses, and sends no negative-delivery IMDN after a refusal);
+    // no such user: 404; a wrong password: 407 again
     let (code, out) = server.run("alice", &["message", "carol", "hi"]);
+    assert!(code != 0 && out.contains("not delivered to sip:carol@127.0.0.1 (480)"), "{out}");
+    assert!(out.contains("delivery from sip:carol@127.0.0.1: refused (480)"), "{out}");
+    assert!(!out.contains("notification from"), "{out}");
+    let (code, out) = server.run("alice", &["message", "carol", "hi", "--plain"]);
     assert!(code != 0 && out.contains("480"), "{out}");
     let (code, out) = server.run("alice", &["message", "dave", "hi"]);
     assert!(code != 0 && out.contains("404"), "{out}");

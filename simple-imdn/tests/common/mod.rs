@@ -1,6 +1,6 @@
 //! Shared by the integration tests: schema validation with xmllint.
 
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::std_instead_of_core)]
 
 use std::path::Path;
 use std::process::Command;
