@@ -186,7 +186,8 @@ enum Command {
         target: String,
         /// The text.
         text: String,
-        /// Send the text as text/plain, without CPIM and notifications.
+        /// Send the text as text/plain, without CPIM and notifications (with `--typing`,
+        /// the is-composing status still goes first).
         #[arg(long)]
         plain: bool,
         /// Seconds to wait for the notifications (registered meanwhile, so they reach us).
@@ -553,10 +554,10 @@ pub async fn run(cli: Cli) -> i32 {
         }
         Command::Message { target, text, plain, wait, typing } => {
             let uri = ua.uri(&target);
-            if plain {
+            if plain && typing.is_none() {
                 message(&mut ua, &uri, &text).await
             } else {
-                im::message(&mut ua, &uri, &text, wait, typing).await
+                im::message(&mut ua, &uri, &text, wait, typing, !plain).await
             }
         }
         Command::Listen { count, seconds } => im::listen(&mut ua, count, seconds).await,

@@ -39,6 +39,9 @@ class Account(pj.Account):
         emit(event="instant_message", from_uri=prm.fromUri, content_type=prm.contentType,
              body=prm.msgBody)
 
+    def onTypingIndication(self, prm):
+        emit(event="typing", from_uri=prm.fromUri, is_typing=bool(prm.isTyping))
+
     def onInstantMessageStatus(self, prm):
         emit(event="instant_message_status", to_uri=prm.toUri, code=int(prm.code), body=prm.msgBody)
 
@@ -128,6 +131,20 @@ def main():
                 ps.note = "gone"
                 acc.setOnlineStatus(ps)
                 emit(event="offline_sent")
+            elif line.startswith("typing ") or line.startswith("typing-stop "):
+                # an is-composing indication (RFC 3994) to a URI
+                cmd, uri = line.split(" ", 1)
+                b = targets.get(uri)
+                if b is None:
+                    bc = pj.BuddyConfig()
+                    bc.uri = uri
+                    bc.subscribe = False
+                    b = targets[uri] = pj.Buddy()
+                    b.create(acc, bc)
+                p = pj.SendTypingIndicationParam()
+                p.isTyping = cmd == "typing"
+                b.sendTypingIndication(p)
+                emit(event="typing_sent", uri=uri, is_typing=p.isTyping)
             elif line == "quit":
                 break
     for b in buddies:

@@ -18,7 +18,7 @@ use simple_sip::OwnedMessage;
 use simple_sip::endpoint::Transport;
 use simple_sip::pager::{MessageId, Outgoing, Pager, PagerEvent};
 
-use super::{Ua, pager, seed};
+use super::{Ua, pager, seed, send_message};
 
 /// Identifiers from the process's seed (splitmix64): Message-IDs with 64 random bits, as
 /// RFC 5438 §6.3 recommends.
@@ -169,8 +169,10 @@ pub(super) async fn message(
     text: &str,
     wait: u64,
     typing: Option<u64>,
+    cpim: bool,
 ) -> i32 {
-    let registered = wait > 0 && ua.register(u32::try_from(wait + 30).unwrap_or(600)).await.is_ok();
+    let registered =
+        cpim && wait > 0 && ua.register(u32::try_from(wait + 30).unwrap_or(600)).await.is_ok();
     let mut ids = Ids(seed());
     let mut pager = pager(ua);
     let mut composing = ComposingReceiver::new(Duration::from_secs(120));
@@ -180,10 +182,18 @@ pub(super) async fn message(
         composer.typing(Instant::now());
         while let Some(doc) = composer.poll_transmit() {
             let body = doc.to_vec();
-            let id = send(ua, &mut pager, uri, iscomposing::CONTENT_TYPE, &body);
+            let (code, verdict) =
+                match send_message(ua, &mut pager, uri, iscomposing::CONTENT_TYPE, &body).await {
+                    Ok(c) => (Some(c), "accepted"),
+                    Err(c) => (c, "refused"),
+                };
+            if code == Some(415) {
+                // the peer takes no status messages: none are sent any more (RFC 3994 §4)
+                composer.refused();
+            }
             ua.say(
-                &format!("composing sent to {uri}"),
-                &json!({"event": "composing_sent", "to": uri, "id": format!("{id:?}")}),
+                &format!("composing sent to {uri}: {verdict} ({})", code.unwrap_or(408)),
+                &json!({"event": "composing_sent", "to": uri, "code": code}),
             );
         }
         let until = Instant::now() + Duration::from_secs(secs);
@@ -193,7 +203,7 @@ pub(super) async fn message(
     let message_id = ids.next();
     let asked =
         Requested::POSITIVE_DELIVERY.with(Requested::NEGATIVE_DELIVERY).with(Requested::DISPLAY);
-    let im = CpimMessage::new()
+    let cpim_im = CpimMessage::new()
         .address("From", None, &ua.aor)
         .address("To", None, uri)
         .header("DateTime", &now_datetime())
@@ -206,7 +216,11 @@ pub(super) async fn message(
     config.delivery_timeout = Duration::from_secs(wait);
     config.display_timeout = Duration::from_secs(wait);
     let mut tracker = Tracker::new(config);
-    let id = send(ua, &mut pager, uri, "message/cpim", &im);
+    let id = if cpim {
+        send(ua, &mut pager, uri, "message/cpim", &cpim_im)
+    } else {
+        send(ua, &mut pager, uri, "text/plain", text.as_bytes())
+    };
     if registered {
         tracker.track(&message_id, &[uri], asked, Instant::now());
     }
