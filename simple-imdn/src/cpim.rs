@@ -720,12 +720,8 @@ fn header<'a>(
     let name_len = b.iter().take_while(|&&c| name_byte(c) || c == b'.').count();
     let full = &line[..name_len];
     if name_len == b.len() || b[name_len] != b':' {
-        let kind = if name_len == 0 || b.get(name_len).is_some_and(|&c| c != b' ' && c != b':') {
-            ErrorKind::InvalidHeaderName
-        } else {
-            ErrorKind::MissingSpace
-        };
-        return Err(Error::at(kind, start + name_len));
+        // the name runs into something that is neither a name character nor the colon
+        return Err(Error::at(ErrorKind::InvalidHeaderName, start + name_len));
     }
     let (prefix_len, namespace) = match full.find('.') {
         Some(dot) => {
