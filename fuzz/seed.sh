@@ -72,3 +72,11 @@ printf '\x85cr:ruleset/cr:rule[@id="b"]?xmlns(cr=urn:ietf:params:xml:ns:common-p
 # xcap-diff package: subscribe (URIs by bit mask), PUT a document, PUT an element, notify
 mkdir -p corpus/xcap_diff_package
 printf '\x18\x13\x00\x40index\n<resource-lists xmlns="urn:ietf:params:xml:ns:resource-lists"><list name="a"/></resource-lists>\x00\x40index/~~/resource-lists/list%%5b@name=%%22a%%22%%5d/entry\n<entry uri="sip:x@y"/>\x00\xa0\x00\x60index/~~/resource-lists/list/@name\x00\xa0' > corpus/xcap_diff_package/s1
+# simple-imdn: every CPIM example, both XML documents' examples; the machines read operations
+for t in cpim_message imdn_document iscomposing_document imdn_tracker iscomposing_timers; do mkdir -p corpus/$t; done
+V=../simple-imdn/tests/vectors
+for f in $V/rfc3862/*.cpim $V/rfc5438/*.cpim $V/rfc5547/*.cpim $V/rfc7701/*.cpim; do cp "$f" corpus/cpim_message/; done
+for f in $V/rfc5438/*.xml; do cp "$f" corpus/imdn_document/; done
+for f in $V/rfc3994/*.xml; do cp "$f" corpus/iscomposing_document/; done
+printf '\x00\x01\x02\x05\x03\x01\x01\x00\x02\x01\x00\x03\x05\x00\x00\x00' > corpus/imdn_tracker/seed1
+printf '\x00\x00\x00\x00\x03\x00\x00\x00\x05\x00\x00\x00\x06\x00\x00\x00' > corpus/iscomposing_timers/seed1

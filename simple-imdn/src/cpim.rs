@@ -265,7 +265,12 @@ impl<'a> Cpim<'a> {
             if line.starts_with([' ', '\t']) {
                 // a folded continuation of the previous header
                 let last = mime.last_mut().ok_or(Error::at(ErrorKind::InvalidMimeHeader, start))?;
-                let from = last.value.as_ptr() as usize - input.as_ptr() as usize;
+                // an empty first line: the value starts on the continuation
+                let from = if last.value.is_empty() {
+                    start + line.len() - line.trim_start_matches([' ', '\t']).len()
+                } else {
+                    last.value.as_ptr() as usize - input.as_ptr() as usize
+                };
                 let end = start + line.len();
                 last.value = str_at(input, from, end).trim_end();
             } else {

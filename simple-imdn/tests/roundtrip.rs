@@ -338,3 +338,14 @@ fn precise_errors() {
     let m = Cpim::parse(b"From: <sip:a@x>\r\n\r\nContent-Type: t/p\r\n\r\n").unwrap();
     assert_eq!(m.headers()[0].namespace(), CPIM_HEADERS_NS);
 }
+
+/// Found by fuzzing: a folded MIME header whose first line is empty wrote back as a value
+/// starting with the line break, which read back with a space before it.
+#[test]
+fn a_folded_mime_header_with_an_empty_first_line_round_trips() {
+    let input = b"From: <sip:a@x>\r\n\r\nContent-Type: t/p\r\nContent-Disposition:\r\n   notification;\r\n x=1\r\n\r\nbody";
+    let m = Cpim::parse(input).unwrap();
+    assert_eq!(m.mime_header("Content-Disposition"), Some("notification;\r\n x=1"));
+    let out = m.to_owned().to_vec();
+    assert_eq!(Cpim::parse(&out).unwrap().to_owned(), m.to_owned());
+}
