@@ -10,7 +10,8 @@
 //! * `simple-imdn/parse`: both header blocks split, names checked, namespaces resolved,
 //!   values borrowed.
 //! * `simple-imdn/parse+imdn`: the above, then From, To, DateTime and the IMDN headers read
-//!   and checked (Message-ID, Disposition-Notification), as a receiver does.
+//!   and checked (Message-ID, Disposition-Notification; DateTime as RFC 3339), as a receiver
+//!   does.
 
 #![allow(missing_docs, elided_lifetimes_in_paths, clippy::std_instead_of_core)]
 

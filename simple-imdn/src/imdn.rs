@@ -102,35 +102,61 @@ impl Requested {
     /// as §7.2.1 says. Errors are offsets into `value`.
     pub fn parse(value: &str) -> Result<Self, Error> {
         let mut out = Self::NONE;
-        if value.trim_matches(' ').is_empty() {
+        let b = value.as_bytes();
+        let mut i = 0;
+        let skip_sp = |mut i: usize| {
+            while b.get(i) == Some(&b' ') {
+                i += 1;
+            }
+            i
+        };
+        i = skip_sp(i);
+        if i == b.len() {
             return Ok(out);
         }
-        let mut at = 0;
-        for item in value.split(',') {
-            let lead = item.len() - item.trim_start_matches(' ').len();
-            let mut parts = item.trim_matches(' ').split(';');
-            let token = parts.next().unwrap_or_default().trim_end_matches(' ');
-            let bad = Error::at(ErrorKind::InvalidDispositionNotification, at + lead);
-            if token.is_empty() || !token.bytes().all(token_byte) {
+        loop {
+            let start = i;
+            let bad = Error::at(ErrorKind::InvalidDispositionNotification, start);
+            while i < b.len() && token_byte(b[i]) {
+                i += 1;
+            }
+            if i == start {
                 return Err(bad);
             }
-            for p in parts {
-                let p = p.trim_matches(' ');
-                match p.split_once('=') {
-                    Some((n, v)) if !n.is_empty() && !v.is_empty() => {}
-                    _ => return Err(bad),
-                }
-            }
-            out = out.with(match token {
-                "positive-delivery" => Self::POSITIVE_DELIVERY,
-                "negative-delivery" => Self::NEGATIVE_DELIVERY,
-                "processing" => Self::PROCESSING,
-                "display" => Self::DISPLAY,
+            out = out.with(match &b[start..i] {
+                b"positive-delivery" => Self::POSITIVE_DELIVERY,
+                b"negative-delivery" => Self::NEGATIVE_DELIVERY,
+                b"processing" => Self::PROCESSING,
+                b"display" => Self::DISPLAY,
                 _ => Self::NONE,
             });
-            at += item.len() + 1;
+            i = skip_sp(i);
+            // parameters: *(SEMI name "=" value), skipped
+            while b.get(i) == Some(&b';') {
+                i = skip_sp(i + 1);
+                let n = i;
+                while i < b.len() && token_byte(b[i]) {
+                    i += 1;
+                }
+                if i == n || b.get(i) != Some(&b'=') {
+                    return Err(bad);
+                }
+                i += 1;
+                let v = i;
+                while i < b.len() && token_byte(b[i]) {
+                    i += 1;
+                }
+                if i == v {
+                    return Err(bad);
+                }
+                i = skip_sp(i);
+            }
+            match b.get(i) {
+                None => return Ok(out),
+                Some(b',') => i = skip_sp(i + 1),
+                Some(_) => return Err(Error::at(ErrorKind::InvalidDispositionNotification, i)),
+            }
         }
-        Ok(out)
     }
 
     /// The header value (`positive-delivery, display`).
