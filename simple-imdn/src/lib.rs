@@ -4,7 +4,7 @@
 //! - [`cpim`]: the borrowed [`Cpim`] reader (namespaced headers, escapes, the encapsulated
 //!   MIME content, byte offsets in every error) and the owned [`CpimMessage`], which builds
 //!   and writes messages.
-//! - [`imdn`]: what an IM asks for ([`Requested`], [`ImdnHeaders`]), the
+//! - [`imdn`]: what an IM asks for ([`Requested`], [`ImdnHeaders`](imdn::ImdnHeaders)), the
 //!   `message/imdn+xml` document ([`Imdn`]), aggregates.
 //! - [`tracker`]: the sender's bookkeeping, one [`Outcome`](tracker::Outcome) per
 //!   expected notification.
