@@ -310,6 +310,18 @@ impl Ua {
         }
     }
 
+    /// A [`turn`](Self::turn) whose events go to `pager`, the ones it does not take refused;
+    /// returns the time the events were handled at.
+    async fn pager_turn(&mut self, pager: &mut Pager, deadline: Option<Instant>) -> Instant {
+        let events = self.turn(deadline).await;
+        let now = Instant::now();
+        for e in events {
+            let Some(e) = pager.handle(&mut self.ep, e, now) else { continue };
+            let _ = simple_sip::event::refuse(&mut self.ep, e, &[], now);
+        }
+        now
+    }
+
     /// Sends, waits for a datagram or a deadline (ours or `deadline`), returns the events.
     async fn turn(&mut self, deadline: Option<Instant>) -> Vec<Event> {
         self.flush().await;
@@ -906,12 +918,7 @@ async fn send_message(
     );
     let end = Instant::now() + Duration::from_secs(40);
     while Instant::now() < end {
-        let events = ua.turn(None).await;
-        let now = Instant::now();
-        for e in events {
-            let Some(e) = pager.handle(&mut ua.ep, e, now) else { continue };
-            let _ = simple_sip::event::refuse(&mut ua.ep, e, &[], now);
-        }
+        ua.pager_turn(pager, None).await;
         while let Some(e) = pager.poll_event() {
             match e {
                 PagerEvent::Delivered { id: i, code } if i == id => return Ok(code),

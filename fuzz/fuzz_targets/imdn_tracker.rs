@@ -12,16 +12,6 @@ use simple_imdn::aggregate::{Aggregator, AggregatorConfig, AggregatorEvent};
 use simple_imdn::imdn::{Disposition, Imdn, Notification, Requested, Status};
 use simple_imdn::tracker::{Tracker, TrackerConfig, TrackerEvent};
 
-const STATUS: [Status; 7] = [
-    Status::Delivered,
-    Status::Failed,
-    Status::Displayed,
-    Status::Processed,
-    Status::Stored,
-    Status::Forbidden,
-    Status::Error,
-];
-
 fuzz_target!(|data: &[u8]| {
     let t0 = Instant::now();
     let mut now = t0;
@@ -84,7 +74,7 @@ fuzz_target!(|data: &[u8]| {
             1 => t.handle_response(&id, 100 + u16::from(op[3]) * 3),
             2 | 3 => {
                 let d = Disposition::ALL[usize::from(op[3] % 3)];
-                let s = STATUS[usize::from(op[3] / 3) % STATUS.len()];
+                let s = Status::ALL[usize::from(op[3] / 3) % Status::ALL.len()];
                 let mut n = Imdn::new(&id, "2026-01-01T00:00:00Z", Notification::new(d, s));
                 if op[0] % 6 == 3 {
                     n.recipient_uri = Some(who.clone());

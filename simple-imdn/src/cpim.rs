@@ -226,8 +226,7 @@ impl<'a> Cpim<'a> {
     pub fn parse_with(input: &'a [u8], config: &ParseConfig) -> Result<Self, Error> {
         let mut lines = Lines { input, at: 0, limit: config.max_head_size };
         let mut headers: Vec<Header<'a>> = Vec::with_capacity(12);
-        let mut decls: Vec<(Option<&'a str>, &'a str)> = Vec::new();
-        let mut default_ns = CPIM_HEADERS_NS;
+        let mut scope = Scope::new();
         let mut pending_mime = None;
         loop {
             let (start, line) = lines.next_line()?;
@@ -241,15 +240,8 @@ impl<'a> Cpim<'a> {
             if headers.len() == config.max_headers {
                 return Err(Error::at(ErrorKind::TooManyHeaders, start));
             }
-            let h = header(line, start, &decls, default_ns)?;
-            if h.is(CPIM_HEADERS_NS, "NS") {
-                let (prefix, uri) =
-                    namespace_decl(h.value).map_err(|e| e.shifted(h.value_offset))?;
-                match prefix {
-                    Some(p) => decls.push((Some(p), uri)),
-                    None => default_ns = uri,
-                }
-            }
+            let h = header(line, start, &scope)?;
+            scope.declare(&h)?;
             headers.push(h);
         }
         let mut mime: Vec<MimeHeader<'a>> = Vec::with_capacity(4);
@@ -346,17 +338,10 @@ impl<'a> Cpim<'a> {
     /// declarations before each Require header.
     pub fn required(&self) -> Result<Vec<(&'a str, &'a str)>, Error> {
         let mut out = Vec::new();
-        let mut decls: Vec<(Option<&'a str>, &'a str)> = Vec::new();
-        let mut default_ns = CPIM_HEADERS_NS;
+        let mut scope = Scope::new();
         for h in &self.headers {
-            if h.is(CPIM_HEADERS_NS, "NS") {
-                let (prefix, uri) =
-                    namespace_decl(h.value).map_err(|e| e.shifted(h.value_offset))?;
-                match prefix {
-                    Some(p) => decls.push((Some(p), uri)),
-                    None => default_ns = uri,
-                }
-            } else if h.is(CPIM_HEADERS_NS, "Require") {
+            scope.declare(h)?;
+            if h.is(CPIM_HEADERS_NS, "Require") {
                 let mut at = h.value_offset;
                 for item in h.value.split(',') {
                     let t = item.trim_matches(' ');
@@ -370,8 +355,8 @@ impl<'a> Cpim<'a> {
                         return Err(bad);
                     }
                     let ns = match prefix {
-                        Some(p) => lookup(&decls, p).ok_or(bad)?,
-                        None => default_ns,
+                        Some(p) => scope.lookup(p).ok_or(bad)?,
+                        None => scope.default_ns,
                     };
                     out.push((ns, name));
                     at += item.len() + 1;
@@ -379,6 +364,20 @@ impl<'a> Cpim<'a> {
             }
         }
         Ok(out)
+    }
+
+    /// The prefix under which namespace `ns` was declared last (`Some(None)`: as the default
+    /// namespace), if it was.
+    pub fn prefix_for(&self, ns: &str) -> Option<Option<&'a str>> {
+        let mut found = None;
+        for h in self.headers.iter().filter(|h| h.is(CPIM_HEADERS_NS, "NS")) {
+            if let Ok((prefix, uri)) = namespace_decl(h.value) {
+                if uri == ns {
+                    found = Some(prefix);
+                }
+            }
+        }
+        found
     }
 
     /// The first required `(namespace, name)` that `known` does not hold: a recipient that
@@ -668,8 +667,33 @@ fn is_name(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(name_byte)
 }
 
-fn lookup<'a>(decls: &[(Option<&'a str>, &'a str)], prefix: &str) -> Option<&'a str> {
-    decls.iter().rev().find(|(p, _)| *p == Some(prefix)).map(|(_, u)| *u)
+/// The namespace declarations in force at a point of the message headers.
+#[derive(Debug)]
+struct Scope<'a> {
+    /// `(prefix, URI)`, later ones winning.
+    decls: Vec<(&'a str, &'a str)>,
+    default_ns: &'a str,
+}
+
+impl<'a> Scope<'a> {
+    const fn new() -> Self {
+        Self { decls: Vec::new(), default_ns: CPIM_HEADERS_NS }
+    }
+
+    /// Takes `h` into account if it is an `NS` header.
+    fn declare(&mut self, h: &Header<'a>) -> Result<(), Error> {
+        if h.is(CPIM_HEADERS_NS, "NS") {
+            match namespace_decl(h.value).map_err(|e| e.shifted(h.value_offset))? {
+                (Some(p), uri) => self.decls.push((p, uri)),
+                (None, uri) => self.default_ns = uri,
+            }
+        }
+        Ok(())
+    }
+
+    fn lookup(&self, prefix: &str) -> Option<&'a str> {
+        self.decls.iter().rev().find(|(p, _)| *p == prefix).map(|(_, u)| *u)
+    }
 }
 
 /// `[ Name-prefix ] "<" URI ">"`.
@@ -727,12 +751,7 @@ fn param_value_len(b: &[u8]) -> Option<usize> {
     }
 }
 
-fn header<'a>(
-    line: &'a str,
-    start: usize,
-    decls: &[(Option<&'a str>, &'a str)],
-    default_ns: &'a str,
-) -> Result<Header<'a>, Error> {
+fn header<'a>(line: &'a str, start: usize, scope: &Scope<'a>) -> Result<Header<'a>, Error> {
     let b = line.as_bytes();
     if b[0] == b' ' || b[0] == b'\t' {
         return Err(Error::at(ErrorKind::Whitespace, start));
@@ -753,11 +772,11 @@ fn header<'a>(
             if !is_name(p) || !is_name(n) {
                 return Err(Error::at(ErrorKind::InvalidHeaderName, start));
             }
-            let ns = lookup(decls, p).ok_or(Error::at(ErrorKind::UndeclaredPrefix, start))?;
+            let ns = scope.lookup(p).ok_or(Error::at(ErrorKind::UndeclaredPrefix, start))?;
             (Some(dot), ns)
         }
         None if full.is_empty() => return Err(Error::at(ErrorKind::InvalidHeaderName, start)),
-        None => (None, default_ns),
+        None => (None, scope.default_ns),
     };
     let after = name_len + 1;
     let mut i = after;

@@ -200,6 +200,17 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in the order of §11.1.7.
+    pub const ALL: [Self; 7] = [
+        Self::Delivered,
+        Self::Failed,
+        Self::Displayed,
+        Self::Processed,
+        Self::Stored,
+        Self::Forbidden,
+        Self::Error,
+    ];
+
     /// The element name.
     pub const fn as_str(self) -> &'static str {
         match self {

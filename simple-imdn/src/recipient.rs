@@ -28,7 +28,7 @@
 //! assert_eq!(back.mime_header("Content-Disposition"), Some("notification"));
 //! ```
 
-use crate::cpim::{CPIM_HEADERS_NS, Cpim, CpimMessage, media_type};
+use crate::cpim::{Cpim, CpimMessage, media_type};
 use crate::error::Error;
 use crate::imdn::{
     CONTENT_TYPE, Disposition, IMDN_NS, Imdn, ImdnHeaders, Notification, Requested, Status,
@@ -248,21 +248,6 @@ fn is_anonymous(uri: &str) -> bool {
     u.contains("anonymous@") || u.starts_with("sip:anonymous") || u.contains("@anonymous.invalid")
 }
 
-/// The prefix under which `m` has namespace `ns` declared last (`Some(None)`: the default
-/// namespace), if it has.
-fn declared_prefix<'a>(m: &Cpim<'a>, ns: &str) -> Option<Option<&'a str>> {
-    let mut found = None;
-    for h in m.headers().iter().filter(|h| h.is(CPIM_HEADERS_NS, "NS")) {
-        let v = h.value();
-        let Some(open) = v.find('<') else { continue };
-        if v[open + 1..].strip_suffix('>') == Some(ns) {
-            let p = v[..open].trim_end_matches(' ');
-            found = Some((!p.is_empty()).then_some(p));
-        }
-    }
-    found
-}
-
 /// An intermediary adds `uri` as the top IMDN-Record-Route of IM `input` (declaring the
 /// IMDN namespace if the IM does not): the other headers are kept byte for byte and in
 /// order (§6.5, §8; RFC 3862 §2.2). An IM asking for no notification is returned unchanged.
@@ -272,7 +257,7 @@ pub fn record_route(input: &[u8], uri: &str) -> Result<Vec<u8>, Error> {
     if h.requested.is_empty() || h.is_notification {
         return Ok(input.to_vec());
     }
-    let prefix = declared_prefix(&m, IMDN_NS);
+    let prefix = m.prefix_for(IMDN_NS);
     let first = m.headers_named(IMDN_NS, "IMDN-Record-Route").next().map(|h| h.offset());
     // the blank line after the last header: the end of the last header line
     let at = first.unwrap_or_else(|| {

@@ -133,7 +133,7 @@ proptest! {
         let pairs: Vec<(Disposition, Status)> = Disposition::ALL
             .into_iter()
             .flat_map(|d| {
-                [Status::Delivered, Status::Failed, Status::Displayed, Status::Processed, Status::Stored, Status::Forbidden, Status::Error]
+                Status::ALL
                     .into_iter()
                     .filter(move |s| s.fits(d))
                     .map(move |s| (d, s))

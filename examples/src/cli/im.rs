@@ -260,12 +260,7 @@ async fn pump(
             .into_iter()
             .flatten()
             .min();
-        let events = ua.turn(deadline).await;
-        let now = Instant::now();
-        for e in events {
-            let Some(e) = pager.handle(&mut ua.ep, e, now) else { continue };
-            let _ = simple_sip::event::refuse(&mut ua.ep, e, &[], now);
-        }
+        let now = ua.pager_turn(pager, deadline).await;
         composing.handle_timeout(now);
         while let Some(e) = pager.poll_event() {
             let (id, code) = match &e {
@@ -273,7 +268,9 @@ async fn pump(
                 PagerEvent::Failed { id, code } => (*id, code.unwrap_or(408)),
                 PagerEvent::Received { from, content_type, body, request } => {
                     let body = body_of(request, body);
-                    received(ua, composing, im.as_mut(), from, content_type.as_deref(), &body, now);
+                    let tracker = im.as_mut().map(|i| &mut *i.tracker);
+                    let _ =
+                        received(ua, composing, tracker, from, content_type.as_deref(), &body, now);
                     continue;
                 }
                 _ => continue,
@@ -317,19 +314,20 @@ async fn pump(
     i.code
 }
 
-/// A MESSAGE that arrived while sending: printed, and notifications fed to the tracker.
+/// Shows what a MESSAGE carried, notifications fed to the tracker (while sending). For a
+/// text message, returns its request for notifications (`Some(None)`: it asks for none).
 fn received(
     ua: &Ua,
     composing: &mut ComposingReceiver<String>,
-    im: Option<&mut Im<'_>>,
+    tracker: Option<&mut Tracker>,
     from: &str,
     content_type: Option<&str>,
     body: &[u8],
     now: Instant,
-) {
+) -> Option<Option<Pending>> {
     match read_content(from, content_type, body) {
         Content::Notifications(list) => {
-            let mut tracker = im.map(|i| &mut *i.tracker);
+            let mut tracker = tracker;
             for n in &list {
                 say_imdn(ua, from, n);
                 if let Some(t) = tracker.as_deref_mut() {
@@ -338,18 +336,23 @@ fn received(
             }
         }
         Content::Composing(d) => composing.handle_status(from.to_owned(), &d, now),
-        Content::Text { from: sender, text, .. } => {
+        Content::Text { from: sender, text, pending } => {
             composing.handle_message(sender.clone());
+            while let Some(e) = composing.poll_event() {
+                say_composing(ua, &e);
+            }
             ua.say(
                 &format!("message from {sender}: {text}"),
-                &json!({"event": "message", "from": sender, "body": text}),
+                &json!({"event": "message", "from": sender, "content_type": content_type, "body": text}),
             );
+            return Some(pending);
         }
         Content::Bad(why) => ua.say(
             &format!("unreadable message from {from}: {why}"),
             &json!({"event": "error", "from": from, "error": why}),
         ),
     }
+    None
 }
 
 fn say_outcome(ua: &Ua, e: &TrackerEvent) {
@@ -405,58 +408,33 @@ pub(super) async fn listen(ua: &mut Ua, count: Option<usize>, seconds: u64) -> i
             .into_iter()
             .flatten()
             .min();
-        let events = ua.turn(deadline).await;
-        let now = Instant::now();
-        for e in events {
-            let Some(e) = pager.handle(&mut ua.ep, e, now) else { continue };
-            let _ = simple_sip::event::refuse(&mut ua.ep, e, &[], now);
-        }
+        let now = ua.pager_turn(&mut pager, deadline).await;
         composing.handle_timeout(now);
         while let Some(e) = pager.poll_event() {
             let PagerEvent::Received { from, content_type, body, request } = e else { continue };
             let body = body_of(&request, &body);
-            match read_content(&from, content_type.as_deref(), &body) {
-                Content::Text { from: sender, text, pending } => {
-                    composing.handle_message(sender.clone());
-                    while let Some(e) = composing.poll_event() {
-                        say_composing(ua, &e);
-                    }
-                    ua.say(
-                        &format!("message from {sender}: {text}"),
-                        &json!({"event": "message", "from": sender, "content_type": content_type, "body": text}),
-                    );
-                    got += 1;
-                    // delivered, and displayed (it was printed): answered as asked
-                    if let Some(mut p) = pending {
-                        for (d, s) in [
-                            (Disposition::Delivery, Status::Delivered),
-                            (Disposition::Display, Status::Displayed),
-                        ] {
-                            let Some(report) = p.answer(d, s, &policy) else { continue };
-                            let wrapper = p.message(&report, &ua.aor, &ids.next()).to_vec();
-                            // over SIP the notification goes to the IM's SIP From (§12.1.3.1)
-                            let target = match p.destination() {
-                                Destination::Route(r) => r.to_owned(),
-                                Destination::Sender(_) => from.clone(),
-                            };
-                            send(ua, &mut pager, &target, "message/cpim", &wrapper);
-                            ua.say(
-                                &format!("sent {} {} to {target}", d.as_str(), s.as_str()),
-                                &json!({"event": "imdn_sent", "to": target, "disposition": d.as_str(), "status": s.as_str(), "message_id": p.message_id()}),
-                            );
-                        }
-                    }
-                }
-                Content::Notifications(list) => {
-                    for i in &list {
-                        say_imdn(ua, &from, i);
-                    }
-                }
-                Content::Composing(d) => composing.handle_status(from, &d, now),
-                Content::Bad(why) => ua.say(
-                    &format!("unreadable message from {from}: {why}"),
-                    &json!({"event": "error", "from": from, "error": why}),
-                ),
+            let shown =
+                received(ua, &mut composing, None, &from, content_type.as_deref(), &body, now);
+            let Some(pending) = shown else { continue };
+            got += 1;
+            // delivered, and displayed (it was printed): answered as asked
+            let Some(mut p) = pending else { continue };
+            for (d, s) in [
+                (Disposition::Delivery, Status::Delivered),
+                (Disposition::Display, Status::Displayed),
+            ] {
+                let Some(report) = p.answer(d, s, &policy) else { continue };
+                let wrapper = p.message(&report, &ua.aor, &ids.next()).to_vec();
+                // over SIP the notification goes to the IM's SIP From (§12.1.3.1)
+                let target = match p.destination() {
+                    Destination::Route(r) => r.to_owned(),
+                    Destination::Sender(_) => from.clone(),
+                };
+                send(ua, &mut pager, &target, "message/cpim", &wrapper);
+                ua.say(
+                    &format!("sent {} {} to {target}", d.as_str(), s.as_str()),
+                    &json!({"event": "imdn_sent", "to": target, "disposition": d.as_str(), "status": s.as_str(), "message_id": p.message_id()}),
+                );
             }
         }
         while let Some(e) = composing.poll_event() {
@@ -471,12 +449,7 @@ pub(super) async fn listen(ua: &mut Ua, count: Option<usize>, seconds: u64) -> i
     // the notifications still in flight (a digest challenge costs a round trip) go first
     let grace = Instant::now() + Duration::from_secs(5);
     while pager.in_flight() > 0 && Instant::now() < grace {
-        let events = ua.turn(Some(grace)).await;
-        let now = Instant::now();
-        for e in events {
-            let Some(e) = pager.handle(&mut ua.ep, e, now) else { continue };
-            let _ = simple_sip::event::refuse(&mut ua.ep, e, &[], now);
-        }
+        ua.pager_turn(&mut pager, Some(grace)).await;
         while pager.poll_event().is_some() {}
     }
     ua.flush().await;
