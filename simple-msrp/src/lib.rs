@@ -94,18 +94,33 @@
 
 extern crate alloc;
 
+mod auth;
+mod connection;
 mod error;
+mod file;
 mod frame;
 mod headers;
+mod ids;
+mod relay;
 mod sdp;
 mod session;
 mod uri;
 
+pub use auth::{AuthConfig, AuthEvent, RelayClient};
+pub use connection::{
+    CemaAnswer, CemaOffererCheck, ConnectionAttr, Role, Setup, add_cema, address_matches,
+    answer_setup, cema_answer, cema_offerer_check, connect_target, connection_address, has_cema,
+    offer_setup, offerer_role,
+};
 pub use error::{Category, Error, ErrorKind};
+pub use file::{
+    FileDate, FileDirection, FileHash, FileHasher, FileRange, FileSelector, FileTransfer,
+};
 pub use frame::{
     Decoder, Flag, Frame, Head, Message, Method, ParseConfig, StartLine, end_line_in_body,
 };
 pub use headers::{ByteRange, FailureReport, ReportStatus, SuccessReport, is_ident};
+pub use relay::{CloseReason, ConnectionId, Relay, RelayConfig, RelayEvent, RelayTimer};
 pub use sdp::MsrpMedia;
-pub use session::{Event, FailureReason, SendOptions, Session, SessionConfig, Timer};
+pub use session::{Event, FailureReason, SendOptions, Session, SessionConfig, Source, Timer};
 pub use uri::MsrpUri;

@@ -53,6 +53,11 @@ pub struct SessionConfig {
     /// Media types accepted for incoming messages (`*`, `type/*` or exact; default `*`).
     /// Others are refused with 415 (§7.3.1).
     pub accept_types: Vec<String>,
+    /// Deliver incoming messages in pieces as they arrive ([`Event::Started`],
+    /// [`Event::Data`], [`Event::Streamed`]) instead of reassembled in memory (default
+    /// false): for file transfer, where a message is a whole file. `max_message_size` still
+    /// applies; `max_reassembly` does not (nothing is held).
+    pub streaming: bool,
     /// Limits of the framing decoder.
     pub parse: ParseConfig,
 }
@@ -66,6 +71,7 @@ impl Default for SessionConfig {
             max_message_size: 16 << 20,
             max_reassembly: 64 << 20,
             accept_types: vec!["*".to_owned()],
+            streaming: false,
             parse: ParseConfig::default(),
         }
     }
@@ -158,6 +164,32 @@ pub enum Event {
         /// The reassembled content.
         body: Vec<u8>,
     },
+    /// A streamed message ([`SessionConfig::streaming`]) started arriving.
+    Started {
+        /// Its Message-ID.
+        message_id: String,
+        /// Its Content-Type.
+        content_type: String,
+        /// Its length, when the first chunk's Byte-Range says.
+        total: Option<u64>,
+    },
+    /// Bytes of a streamed message, at a 0-based offset into it (write them there: a chunk
+    /// sent again comes again).
+    Data {
+        /// Its Message-ID.
+        message_id: String,
+        /// Where in the message they go.
+        offset: u64,
+        /// The bytes.
+        data: Vec<u8>,
+    },
+    /// Every byte of a streamed message has arrived.
+    Streamed {
+        /// Its Message-ID.
+        message_id: String,
+        /// Its length.
+        len: u64,
+    },
     /// The peer aborted a message it was sending (`#`).
     ReceiveAborted {
         /// Its Message-ID.
@@ -203,16 +235,63 @@ pub enum Event {
     },
 }
 
+/// Where the content of a large outgoing message comes from ([`Session::send_stream`]): a
+/// file, usually. The session asks for pieces as the connection takes them, so nothing more
+/// than a piece is held.
+pub trait Source: Send {
+    /// The message's length in bytes.
+    fn len(&self) -> u64;
+    /// Whether the message is empty.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Copies the bytes at `offset` (0-based) into `buf`; returns how many. Fewer than asked
+    /// is fine; 0 before the end means "nothing now" and the session tries again on the next
+    /// [`Session::poll_transmit`].
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> usize;
+}
+
+impl Source for Vec<u8> {
+    fn len(&self) -> u64 {
+        self.len() as u64
+    }
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> usize {
+        let at = usize::try_from(offset).unwrap_or(usize::MAX).min(<[u8]>::len(self));
+        let n = buf.len().min(<[u8]>::len(self) - at);
+        buf[..n].copy_from_slice(&self[at..at + n]);
+        n
+    }
+}
+
+/// The content of an outgoing message.
+enum Body {
+    Bytes(Vec<u8>),
+    Stream(Box<dyn Source>),
+}
+
+impl core::fmt::Debug for Body {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Bytes(b) => write!(f, "Bytes({})", b.len()),
+            Self::Stream(s) => write!(f, "Stream({})", s.len()),
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Outgoing {
     /// Order of [`Session::send`] calls, so that what is reported together is reported in
     /// the order it was sent (maps iterate in no fixed order).
     seq: u64,
     content_type: String,
-    body: Vec<u8>,
+    body: Body,
+    /// The body's length.
+    len: u64,
+    /// The last bytes written, to find an end-line starting in them.
+    tail: Vec<u8>,
     options: SendOptions,
     /// Next byte to send (0-based).
-    pos: usize,
+    pos: u64,
     /// Chunks sent whose response is outstanding.
     unacked: usize,
     failed: bool,
@@ -324,6 +403,8 @@ pub struct Session {
     closed: bool,
     /// What the peer's SDP said it accepts, if known.
     peer: Option<MsrpMedia>,
+    /// A piece read from a [`Source`].
+    scratch: Vec<u8>,
 }
 
 impl Session {
@@ -356,6 +437,7 @@ impl Session {
             events: VecDeque::new(),
             closed: false,
             peer: None,
+            scratch: Vec::new(),
         }
     }
 
@@ -402,14 +484,38 @@ impl Session {
         body: impl Into<Vec<u8>>,
         options: SendOptions,
     ) -> String {
-        let message_id = self.next_id();
         let body = body.into();
+        let len = body.len() as u64;
+        self.queue_body(content_type, Body::Bytes(body), len, options)
+    }
+
+    /// Queues a message whose content is read from `source` piece by piece as the connection
+    /// takes it (a file of any size; RFC 5547 sends one file as one message). Its chunks are
+    /// always interruptible (`Byte-Range: n-*/len`). Events as for [`Session::send`].
+    pub fn send_stream(
+        &mut self,
+        content_type: &str,
+        source: Box<dyn Source>,
+        options: SendOptions,
+    ) -> String {
+        let len = source.len();
+        self.queue_body(content_type, Body::Stream(source), len, options)
+    }
+
+    fn queue_body(
+        &mut self,
+        content_type: &str,
+        body: Body,
+        len: u64,
+        options: SendOptions,
+    ) -> String {
+        let message_id = self.next_id();
         let refused = if self.closed {
             Some(FailureReason::Closed)
         } else if let Some(peer) = &self.peer {
             if !peer.accepts(content_type) {
                 Some(FailureReason::Refused { code: 415 })
-            } else if peer.max_size.is_some_and(|m| body.len() as u64 > m) {
+            } else if peer.max_size.is_some_and(|m| len > m) {
                 Some(FailureReason::Refused { code: 413 })
             } else {
                 None
@@ -426,6 +532,8 @@ impl Session {
             seq: self.next_seq,
             content_type: content_type.to_owned(),
             body,
+            len,
+            tail: Vec::new(),
             options,
             pos: 0,
             unacked: 0,
@@ -586,22 +694,40 @@ impl Session {
                 self.config.max_transmit.saturating_sub(out.len() - base).max(1)
             };
             let left_in_chunk = self.config.max_chunk.saturating_sub(chunk.written);
-            let want = (o.body.len() - o.pos).min(room).min(left_in_chunk);
-            let piece = &o.body[o.pos..o.pos + want];
+            let left = usize::try_from(o.len - o.pos).unwrap_or(usize::MAX);
+            let want = left.min(room).min(left_in_chunk);
+            let dashed = &chunk.dashed;
+            let o = self.outgoing.get_mut(&chunk.message_id).expect("a chunk's message is kept");
+            let piece: &[u8] = match &mut o.body {
+                Body::Bytes(b) => {
+                    let at = usize::try_from(o.pos).expect("a position in a Vec fits a usize");
+                    &b[at..at + want]
+                }
+                Body::Stream(src) => {
+                    // a piece at a time: at most max_transmit (or max_chunk) bytes are held
+                    self.scratch.resize(want, 0);
+                    let n = src.read_at(o.pos, &mut self.scratch[..want]).min(want);
+                    &self.scratch[..n]
+                }
+            };
+            let got = piece.len();
             // never let the body carry this chunk's end-line: stop right before it
-            let n = clean_prefix(piece, &chunk.dashed, &o.body[..o.pos]);
+            let n = clean_prefix(piece, dashed, &o.tail);
             out.extend_from_slice(&piece[..n]);
+            keep_tail(&mut o.tail, &piece[..n]);
+            o.pos += n as u64;
+            let done = o.pos == o.len;
             let chunk = self.chunk.as_mut().expect("a chunk is in progress: started above");
             chunk.written += n;
             let written = chunk.written;
-            let o = self.outgoing.get_mut(&chunk.message_id).expect("a chunk's message is kept");
-            o.pos += n;
-            if o.pos == o.body.len() {
+            if done {
                 self.end_chunk(out, Flag::End, now);
-            } else if written >= self.config.max_chunk || n < want || n == 0 {
+            } else if got == 0 && want > 0 {
+                return; // the source has nothing now: the chunk stays open
+            } else if written >= self.config.max_chunk || n < got || n == 0 {
                 self.end_chunk(out, Flag::More, now);
             } else {
-                return;
+                return; // out of room for this call
             }
             if out.len() - base >= self.config.max_transmit {
                 return;
@@ -621,18 +747,27 @@ impl Session {
             }
         };
         let o = &self.outgoing[&message_id];
-        let total = o.body.len() as u64;
-        let start = o.pos as u64 + 1;
-        let rest = o.body.len() - o.pos;
-        // small enough to go out whole: a definite range; otherwise interruptible ("*")
-        let definite = rest <= self.config.max_transmit.min(self.config.max_chunk);
+        let total = o.len;
+        let start = o.pos + 1;
+        let rest = o.len - o.pos;
+        // small enough to go out whole: a definite range; otherwise interruptible ("*");
+        // a streamed body is always interruptible
+        let definite = matches!(o.body, Body::Bytes(_))
+            && rest <= self.config.max_transmit.min(self.config.max_chunk) as u64;
         let end = definite.then_some(total);
         // an interruptible chunk is checked for its end-line as it is written (clean_prefix);
         // a definite one cannot be cut, so its id must not occur in what it carries
         let tid = loop {
             let tid = self.next_id();
             let o = &self.outgoing[&message_id];
-            if !definite || !end_line_in_body(&o.body[o.pos..], &tid) {
+            let unsafe_id = match &o.body {
+                Body::Bytes(b) if definite => {
+                    let at = usize::try_from(o.pos).expect("a position in a Vec fits a usize");
+                    end_line_in_body(&b[at..], &tid)
+                }
+                Body::Bytes(_) | Body::Stream(_) => false,
+            };
+            if !unsafe_id {
                 break tid;
             }
         };
@@ -776,6 +911,13 @@ impl Session {
         if disposition == Disposition::Deliver {
             let content_type = h.content_type.unwrap_or_default();
             let next_seq = &mut self.next_seq;
+            if self.config.streaming && !self.incoming.contains_key(message_id) {
+                self.events.push_back(Event::Started {
+                    message_id: message_id.to_owned(),
+                    content_type: content_type.to_owned(),
+                    total: h.byte_range.and_then(|b| b.total),
+                });
+            }
             let entry = self.incoming.entry(message_id.to_owned()).or_insert_with(|| Reassembly {
                 seq: {
                     *next_seq += 1;
@@ -819,6 +961,21 @@ impl Session {
         let end = r.next - 1;
         let too_big = end > self.config.max_message_size;
         let Some(m) = self.incoming.get_mut(&r.message_id) else { return };
+        if self.config.streaming {
+            if too_big {
+                r.disposition = Disposition::Refuse(413);
+                let id = r.message_id.clone();
+                self.drop_incoming(&id);
+                return;
+            }
+            // handed on as it comes: only the ranges are kept
+            self.events.push_back(Event::Data {
+                message_id: r.message_id.clone(),
+                offset: pos - 1,
+                data: d.to_vec(),
+            });
+            return;
+        }
         let need = usize::try_from(end).unwrap_or(usize::MAX);
         let grow = need.saturating_sub(m.data.len()) as u64;
         if too_big || self.held + grow > self.config.max_reassembly {
@@ -889,7 +1046,7 @@ impl Session {
         let mut m = self.incoming.remove(&id).expect("looked up above");
         self.held -= m.data.len() as u64;
         let total = m.total.expect("complete messages have a length");
-        m.data.truncate(usize::try_from(total).expect("the data holds total bytes"));
+        m.data.truncate(usize::try_from(total).unwrap_or(usize::MAX)); // (empty when streamed)
         if m.success_report == SuccessReport::Yes {
             let tid = self.next_id();
             let report =
@@ -900,6 +1057,10 @@ impl Session {
             self.priority.push_back(report.to_vec());
         }
         self.remember(&id);
+        if self.config.streaming {
+            self.events.push_back(Event::Streamed { message_id: id, len: total });
+            return;
+        }
         self.events.push_back(Event::Received {
             message_id: id,
             content_type: m.content_type,
@@ -966,7 +1127,7 @@ impl Session {
         };
         match &h.status {
             Some(s) if s.namespace == 0 && s.code == 200 => {
-                let total = o.body.len() as u64;
+                let total = o.len;
                 let range = h.byte_range.unwrap_or(ByteRange::whole(total));
                 o.delivered = o.delivered.max(range.end.unwrap_or(total));
                 if o.delivered >= total {
@@ -983,12 +1144,12 @@ impl Session {
 }
 
 /// The longest `"-------" tid` this crate checks for (a tid has at most 32 characters).
-const MAX_DASHED: usize = 7 + 32;
+pub(crate) const MAX_DASHED: usize = 7 + 32;
 
 /// How much of `piece` can be written without the chunk's end-line appearing in the body,
 /// checking across the boundary with what was written `before` it. Copies at most two
 /// end-lines' worth of bytes, however large the piece.
-fn clean_prefix(piece: &[u8], dashed: &Finder<'_>, before: &[u8]) -> usize {
+pub(crate) fn clean_prefix(piece: &[u8], dashed: &Finder<'_>, before: &[u8]) -> usize {
     let d = dashed.needle().len();
     debug_assert!(d <= MAX_DASHED, "transaction ids are ours: 11 characters");
     // a match across the boundary starts in the last d - 1 bytes written and ends in `piece`
@@ -1001,6 +1162,13 @@ fn clean_prefix(piece: &[u8], dashed: &Finder<'_>, before: &[u8]) -> usize {
         return i.saturating_sub(keep);
     }
     dashed.find(piece).unwrap_or(piece.len())
+}
+
+/// Keeps the last bytes written (enough to find an end-line that starts in them).
+pub(crate) fn keep_tail(tail: &mut Vec<u8>, written: &[u8]) {
+    tail.extend_from_slice(&written[written.len().saturating_sub(MAX_DASHED)..]);
+    let extra = tail.len().saturating_sub(MAX_DASHED);
+    tail.drain(..extra);
 }
 
 /// Adds `[a, b]` to sorted, merged ranges.

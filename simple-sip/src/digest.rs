@@ -624,6 +624,44 @@ impl DigestServer {
     }
 }
 
+impl DigestServer {
+    /// The `Authentication-Info` value for credentials [`DigestServer::verify`] accepted
+    /// (RFC 2617 §3.2.3, RFC 7616 §3.5): `rspauth` proves the server knew the secret too, and
+    /// `qop`, `nc` and `cnonce` echo the request's. `None` for credentials without `qop`.
+    /// MSRP relays must send it with every 200 to an AUTH (RFC 4976 §9.1).
+    pub fn authentication_info(
+        &self,
+        credentials: &AuthValue<'_>,
+        request: &Request<'_>,
+        secret: &Secret,
+    ) -> Option<String> {
+        let p = |name: &str| credentials.param(name);
+        let qop = Qop::from_token(&p("qop")?)?;
+        let (username, realm, nonce) = (p("username")?, p("realm")?, p("nonce")?);
+        let (nc, cnonce) = (p("nc")?, p("cnonce")?);
+        let algorithm = Algorithm::of(credentials)?;
+        let inputs = Inputs {
+            algorithm,
+            username: &username,
+            realm: &realm,
+            nonce: &nonce,
+            qop: Some((qop, &nc, &cnonce)),
+        };
+        // the response digest with an empty method in A2
+        let rspauth = inputs.response(secret, &Request { method: "", ..*request });
+        let mut out = Vec::with_capacity(128);
+        out.extend_from_slice(b"rspauth=\"");
+        out.extend_from_slice(rspauth.as_bytes());
+        out.extend_from_slice(b"\", cnonce=");
+        write_quoted(&cnonce, &mut out);
+        out.extend_from_slice(b", nc=");
+        out.extend_from_slice(nc.as_bytes());
+        out.extend_from_slice(b", qop=");
+        out.extend_from_slice(qop.as_str().as_bytes());
+        Some(String::from_utf8(out).expect("built from UTF-8 pieces"))
+    }
+}
+
 /// Compares without stopping at the first difference.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
@@ -674,6 +712,40 @@ mod tests {
             Algorithm::Sha512_256.hash(&[b"abc"]),
             "53048e2681941ef99b2e29b76b4c7dabe4c2d0c634fc6d46e0e2f13107e7af23"
         );
+    }
+
+    /// RFC 4976 §5.1: Alice's AUTH to intra.example.com answers the RFC 2617 challenge
+    /// with the same response digest (the example reuses 2617's nonce, cnonce and response,
+    /// so it only checks out for 2617's own inputs; the AUTH method and relay URI give another).
+    #[test]
+    fn authentication_info_echoes_the_request_and_proves_the_secret() {
+        use crate::headers::TypedHeader as _;
+        let req = Request { method: "AUTH", uri: "msrps://intra.example.com;tcp", body: b"" };
+        let mut server = DigestServer::new(ServerConfig::new("intra.example.com"));
+        let now = Instant::now();
+        let www = server.challenge(now, [3; 16]);
+        let challenge = crate::headers::WwwAuthenticate::parse(www.as_bytes()).unwrap();
+        let mut alice = DigestClient::new("Alice", "pw");
+        let creds = alice.answer(&challenge, &req, "0a4f113b").unwrap();
+        let creds = crate::headers::Authorization::parse(creds.as_bytes()).unwrap();
+        let secret = Secret::Password("pw".to_owned());
+        let verdict = server.verify(&creds, &req, now, |_| Some(secret.clone()));
+        assert_eq!(verdict, Verdict::Authorized { username: "Alice".to_owned() });
+        let info = server.authentication_info(&creds, &req, &secret).unwrap();
+        let algorithm = Algorithm::of(&creds).unwrap();
+        let nonce = creds.param("nonce").unwrap();
+        let expected = vector_response(
+            algorithm,
+            ("Alice", "intra.example.com", "pw"),
+            &nonce,
+            Some((Qop::Auth, "00000001", "0a4f113b")),
+            &Request { method: "", ..req },
+        );
+        assert_eq!(
+            info,
+            format!("rspauth=\"{expected}\", cnonce=\"0a4f113b\", nc=00000001, qop=auth")
+        );
+        assert_ne!(expected, creds.param("response").unwrap(), "A2 differs: no method");
     }
 
     /// RFC 2617 §3.5 (digest without the later algorithms): MD5, qop=auth.
