@@ -94,6 +94,18 @@ pub struct RelayClient {
     rx: Vec<u8>,
     events: VecDeque<AuthEvent>,
     done: bool,
+    /// The response being read.
+    head: Option<Response>,
+}
+
+/// What [`RelayClient`] keeps of a response until its end-line.
+#[derive(Debug)]
+struct Response {
+    tid: String,
+    code: u16,
+    www: Option<String>,
+    use_path: Option<String>,
+    expires: Option<u32>,
 }
 
 impl RelayClient {
@@ -116,6 +128,7 @@ impl RelayClient {
             rx: Vec::new(),
             events: VecDeque::new(),
             done: false,
+            head: None,
         }
     }
 
@@ -204,7 +217,10 @@ impl RelayClient {
     pub fn handle_input(&mut self, data: &[u8], now: Instant) -> Result<(), Error> {
         self.rx.extend_from_slice(data);
         let mut at = 0;
-        while !self.done {
+        loop {
+            if self.done && self.head.is_none() && self.decoder.is_idle() {
+                break; // what follows is the session's
+            }
             let Some((frame, used)) =
                 self.decoder.decode(&self.rx[at..]).map_err(|e| e.shifted(at))?
             else {
@@ -213,17 +229,24 @@ impl RelayClient {
             match frame {
                 Frame::Head(h) if h.method().is_none() => {
                     // own what is needed: the head borrows the buffer
-                    let code = h.start.code().unwrap_or_default();
-                    let tid = h.tid().to_owned();
-                    let www = h.header("WWW-Authenticate").map(str::to_owned);
-                    let use_path = h.header("Use-Path").map(str::to_owned);
-                    let expires = h.header("Expires").and_then(|e| e.parse().ok());
-                    at += used;
-                    self.on_response(&tid, code, www.as_deref(), use_path.as_deref(), expires, now);
+                    self.head = Some(Response {
+                        tid: h.tid().to_owned(),
+                        code: h.start.code().unwrap_or_default(),
+                        www: h.header("WWW-Authenticate").map(str::to_owned),
+                        use_path: h.header("Use-Path").map(str::to_owned),
+                        expires: h.header("Expires").and_then(|e| e.parse().ok()),
+                    });
                 }
                 Frame::Head(_) => break, // a request: the session's
-                Frame::Data(_) | Frame::End(_) => at += used,
+                Frame::Data(_) => {}
+                Frame::End(_) => {
+                    if let Some(r) = self.head.take() {
+                        let (www, up) = (r.www.as_deref(), r.use_path.as_deref());
+                        self.on_response(&r.tid, r.code, www, up, r.expires, now);
+                    }
+                }
             }
+            at += used;
         }
         self.rx.drain(..at);
         Ok(())

@@ -297,6 +297,8 @@ struct Conn {
     waiting_for: Option<ConnectionId>,
     /// Sources to wake when this connection has room or its lock is free.
     waiters: Vec<ConnectionId>,
+    /// To be closed once its output is written (a 403 before the drop).
+    closing: Option<CloseReason>,
 }
 
 impl Conn {
@@ -314,6 +316,7 @@ impl Conn {
             auth_failures: 0,
             waiting_for: None,
             waiters: Vec::new(),
+            closing: None,
         }
     }
 }
@@ -458,7 +461,7 @@ impl Relay {
     /// source's chunk is being written there); reading resumes as output drains.
     pub fn wants_input(&self, conn: ConnectionId) -> bool {
         let Some(c) = self.conns.get(&conn) else { return false };
-        self.blocked(conn).is_none() && c.rx.len() < self.config.max_input
+        c.closing.is_none() && self.blocked(conn).is_none() && c.rx.len() < self.config.max_input
     }
 
     /// The destination the source's next step must wait for, if it must.
@@ -478,6 +481,9 @@ impl Relay {
     pub fn handle_input(&mut self, conn: ConnectionId, data: &[u8], now: Instant) {
         let limit = self.config.max_input + self.config.parse.max_head_size;
         let Some(c) = self.conns.get_mut(&conn) else { return };
+        if c.closing.is_some() {
+            return; // going away: what it sends now is not read
+        }
         if c.rx.len() + data.len() > limit && !data.is_empty() {
             self.drop_conn(conn, CloseReason::Overrun, now);
             return;
@@ -502,6 +508,9 @@ impl Relay {
                 break;
             }
             let Some(c) = self.conns.get_mut(&src) else { return };
+            if c.closing.is_some() {
+                return; // its input is not read any more
+            }
             let saved = matches!(c.state, Rx::Idle).then(|| c.decoder.clone());
             let (frame, used) = match c.decoder.decode(&rx[at..]) {
                 Ok(Some(x)) => x,
@@ -968,7 +977,7 @@ impl Relay {
                     .get(&src)
                     .is_some_and(|c| c.auth_failures >= self.config.max_auth_failures);
                 if dropped {
-                    self.drop_conn(src, CloseReason::AuthFailures, now);
+                    self.close_after_flush(src, CloseReason::AuthFailures, now);
                 }
             }
             Rx::Forward(mut f) => {
@@ -1085,6 +1094,17 @@ impl Relay {
         self.run_wakes(now);
     }
 
+    /// Drops a connection once what is queued for it is written.
+    fn close_after_flush(&mut self, conn: ConnectionId, reason: CloseReason, now: Instant) {
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        if c.out.is_empty() && c.urgent.is_empty() {
+            self.drop_conn(conn, reason, now);
+        } else {
+            c.closing = Some(reason);
+            c.rx.clear();
+        }
+    }
+
     fn drop_conn(&mut self, conn: ConnectionId, reason: CloseReason, now: Instant) {
         if self.conns.contains_key(&conn) {
             self.forget(conn, now);
@@ -1173,6 +1193,9 @@ impl Relay {
             c.out.drain(..n);
             if !c.out.is_empty() {
                 self.ready.push_back(conn);
+            } else if let Some(reason) = c.closing.take() {
+                self.drop_conn(conn, reason, now);
+                return Some(conn);
             }
             // the sources feeding this connection may have room again
             self.wake_waiters(conn);

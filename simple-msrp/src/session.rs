@@ -16,7 +16,9 @@
 //!    transaction starts), and when a response or a timeout ends the earliest one.
 //!
 //! Every message you send ends in exactly one of [`Event::Sent`]/[`Event::Delivered`] (or
-//! both) or [`Event::SendFailed`]; every message that starts arriving ends in
+//! both) or [`Event::SendFailed`] — except that through relays, whose 200 only says the next
+//! hop took a chunk (RFC 4976 §3), a failure REPORT from further on can still turn a
+//! [`Event::Sent`] message into [`Event::SendFailed`] (the last 1024 sent are remembered); every message that starts arriving ends in
 //! [`Event::Received`], [`Event::ReceiveAborted`] or [`Event::ReceiveFailed`] — nothing is
 //! dropped silently. Time must not go backwards from one call to the next.
 
@@ -405,6 +407,10 @@ pub struct Session {
     peer: Option<MsrpMedia>,
     /// A piece read from a [`Source`].
     scratch: Vec<u8>,
+    /// Messages sent and confirmed by the next hop, with their lengths, that a failure
+    /// REPORT may still name.
+    sent: HashMap<String, u64>,
+    sent_order: VecDeque<String>,
 }
 
 impl Session {
@@ -438,6 +444,8 @@ impl Session {
             closed: false,
             peer: None,
             scratch: Vec::new(),
+            sent: HashMap::new(),
+            sent_order: VecDeque::new(),
         }
     }
 
@@ -576,7 +584,18 @@ impl Session {
         if self.chunk.as_ref().is_some_and(|c| c.message_id == message_id) {
             return;
         }
-        if self.outgoing.get(message_id).is_some_and(Outgoing::is_done) {
+        if let Some(o) = self.outgoing.get(message_id).filter(|o| o.is_done()) {
+            if !o.failed && o.options.failure_report != FailureReport::No {
+                // through relays, a 200 is hop by hop: a failure REPORT may still come
+                // (RFC 4976 §3); remember the last 1024 such messages for it
+                if self.sent_order.len() >= 1024 {
+                    if let Some(old) = self.sent_order.pop_front() {
+                        self.sent.remove(&old);
+                    }
+                }
+                self.sent.insert(message_id.to_owned(), o.len);
+                self.sent_order.push_back(message_id.to_owned());
+            }
             self.outgoing.remove(message_id);
         }
     }
@@ -1122,6 +1141,14 @@ impl Session {
     fn on_report(&mut self, h: &Head<'_>) {
         let id = h.message_id.unwrap_or_default();
         let Some(o) = self.outgoing.get_mut(id) else {
+            let failure = h.status.as_ref().filter(|s| !(s.namespace == 0 && s.code == 200));
+            if let (Some(s), true) = (failure, self.sent.contains_key(id)) {
+                // a message the next hop confirmed failed further on
+                self.sent.remove(id);
+                let reason = FailureReason::Report { code: Some(s.code) };
+                self.events.push_back(Event::SendFailed { message_id: id.to_owned(), reason });
+                return;
+            }
             self.events.push_back(Event::UnknownReport { message_id: id.to_owned() });
             return;
         };
