@@ -105,7 +105,8 @@ impl MsrpMedia {
             }
         }
         let m = media.ok_or(Error::new(ErrorKind::InvalidSdp, sdp.len()))?;
-        if m.path.is_empty() {
+        // a refused stream or a capability indication (port 0) may leave out its path
+        if m.path.is_empty() && m.port != 0 {
             return Err(Error::new(ErrorKind::MissingHeader("a=path"), sdp.len()));
         }
         if m.accept_types.is_empty() {
