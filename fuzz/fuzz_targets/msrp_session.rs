@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use libfuzzer_sys::fuzz_target;
-use simple_msrp::{Event, MsrpUri, SendOptions, Session, SessionConfig};
+use simple_msrp::{Event, FailureReason, MsrpUri, SendOptions, Session, SessionConfig};
 
 fuzz_target!(|data: &[u8]| {
     let now = Instant::now();
@@ -24,10 +24,18 @@ fuzz_target!(|data: &[u8]| {
     let mut t = now;
     let mut out = Vec::new();
     let mut outcomes = 0;
-    let mut count = |e: &Event| {
-        if let Event::Sent { message_id } | Event::SendFailed { message_id, .. } = e {
+    let mut late_failure = 0;
+    let mut count = |e: &Event| match e {
+        // a failure REPORT after Sent (a relay's 200 is only hop by hop) is the one exception
+        Event::SendFailed { message_id, reason: FailureReason::Report { .. } }
+            if *message_id == id && outcomes == 1 =>
+        {
+            late_failure += 1;
+        }
+        Event::Sent { message_id } | Event::SendFailed { message_id, .. } => {
             outcomes += usize::from(*message_id == id);
         }
+        _ => {}
     };
     for piece in data.chunks(37) {
         out.clear();
@@ -49,4 +57,5 @@ fuzz_target!(|data: &[u8]| {
         count(&e);
     }
     assert_eq!(outcomes, 1, "the message sent has exactly one outcome");
+    assert!(late_failure <= 1, "and at most one failure REPORT after it was sent");
 });

@@ -127,7 +127,10 @@ impl MsrpMedia {
         if let Some(n) = self.max_size {
             let _ = write!(s, "a=max-size:{n}\r\n");
         }
-        let _ = write!(s, "a=path:{}\r\n", write_path(&self.path));
+        if !self.path.is_empty() {
+            // (a port-0 section may have none)
+            let _ = write!(s, "a=path:{}\r\n", write_path(&self.path));
+        }
         for o in &self.other {
             s.push_str(o);
             s.push_str("\r\n");

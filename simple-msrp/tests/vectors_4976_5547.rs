@@ -329,6 +329,8 @@ fn file_transfer_sdp_examples() {
     let cap = sdp("rfc5547/rfc5547-sec9.3-sdp.sdp");
     assert_eq!((cap.port, cap.max_size), (0, Some(20000)));
     assert!(FileTransfer::from_media(&cap).unwrap().unwrap().selector.is_empty());
+    // written back without a path it reads again (found by msrp_sdp_attrs)
+    assert_eq!(MsrpMedia::parse(&cap.write()).unwrap(), cap);
 }
 
 #[test]
