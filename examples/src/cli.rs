@@ -25,6 +25,7 @@ use simple_sip::{HeaderName, Method, OwnedMessage};
 use tokio::net::UdpSocket;
 
 mod im;
+mod msrp;
 
 /// The command line.
 #[derive(Debug, Parser)]
@@ -205,6 +206,55 @@ enum Command {
         /// Stop after this many seconds.
         #[arg(long = "for", default_value_t = 3600)]
         seconds: u64,
+    },
+    /// An MSRP chat session (RFC 4975): invites TARGET, or waits to be invited without one;
+    /// sends each --text (or, with a target and no --text, the lines of stdin) and prints what
+    /// arrives.
+    Chat {
+        /// Whom to invite (`bob`, or a URI); none: wait for an invitation.
+        target: Option<String>,
+        /// An MSRP relay to use (`msrp://127.0.0.1:2855;tcp`), authenticated as our user.
+        #[arg(long)]
+        relay: Option<String>,
+        /// A message to send (repeatable).
+        #[arg(long = "text")]
+        texts: Vec<String>,
+        /// Seconds to stay after the last message (0: hang up once they are delivered).
+        #[arg(long, default_value_t = 5)]
+        wait: u64,
+    },
+    /// Sends a file (RFC 5547 push) with a progress bar; answers the receiver's resume.
+    SendFile {
+        /// To whom.
+        target: String,
+        /// The file.
+        file: std::path::PathBuf,
+        /// An MSRP relay to use.
+        #[arg(long)]
+        relay: Option<String>,
+        /// After a broken transfer, wait this many seconds for the receiver to ask for the
+        /// rest (a pull with a file-range) and send it.
+        #[arg(long, default_value_t = 0)]
+        serve: u64,
+    },
+    /// Receives files offered to us, checks their SHA-1, resumes a broken transfer.
+    ReceiveFile {
+        /// Where to put them.
+        #[arg(long, default_value = ".")]
+        dir: std::path::PathBuf,
+        /// An MSRP relay to use.
+        #[arg(long)]
+        relay: Option<String>,
+        /// Stop after this many files.
+        #[arg(long, default_value_t = 1)]
+        count: usize,
+        /// Give up after this many seconds.
+        #[arg(long = "for", default_value_t = 3600)]
+        seconds: u64,
+        /// Testing: drop the MSRP connection once this many bytes have arrived (once), so
+        /// that the transfer resumes.
+        #[arg(long)]
+        cut_after: Option<u64>,
     },
     /// Lists our watchers (watcher information) and approves or blocks them.
     Watchers {
@@ -406,7 +456,7 @@ impl Ua {
                 }
                 401 | 407 => {
                     let Some(client) = auth.as_mut() else { return Err(code) };
-                    let answer = answer(client, &response, &registrar, code, seed());
+                    let answer = answer(client, &response, "REGISTER", &registrar, code, seed());
                     let Some(a) = answer else { return Err(code) };
                     authorization = Some(a);
                     cseq += 1;
@@ -422,11 +472,12 @@ impl Ua {
 fn answer(
     client: &mut DigestClient,
     response: &OwnedMessage,
+    method: &str,
     uri: &str,
     code: u16,
     cnonce: u64,
 ) -> Option<(&'static str, String)> {
-    let request = simple_sip::digest::Request { method: "REGISTER", uri, body: b"" };
+    let request = simple_sip::digest::Request { method, uri, body: b"" };
     let cnonce = format!("{cnonce:016x}");
     response.view(|m| {
         if code == 401 {
@@ -573,6 +624,15 @@ pub async fn run(cli: Cli) -> i32 {
             }
         }
         Command::Listen { count, seconds } => im::listen(&mut ua, count, seconds).await,
+        Command::Chat { target, relay, texts, wait } => {
+            msrp::chat(&mut ua, target.as_deref(), relay.as_deref(), &texts, wait).await
+        }
+        Command::SendFile { target, file, relay, serve } => {
+            msrp::send_file(&mut ua, &target, &file, relay.as_deref(), serve).await
+        }
+        Command::ReceiveFile { dir, relay, count, seconds, cut_after } => {
+            msrp::receive_file(&mut ua, &dir, relay.as_deref(), count, seconds, cut_after).await
+        }
         Command::Watchers { approve, block, seconds } => {
             watchers(&mut ua, &approve, &block, seconds).await
         }

@@ -29,6 +29,8 @@ pub struct Config {
     pub limits: Limits,
     /// The XCAP server.
     pub xcap: XcapSettings,
+    /// The MSRP relay.
+    pub msrp: MsrpSettings,
     /// The users.
     pub users: Vec<User>,
 }
@@ -46,6 +48,26 @@ pub struct XcapSettings {
 impl Default for XcapSettings {
     fn default() -> Self {
         Self { listen: None, root: "/xcap-root".to_owned() }
+    }
+}
+
+/// The MSRP relay (RFC 4976), authenticating the users with their SIP passwords.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MsrpSettings {
+    /// `msrp:` over TCP (`None`, the default: off; the demo config has 127.0.0.1:2855).
+    pub listen: Option<SocketAddr>,
+    /// `msrps:` over TLS, with the server's certificate.
+    pub tls: Option<SocketAddr>,
+    /// The host its Use-Path URIs name (default: the listening address).
+    pub host: Option<String>,
+    /// Longest Use-Path lifetime granted, in seconds.
+    pub max_expires: u32,
+}
+
+impl Default for MsrpSettings {
+    fn default() -> Self {
+        Self { listen: None, tls: None, host: None, max_expires: 3600 }
     }
 }
 
@@ -151,6 +173,7 @@ impl Default for Config {
             presence: PresenceSettings::default(),
             limits: Limits::default(),
             xcap: XcapSettings::default(),
+            msrp: MsrpSettings::default(),
             users: Vec::new(),
         }
     }

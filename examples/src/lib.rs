@@ -44,6 +44,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod msrp_relay;
 pub mod net;
 pub mod proxy;
 pub mod server;

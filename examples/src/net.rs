@@ -61,6 +61,10 @@ pub struct Bound {
     pub tls: Option<SocketAddr>,
     /// XCAP over HTTP.
     pub xcap: Option<SocketAddr>,
+    /// The MSRP relay over TCP.
+    pub msrp: Option<SocketAddr>,
+    /// The MSRP relay over TLS.
+    pub msrps: Option<SocketAddr>,
 }
 
 impl core::fmt::Display for Bound {
@@ -68,11 +72,13 @@ impl core::fmt::Display for Bound {
         let show = |a: Option<SocketAddr>| a.map_or_else(|| "off".to_owned(), |a| a.to_string());
         write!(
             f,
-            "udp={} tcp={} tls={} xcap={}",
+            "udp={} tcp={} tls={} xcap={} msrp={} msrps={}",
             show(self.udp),
             show(self.tcp),
             show(self.tls),
-            show(self.xcap)
+            show(self.xcap),
+            show(self.msrp),
+            show(self.msrps)
         )
     }
 }
@@ -230,12 +236,37 @@ pub async fn run_with(
         Some(a) => Some(TcpListener::bind(a).await?),
         None => None,
     };
+    let msrp = match config.msrp.listen {
+        Some(a) => Some(TcpListener::bind(a).await?),
+        None => None,
+    };
+    let msrps = match config.msrp.tls {
+        Some(a) => Some((TcpListener::bind(a).await?, acceptor(&config)?)),
+        None => None,
+    };
     let bound = Bound {
         udp: udp.as_ref().map(UdpSocket::local_addr).transpose()?,
         tcp: tcp.as_ref().map(TcpListener::local_addr).transpose()?,
         tls: tls.as_ref().map(|(l, _)| l.local_addr()).transpose()?,
         xcap: xcap.as_ref().map(TcpListener::local_addr).transpose()?,
+        msrp: msrp.as_ref().map(TcpListener::local_addr).transpose()?,
+        msrps: msrps.as_ref().map(|(l, _)| l.local_addr()).transpose()?,
     };
+    let relay_settings = |at: SocketAddr| crate::msrp_relay::RelaySettings {
+        host: config.msrp.host.clone().unwrap_or_else(|| at.ip().to_string()),
+        aliases: std::iter::once(config.domain.clone())
+            .chain(config.aliases.iter().cloned())
+            .collect(),
+        realm: config.realm().to_owned(),
+        users: config.users.iter().map(|u| (u.name.clone(), u.password.clone())).collect(),
+        max_expires: config.msrp.max_expires,
+    };
+    if let (Some(listener), Some(at)) = (msrp, bound.msrp) {
+        tokio::spawn(crate::msrp_relay::serve(listener, None, relay_settings(at)));
+    }
+    if let (Some((listener, acceptor)), Some(at)) = (msrps, bound.msrps) {
+        tokio::spawn(crate::msrp_relay::serve(listener, Some(acceptor), relay_settings(at)));
+    }
     let mut sent_by = HashMap::new();
     for (t, a) in
         [(Transport::Udp, bound.udp), (Transport::Tcp, bound.tcp), (Transport::Tls, bound.tls)]

@@ -299,6 +299,8 @@ struct Conn {
     waiters: Vec<ConnectionId>,
     /// To be closed once its output is written (a 403 before the drop).
     closing: Option<CloseReason>,
+    /// The caller can take bytes for it now ([`Relay::set_writable`]).
+    writable: bool,
 }
 
 impl Conn {
@@ -317,6 +319,7 @@ impl Conn {
             waiting_for: None,
             waiters: Vec::new(),
             closing: None,
+            writable: true,
         }
     }
 }
@@ -435,6 +438,19 @@ impl Relay {
             c.proven = true;
             if !c.out.is_empty() {
                 self.ready.push_back(conn);
+            }
+        }
+    }
+
+    /// Whether the caller can take bytes for `conn` now (default yes). While it cannot (its
+    /// socket's send buffer is full), [`Relay::poll_transmit`] gives nothing for it, its
+    /// queue fills to [`RelayConfig::max_queued`] and the connections feeding it stop being
+    /// read: memory stays flat however slow the reader.
+    pub fn set_writable(&mut self, conn: ConnectionId, writable: bool) {
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.writable = writable;
+            if writable {
+                self.mark_ready(conn);
             }
         }
     }
@@ -1023,7 +1039,7 @@ impl Relay {
     }
 
     fn mark_ready(&mut self, conn: ConnectionId) {
-        if self.conns.get(&conn).is_some_and(|c| !c.out.is_empty() && c.established)
+        if self.conns.get(&conn).is_some_and(|c| !c.out.is_empty() && c.established && c.writable)
             && !self.ready.contains(&conn)
         {
             self.ready.push_back(conn);
@@ -1182,8 +1198,8 @@ impl Relay {
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut Vec<u8>) -> Option<ConnectionId> {
         while let Some(conn) = self.ready.pop_front() {
             let Some(c) = self.conns.get_mut(&conn) else { continue };
-            if !c.established || c.out.is_empty() {
-                continue;
+            if !c.established || !c.writable || c.out.is_empty() {
+                continue; // set_writable / established put it back
             }
             let n = c.out.len().min(self.config.max_transmit);
             let (a, b) = c.out.as_slices();
