@@ -53,6 +53,10 @@ struct Account {
     /// The password (digest), if the server asks.
     #[arg(long, short, global = true, env = "SIMPLE_CLI_PASSWORD")]
     password: Option<String>,
+    /// The password for an MSRP relay's AUTH (default: the SIP password; Kamailio's msrp
+    /// module in the interop tests has one of its own).
+    #[arg(long, global = true)]
+    relay_password: Option<String>,
     /// The domain (default: the server's address).
     #[arg(long, global = true)]
     domain: Option<String>,
@@ -293,6 +297,7 @@ struct Ua {
     aor: String,
     user: String,
     password: Option<String>,
+    relay_password: Option<String>,
     domain: String,
     json: bool,
     xcap_basic: bool,
@@ -324,6 +329,7 @@ impl Ua {
             aor: format!("sip:{}@{domain}", a.user),
             user: a.user.clone(),
             password: a.password.clone(),
+            relay_password: a.relay_password.clone(),
             domain,
             json: a.json,
             xcap_basic: a.xcap_basic,

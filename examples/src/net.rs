@@ -254,7 +254,7 @@ pub async fn run_with(
     };
     let relay_settings = |at: SocketAddr| crate::msrp_relay::RelaySettings {
         host: config.msrp.host.clone().unwrap_or_else(|| at.ip().to_string()),
-        aliases: std::iter::once(config.domain.clone())
+        aliases: core::iter::once(config.domain.clone())
             .chain(config.aliases.iter().cloned())
             .collect(),
         realm: config.realm().to_owned(),

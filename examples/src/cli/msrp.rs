@@ -79,7 +79,8 @@ impl Local {
         let _ = stream.set_nodelay(true);
         let at = stream.local_addr().map_err(|e| e.to_string())?;
         let local = MsrpUri::new(at.ip().to_string(), at.port(), session_id());
-        let password = ua.password.clone().unwrap_or_default();
+        let password =
+            ua.relay_password.clone().or_else(|| ua.password.clone()).unwrap_or_default();
         let mut client =
             RelayClient::new(AuthConfig::new(vec![r], &ua.user, &password), seed32(), local);
         let now = Instant::now();
@@ -535,7 +536,8 @@ pub(super) async fn chat(
     for l in &lines {
         link.session.send("text/plain", l.as_bytes().to_vec(), opts);
     }
-    let mut end = Instant::now() + Duration::from_secs(wait);
+    // --wait 0: hang up as soon as every line is delivered (within 10 s)
+    let mut end = Instant::now() + Duration::from_secs(if wait == 0 { 10 } else { wait });
     let mut pending = lines.len();
     let mut status = 0;
     while Instant::now() < end && !link.closed {
@@ -550,6 +552,12 @@ pub(super) async fn chat(
                     if target.is_none() {
                         end = Instant::now() + Duration::from_secs(wait);
                     }
+                }
+                MsrpEvent::Sent { message_id } => {
+                    ua.say(
+                        &format!("sent {message_id}"),
+                        &json!({"event": "sent", "id": message_id}),
+                    );
                 }
                 MsrpEvent::Delivered { message_id, .. } => {
                     pending = pending.saturating_sub(1);
