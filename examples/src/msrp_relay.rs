@@ -42,6 +42,31 @@ enum Input {
     ConnectFailed { conn: ConnectionId },
 }
 
+/// Runs [`serve`] on a thread of its own (its own core: relaying is bytes in, bytes out, and
+/// should not wait behind SIP work), with a runtime of its own.
+pub fn spawn(
+    listener: std::net::TcpListener,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    settings: RelaySettings,
+) {
+    let run = move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        runtime.block_on(async move {
+            let listener = TcpListener::from_std(listener)?;
+            serve(listener, acceptor, settings).await;
+            Ok::<(), std::io::Error>(())
+        })
+    };
+    let spawned = std::thread::Builder::new().name("msrp-relay".into()).spawn(move || {
+        if let Err(e) = run() {
+            tracing::error!("MSRP relay: {e}");
+        }
+    });
+    if let Err(e) = spawned {
+        tracing::error!("MSRP relay thread: {e}");
+    }
+}
+
 /// Serves a relay on `listener`, `secure` for the TLS one (then `acceptor` does the
 /// handshakes), until the process ends.
 pub async fn serve(
@@ -217,9 +242,10 @@ impl State {
     /// readers read again.
     fn flush(&mut self) {
         let now = Instant::now();
-        let mut buf = Vec::new();
+        let cap = self.relay.config().max_transmit;
+        let mut buf = Vec::with_capacity(cap);
         while let Some(conn) = self.relay.poll_transmit(now, &mut buf) {
-            let bytes = core::mem::take(&mut buf);
+            let bytes = core::mem::replace(&mut buf, Vec::with_capacity(cap));
             let Some(w) = self.writers.get(&conn) else { continue };
             match w.try_send(bytes) {
                 Ok(()) => {}
@@ -306,7 +332,7 @@ where
         let _ = write.shutdown().await;
     });
     tokio::spawn(async move {
-        let mut buf = vec![0u8; 16 * 1024];
+        let mut buf = vec![0u8; 64 * 1024];
         loop {
             let Ok(permit) = gate.acquire().await else { break };
             permit.forget();

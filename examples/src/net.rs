@@ -262,10 +262,10 @@ pub async fn run_with(
         max_expires: config.msrp.max_expires,
     };
     if let (Some(listener), Some(at)) = (msrp, bound.msrp) {
-        tokio::spawn(crate::msrp_relay::serve(listener, None, relay_settings(at)));
+        crate::msrp_relay::spawn(listener.into_std()?, None, relay_settings(at));
     }
     if let (Some((listener, acceptor)), Some(at)) = (msrps, bound.msrps) {
-        tokio::spawn(crate::msrp_relay::serve(listener, Some(acceptor), relay_settings(at)));
+        crate::msrp_relay::spawn(listener.into_std()?, Some(acceptor), relay_settings(at));
     }
     let mut sent_by = HashMap::new();
     for (t, a) in

@@ -282,6 +282,8 @@ pub struct Decoder {
     scanned: usize,
     /// `CRLF "-------" transact-id` of the message in progress.
     needle: Vec<u8>,
+    /// A searcher for `needle`, built once per message.
+    finder: Option<memmem::Finder<'static>>,
 }
 
 impl Default for Decoder {
@@ -293,7 +295,7 @@ impl Default for Decoder {
 impl Decoder {
     /// A decoder with the given limits.
     pub const fn new(config: ParseConfig) -> Self {
-        Self { config, state: State::Head, scanned: 0, needle: Vec::new() }
+        Self { config, state: State::Head, scanned: 0, needle: Vec::new(), finder: None }
     }
 
     /// Whether the decoder is between messages.
@@ -358,6 +360,7 @@ impl Decoder {
         self.needle.clear();
         self.needle.extend_from_slice(b"\r\n-------");
         self.needle.extend_from_slice(head.tid().as_bytes());
+        self.finder = body.then(|| memmem::Finder::new(&self.needle).into_owned());
         if body {
             self.state = State::Body;
             Ok(Some((Frame::Head(Box::new(head)), head_end + 2)))
@@ -389,7 +392,10 @@ impl Decoder {
     }
 
     fn decode_body<'b>(&mut self, buf: &'b [u8]) -> Option<(Frame<'b>, usize)> {
-        let finder = memmem::Finder::new(&self.needle);
+        if self.finder.is_none() {
+            self.finder = Some(memmem::Finder::new(&self.needle).into_owned());
+        }
+        let finder = self.finder.as_ref().expect("set above");
         let mut from = 0;
         while let Some(i) = finder.find(&buf[from..]).map(|i| i + from) {
             let after = i + self.needle.len();
