@@ -5,9 +5,9 @@
 //! `benches/msrp-relay/run.sh` runs it against simple-server's relay and Kamailio's.
 //!   usage: msrp_relay_load HOST:PORT USER PASSWORD [SIZE_MIB]
 
+use core::time::Duration;
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
-use core::time::Duration;
 use std::time::Instant;
 
 use simple_msrp::{AuthConfig, AuthEvent, Decoder, Frame, MsrpUri, RelayClient};

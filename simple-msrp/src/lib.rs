@@ -1,8 +1,9 @@
 //! # simple-msrp
 //!
-//! Sans-IO MSRP (RFC 4975) for instant messaging and file transfer sessions. This crate does
-//! no I/O: no sockets, threads or clock. It parses what you read, writes what you send, and
-//! runs the session state machine on the `now` you pass in.
+//! Sans-IO MSRP (RFC 4975) for instant messaging and file transfer sessions, with relays
+//! (RFC 4976), the alternative connection model (RFC 6135), CEMA (RFC 6714) and file transfer
+//! (RFC 5547). This crate does no I/O: no sockets, threads or clock. It parses what you read,
+//! writes what you send, and runs the state machines on the `now` you pass in.
 //!
 //! - [`Decoder`]: streaming framing; bodies come out in pieces borrowed from your buffer
 //!   (a large chunk is never held whole), input may be split at any byte, the end-line is
@@ -13,7 +14,16 @@
 //!   `accept-wrapped-types`, `max-size`).
 //! - [`Session`]: one endpoint of a session: chunking with interruption, reassembly in any
 //!   order within memory limits, responses, success and failure REPORTs, the 30 s
-//!   transaction timer; every outcome is an [`Event`].
+//!   transaction timer; every outcome is an [`Event`]. Large bodies stream in from a
+//!   [`Source`] ([`Session::send_stream`]) and out as [`Event::Data`]
+//!   ([`SessionConfig::streaming`]).
+//! - [`RelayClient`]: AUTH to one or more relays (digest via simple-sip), the Use-Path, and the
+//!   To-Path and `a=path` that follow from it.
+//! - [`Relay`]: the relay role over many connections: authentication, Use-Path URIs,
+//!   forwarding chunk by chunk under back-pressure, REPORTs for failures.
+//! - [`FileTransfer`], [`FileSelector`], [`FileRange`], [`FileHasher`]: RFC 5547's attributes,
+//!   push and pull answers, resume, the SHA-1.
+//! - [`Setup`], [`answer_setup`], [`cema_answer`], [`connect_target`]: who connects, and where.
 //!
 //! ## A session, driven by hand
 //!
@@ -49,6 +59,41 @@
 //! assert!(matches!(alice.poll_event(), Some(Event::Sent { message_id }) if message_id == id));
 //! assert!(matches!(alice.poll_event(), Some(Event::Delivered { .. })));
 //! // and call handle_timeout at poll_timeout(), for chunks whose response never comes
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Through a relay
+//!
+//! ```
+//! use std::time::Instant;
+//! use simple_msrp::{AuthConfig, AuthEvent, MsrpUri, Relay, RelayClient, RelayConfig};
+//! use simple_sip::digest::Secret;
+//!
+//! let now = Instant::now();
+//! let relay_uri = MsrpUri::parse("msrps://relay.example.com:2855;tcp")?;
+//! // 32 secret random bytes of yours: Use-Path URIs must not be guessable
+//! let mut relay = Relay::new(RelayConfig::new(relay_uri.clone()), [7; 32], |user| {
+//!     (user == "bob").then(|| Secret::Password("bob-secret".into()))
+//! });
+//! // bob's connection to the relay, and his AUTH client on it
+//! let conn = relay.accept(now);
+//! let bob = MsrpUri::parse("msrps://bob.example.com:7000/b0b5e55;tcp")?;
+//! let config = AuthConfig::new(vec![relay_uri], "bob", "bob-secret");
+//! let mut client = RelayClient::new(config, [9; 32], bob);
+//! client.refresh(now);
+//! let use_path = loop {
+//!     let (mut up, mut down) = (Vec::new(), Vec::new());
+//!     while client.poll_transmit(&mut up).is_some() {}
+//!     relay.handle_input(conn, &up, now);          // (over the socket in real life)
+//!     while relay.poll_transmit(now, &mut down).is_some() {}
+//!     client.handle_input(&down, now)?;            // a 401 with a challenge, then a 200
+//!     if let Some(AuthEvent::Authorized { use_path, .. }) = client.poll_event() {
+//!         break use_path;
+//!     }
+//! };
+//! // bob puts the Use-Path reversed, then himself, in his SDP's a=path
+//! assert_eq!(client.sdp_path()[0], use_path[0]);
+//! // and hands the connection to a Session whose To-Path is client.to_path(&peer_path)
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
