@@ -301,6 +301,10 @@ struct Conn {
     closing: Option<CloseReason>,
     /// The caller can take bytes for it now ([`Relay::set_writable`]).
     writable: bool,
+    /// In `Relay::ready` (so that queueing it is O(1)).
+    in_ready: bool,
+    /// In `Relay::wake`.
+    in_wake: bool,
 }
 
 impl Conn {
@@ -320,6 +324,8 @@ impl Conn {
             waiters: Vec::new(),
             closing: None,
             writable: true,
+            in_ready: false,
+            in_wake: false,
         }
     }
 }
@@ -436,10 +442,8 @@ impl Relay {
         if let Some(c) = self.conns.get_mut(&conn) {
             c.established = true;
             c.proven = true;
-            if !c.out.is_empty() {
-                self.ready.push_back(conn);
-            }
         }
+        self.mark_ready(conn);
     }
 
     /// Whether the caller can take bytes for `conn` now (default yes). While it cannot (its
@@ -563,6 +567,9 @@ impl Relay {
     fn run_wakes(&mut self, now: Instant) {
         let mut budget = self.conns.len() * 4 + 16;
         while let Some(id) = self.wake.pop_front() {
+            if let Some(c) = self.conns.get_mut(&id) {
+                c.in_wake = false;
+            }
             self.pump(id, now);
             budget -= 1;
             if budget == 0 {
@@ -578,9 +585,7 @@ impl Relay {
             return;
         }
         for w in core::mem::take(&mut d.waiters) {
-            if !self.wake.contains(&w) {
-                self.wake.push_back(w);
-            }
+            self.queue_wake(w);
         }
     }
 
@@ -1039,10 +1044,19 @@ impl Relay {
     }
 
     fn mark_ready(&mut self, conn: ConnectionId) {
-        if self.conns.get(&conn).is_some_and(|c| !c.out.is_empty() && c.established && c.writable)
-            && !self.ready.contains(&conn)
-        {
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        if !c.out.is_empty() && c.established && c.writable && !c.in_ready {
+            c.in_ready = true;
             self.ready.push_back(conn);
+        }
+    }
+
+    /// Queues `conn` to be pumped again (once).
+    fn queue_wake(&mut self, conn: ConnectionId) {
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        if !c.in_wake {
+            c.in_wake = true;
+            self.wake.push_back(conn);
         }
     }
 
@@ -1141,14 +1155,18 @@ impl Relay {
         }
         // sources feeding it: the rest of their request is dropped and answered 481 hop by
         // hop (their sender's previous hop reports)
-        let ids: Vec<ConnectionId> = self.conns.keys().copied().collect();
-        for id in &ids {
-            let Some(src) = self.conns.get_mut(id) else { continue };
+        let mut affected = Vec::new();
+        for (id, src) in &mut self.conns {
             if let Rx::Forward(f) = &mut src.state {
                 if f.dest == conn {
                     f.lost = Some(481);
                     f.piece = None;
+                    affected.push(*id);
                 }
+            }
+            if src.waiting_for == Some(conn) {
+                src.waiting_for = None;
+                affected.push(*id);
             }
         }
         let sids: Vec<String> =
@@ -1170,17 +1188,10 @@ impl Relay {
         self.txs.retain(|_, tx| match tx {
             Tx::Piece { src, .. } | Tx::EndToEnd { src, .. } => *src != conn,
         });
-        self.ready.retain(|&r| r != conn);
-        // sources that waited for it go on (into their `lost` state)
-        for id in ids {
-            if self.conns.get(&id).is_some_and(|c| c.waiting_for == Some(conn)) {
-                if let Some(c) = self.conns.get_mut(&id) {
-                    c.waiting_for = None;
-                }
-            }
-            if !self.wake.contains(&id) {
-                self.wake.push_back(id);
-            }
+        // (its entries in `ready` and `wake` are skipped: ids are never reused)
+        // sources that fed or waited for it go on (into their `lost` state)
+        for id in affected {
+            self.queue_wake(id);
         }
     }
 
@@ -1198,6 +1209,7 @@ impl Relay {
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut Vec<u8>) -> Option<ConnectionId> {
         while let Some(conn) = self.ready.pop_front() {
             let Some(c) = self.conns.get_mut(&conn) else { continue };
+            c.in_ready = false;
             if !c.established || !c.writable || c.out.is_empty() {
                 continue; // set_writable / established put it back
             }
@@ -1208,6 +1220,7 @@ impl Relay {
             buf.extend_from_slice(&b[..n - from_a]);
             c.out.drain(..n);
             if !c.out.is_empty() {
+                c.in_ready = true;
                 self.ready.push_back(conn);
             } else if let Some(reason) = c.closing.take() {
                 self.drop_conn(conn, reason, now);

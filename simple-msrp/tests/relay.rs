@@ -242,6 +242,16 @@ impl Net {
     }
 }
 
+/// One relay, alice and bob authenticated to it, their sessions started with `config`.
+fn alice_and_bob(config: &SessionConfig) -> (Net, usize, usize) {
+    let mut net = Net::new(1);
+    let a = net.client("alice", "alice-pw", &[0]);
+    let b = net.client("bob", "bob-pw", &[0]);
+    net.run();
+    net.pair(a, b, config);
+    (net, a, b)
+}
+
 fn streaming() -> SessionConfig {
     let mut c = SessionConfig::default();
     c.streaming = true;
@@ -361,12 +371,7 @@ fn the_relay_rewrites_the_paths_and_answers_hop_by_hop() {
 
 #[test]
 fn a_large_message_passes_in_constant_memory() {
-    let mut net = Net::new(1);
-    let a = net.client("alice", "alice-pw", &[0]);
-    let b = net.client("bob", "bob-pw", &[0]);
-    net.run();
-    let config = streaming();
-    net.pair(a, b, &config);
+    let (mut net, a, b) = alice_and_bob(&streaming());
     let len = 64u64 << 20; // 64 MiB here; the bench pushes 1 GiB
     let s = net.clients[a].session.as_mut().unwrap();
     let id =
@@ -551,11 +556,7 @@ fn unknown_expired_and_misused_uris() {
 
 #[test]
 fn a_relay_restart_invalidates_the_uris_and_clients_authenticate_again() {
-    let mut net = Net::new(1);
-    let a = net.client("alice", "alice-pw", &[0]);
-    let b = net.client("bob", "bob-pw", &[0]);
-    net.run();
-    net.pair(a, b, &SessionConfig::default());
+    let (mut net, a, b) = alice_and_bob(&SessionConfig::default());
     // the relay restarts: connections and bindings are gone
     net.relays[0] = relay(0, 99);
     net.inbox.clear();
@@ -599,12 +600,7 @@ fn a_relay_restart_invalidates_the_uris_and_clients_authenticate_again() {
 
 #[test]
 fn a_cut_connection_mid_message_aborts_it_at_the_receiver() {
-    let mut net = Net::new(1);
-    let a = net.client("alice", "alice-pw", &[0]);
-    let b = net.client("bob", "bob-pw", &[0]);
-    net.run();
-    let config = streaming();
-    net.pair(a, b, &config);
+    let (mut net, a, b) = alice_and_bob(&streaming());
     let s = net.clients[a].session.as_mut().unwrap();
     s.send_stream("application/octet-stream", Box::new(Pattern(8 << 20)), SendOptions::default());
     // a few rounds, then alice's connection breaks
@@ -647,11 +643,7 @@ fn a_cut_connection_mid_message_aborts_it_at_the_receiver() {
 
 #[test]
 fn a_next_hop_that_never_answers_becomes_a_408_report() {
-    let mut net = Net::new(1);
-    let a = net.client("alice", "alice-pw", &[0]);
-    let b = net.client("bob", "bob-pw", &[0]);
-    net.run();
-    net.pair(a, b, &SessionConfig::default());
+    let (mut net, a, b) = alice_and_bob(&SessionConfig::default());
     // bob's responses vanish: what the relay sends bob arrives, bob answers, nothing returns
     let Some(End::Relay(_, bob_conn)) = net.clients[b].conn else { unreachable!() };
     let _ = bob_conn;
@@ -684,11 +676,7 @@ fn a_next_hop_that_never_answers_becomes_a_408_report() {
 /// Frames a relay writes are valid MSRP whatever the body holds, even an end-line lookalike.
 #[test]
 fn bodies_that_look_like_end_lines_pass_intact() {
-    let mut net = Net::new(1);
-    let a = net.client("alice", "alice-pw", &[0]);
-    let b = net.client("bob", "bob-pw", &[0]);
-    net.run();
-    net.pair(a, b, &SessionConfig::default());
+    let (mut net, a, b) = alice_and_bob(&SessionConfig::default());
     let mut body = Vec::new();
     for i in 0..2000 {
         body.extend_from_slice(format!("\r\n-------tid{i}$\r\n-------").as_bytes());
