@@ -771,8 +771,9 @@ impl Session {
         let rest = o.len - o.pos;
         // small enough to go out whole: a definite range; otherwise interruptible ("*");
         // a streamed body is always interruptible
+        // (RFC 4975 §7.1: a chunk over 2048 octets must be interruptible, so "*")
         let definite = matches!(o.body, Body::Bytes(_))
-            && rest <= self.config.max_transmit.min(self.config.max_chunk) as u64;
+            && rest <= self.config.max_transmit.min(self.config.max_chunk).min(MAX_DEFINITE) as u64;
         let end = definite.then_some(total);
         // an interruptible chunk is checked for its end-line as it is written (clean_prefix);
         // a definite one cannot be cut, so its id must not occur in what it carries
@@ -1169,6 +1170,10 @@ impl Session {
         }
     }
 }
+
+/// The largest chunk body sent with a definite range end (RFC 4975 §7.1: larger chunks must
+/// be interruptible, which a `*` range end says).
+const MAX_DEFINITE: usize = 2048;
 
 /// The longest `"-------" tid` this crate checks for (a tid has at most 32 characters).
 pub(crate) const MAX_DASHED: usize = 7 + 32;

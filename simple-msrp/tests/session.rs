@@ -563,3 +563,17 @@ proptest! {
         prop_assert!(seen.values().all(|&c| c == 1), "{:?}", seen);
     }
 }
+
+/// RFC 4975 §7.1: a chunk with a body over 2048 octets must be interruptible, so its range
+/// end is `*`; up to 2048 the whole message goes out with a definite range.
+#[test]
+fn only_chunks_up_to_2048_octets_have_a_definite_range() {
+    let now = Instant::now();
+    for (len, range) in [(2048usize, "1-2048/2048"), (2049, "1-*/2049"), (9000, "1-*/9000")] {
+        let (mut a, _) = pair(&SessionConfig::default());
+        a.send("text/plain", vec![b'x'; len], SendOptions::default());
+        let bytes = tx(&mut a, now).unwrap();
+        let head = String::from_utf8_lossy(&bytes[..200]).into_owned();
+        assert!(head.contains(&format!("Byte-Range: {range}\r\n")), "{len}: {head}");
+    }
+}
