@@ -1063,6 +1063,15 @@ impl Relay {
     fn on_response(&mut self, src: ConnectionId, h: &Head<'_>) {
         let Some(code) = h.start.code() else { return };
         let Some(tx) = self.txs.remove(&(src, h.tid().to_owned())) else { return };
+        // answers come mostly in order: drop answered deadlines from the front, so the queue
+        // stays as long as what is in flight, not as what passed in the last 30 s
+        while self
+            .deadlines
+            .front()
+            .is_some_and(|(_, c, t)| !self.txs.contains_key(&(*c, t.clone())))
+        {
+            self.deadlines.pop_front();
+        }
         match tx {
             Tx::Piece { src: origin, back, us, message_id, range, failure_report } => {
                 if code != 200 {
@@ -1308,5 +1317,77 @@ pub(crate) const fn comment(code: u16) -> &'static str {
         501 => "Not Implemented",
         506 => "Session Already Bound",
         _ => "Error",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::{AuthConfig, AuthEvent, RelayClient};
+
+    /// Answered chunks leave no deadline behind: the queue holds what is in flight.
+    #[test]
+    fn answered_transactions_do_not_pile_up() {
+        let now = Instant::now();
+        let mut uri = MsrpUri::new("relay.example.com", 2855, "x");
+        uri.session_id = None;
+        let mut relay = Relay::new(RelayConfig::new(uri.clone()), [1; 32], |_| {
+            Some(Secret::Password("pw".into()))
+        });
+        let bob_conn = relay.accept(now);
+        let bob = MsrpUri::new("bob.example.com", 9, "bobs");
+        let mut c = RelayClient::new(AuthConfig::new(vec![uri], "bob", "pw"), [2; 32], bob.clone());
+        c.refresh(now);
+        let use_path = loop {
+            let (mut up, mut down) = (Vec::new(), Vec::new());
+            while c.poll_transmit(&mut up).is_some() {}
+            relay.handle_input(bob_conn, &up, now);
+            while relay.poll_transmit(now, &mut down).is_some() {}
+            c.handle_input(&down, now).expect("good MSRP");
+            if let Some(AuthEvent::Authorized { use_path, .. }) = c.poll_event() {
+                break use_path;
+            }
+        };
+        let x = relay.accept(now);
+        let me = MsrpUri::new("x.example.com", 9, "xxxx");
+        let to = vec![use_path[0].clone(), bob.clone()];
+        let mut decoder = Decoder::default();
+        let mut at_bob = Vec::new();
+        for i in 0..200 {
+            let mut m =
+                Message::request(&format!("t{i:05}"), "SEND", &to, core::slice::from_ref(&me))
+                    .with_header("Message-ID", "msg1")
+                    .with_header("Byte-Range", format!("{}-{}/200", i + 1, i + 1))
+                    .with_header("Content-Type", "text/plain");
+            m.body = Some(b"x".to_vec());
+            m.flag = if i == 199 { Flag::End } else { Flag::More };
+            relay.handle_input(x, &m.to_vec(), now);
+            let mut out = Vec::new();
+            while let Some(conn) = relay.poll_transmit(now, &mut out) {
+                if conn == bob_conn {
+                    at_bob.append(&mut out);
+                } else {
+                    out.clear();
+                }
+            }
+            // bob answers each chunk with 200
+            let mut used_all = 0;
+            while let Some((f, used)) = decoder.decode(&at_bob[used_all..]).expect("good MSRP") {
+                used_all += used;
+                if let Frame::Head(h) = f {
+                    let ok = Message::response(
+                        h.tid(),
+                        200,
+                        Some("OK"),
+                        &h.from_path[..1],
+                        core::slice::from_ref(&bob),
+                    );
+                    relay.handle_input(bob_conn, &ok.to_vec(), now);
+                }
+            }
+            at_bob.drain(..used_all);
+        }
+        assert!(relay.txs.is_empty(), "every chunk was answered");
+        assert!(relay.deadlines.len() <= 1, "{} deadlines kept", relay.deadlines.len());
     }
 }
