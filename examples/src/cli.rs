@@ -57,6 +57,10 @@ struct Account {
     /// module in the interop tests has one of its own).
     #[arg(long, global = true)]
     relay_password: Option<String>,
+    /// Largest MSRP chunk we send, in KiB (default 64; Kamailio's relay needs 8 or less, as it
+    /// reads a frame whole into a 64 KiB buffer).
+    #[arg(long, global = true, default_value_t = 64)]
+    msrp_chunk: usize,
     /// The domain (default: the server's address).
     #[arg(long, global = true)]
     domain: Option<String>,
@@ -298,6 +302,7 @@ struct Ua {
     user: String,
     password: Option<String>,
     relay_password: Option<String>,
+    msrp_chunk: usize,
     domain: String,
     json: bool,
     xcap_basic: bool,
@@ -330,6 +335,7 @@ impl Ua {
             user: a.user.clone(),
             password: a.password.clone(),
             relay_password: a.relay_password.clone(),
+            msrp_chunk: a.msrp_chunk.max(1) << 10,
             domain,
             json: a.json,
             xcap_basic: a.xcap_basic,

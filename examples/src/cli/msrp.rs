@@ -141,9 +141,12 @@ impl Local {
     async fn connect(
         self,
         peer: &MsrpMedia,
-        config: SessionConfig,
+        mut config: SessionConfig,
         we_connect: bool,
+        chunk: usize,
     ) -> Result<Link, String> {
+        config.max_chunk = chunk;
+        config.max_transmit = config.max_transmit.min(chunk);
         match self {
             Self::Relay { stream, mut client } => {
                 let local = client.sdp_path().last().cloned().ok_or("no local URI")?;
@@ -496,7 +499,10 @@ pub(super) async fn chat(
             };
             let we_connect =
                 simple_msrp::offerer_role(Setup::of(&call.peer)) == simple_msrp::Role::Active;
-            match local.connect(&call.peer, SessionConfig::default(), we_connect).await {
+            match local
+                .connect(&call.peer, SessionConfig::default(), we_connect, ua.msrp_chunk)
+                .await
+            {
                 Ok(l) => (l, call.dialog, call.remote, uri),
                 Err(e) => {
                     eprintln!("{e}");
@@ -514,7 +520,12 @@ pub(super) async fn chat(
             let Some((dialog, remote)) = accept(ua, &offer, &media) else { return 1 };
             ua.flush().await;
             match local
-                .connect(&offer.media, SessionConfig::default(), role == simple_msrp::Role::Active)
+                .connect(
+                    &offer.media,
+                    SessionConfig::default(),
+                    role == simple_msrp::Role::Active,
+                    ua.msrp_chunk,
+                )
                 .await
             {
                 Ok(l) => (l, dialog, remote, offer.from),
@@ -644,6 +655,7 @@ async fn push(
     let opts = SendOptions { success_report: SuccessReport::Yes, ..SendOptions::default() };
     let id = link.session.send_stream("application/octet-stream", Box::new(source), opts);
     let mut idle = Instant::now();
+    let mut sent = false;
     loop {
         for e in link.step(Duration::from_millis(50)).await {
             idle = Instant::now();
@@ -652,6 +664,7 @@ async fn push(
                     bar.finish_and_clear();
                     return true;
                 }
+                MsrpEvent::Sent { message_id } if message_id == id => sent = true,
                 MsrpEvent::SendFailed { message_id, reason } if message_id == id => {
                     bar.abandon();
                     ua.say(
@@ -663,7 +676,18 @@ async fn push(
                 _ => {}
             }
         }
-        if link.closed || sip_poll(ua) || idle.elapsed() > Duration::from_secs(60) {
+        let hung_up = sip_poll(ua);
+        if hung_up && sent {
+            // every chunk was taken; the receiver hung up without a success REPORT reaching
+            // us (some relays send REPORTs only to a URI's own address)
+            bar.finish_and_clear();
+            ua.say(
+                "the receiver hung up after taking every chunk (no success report came back)",
+                &json!({"event": "hung-up-after-sent"}),
+            );
+            return true;
+        }
+        if link.closed || hung_up || idle.elapsed() > Duration::from_secs(60) {
             bar.abandon();
             return false;
         }
@@ -730,7 +754,10 @@ pub(super) async fn send_file(
     }
     let we_connect = simple_msrp::offerer_role(Setup::of(&call.peer)) == simple_msrp::Role::Active;
     let _ = &call.sdp;
-    let mut link = match local.connect(&call.peer, SessionConfig::default(), we_connect).await {
+    let mut link = match local
+        .connect(&call.peer, SessionConfig::default(), we_connect, ua.msrp_chunk)
+        .await
+    {
         Ok(l) => l,
         Err(e) => {
             eprintln!("{e}");
@@ -781,7 +808,12 @@ pub(super) async fn send_file(
             &json!({"event": "resume", "from": range.start}),
         );
         let mut link = match local
-            .connect(&offer.media, SessionConfig::default(), role == simple_msrp::Role::Active)
+            .connect(
+                &offer.media,
+                SessionConfig::default(),
+                role == simple_msrp::Role::Active,
+                ua.msrp_chunk,
+            )
             .await
         {
             Ok(l) => l,
@@ -917,7 +949,9 @@ async fn run_receive(
     let mut config = SessionConfig::default();
     config.streaming = true;
     config.max_message_size = u64::MAX;
-    let link = local.connect(&offer.media, config, role == simple_msrp::Role::Active).await?;
+    let link = local
+        .connect(&offer.media, config, role == simple_msrp::Role::Active, ua.msrp_chunk)
+        .await?;
     receive_into(ua, link, dialog, remote, file, target, base, cut).await
 }
 
@@ -1012,7 +1046,7 @@ async fn pull_rest(
     let mut config = SessionConfig::default();
     config.streaming = true;
     config.max_message_size = u64::MAX;
-    let link = local.connect(&call.peer, config, we_connect).await?;
+    let link = local.connect(&call.peer, config, we_connect, ua.msrp_chunk).await?;
     let mut never = None;
     receive_into(ua, link, call.dialog, call.remote, file, target, have, &mut never).await
 }
