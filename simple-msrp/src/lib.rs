@@ -23,7 +23,8 @@
 //!   forwarding chunk by chunk under back-pressure, REPORTs for failures.
 //! - [`FileTransfer`], [`FileSelector`], [`FileRange`], [`FileHasher`]: RFC 5547's attributes,
 //!   push and pull answers, resume, the SHA-1.
-//! - [`Setup`], [`answer_setup`], [`cema_answer`], [`connect_target`]: who connects, and where.
+//! - [`Setup`], [`answer_setup`], [`cema_answer`], [`connect_target`]: who connects, and where;
+//!   [`SharedConnection`]: several sessions on one connection (RFC 4975 §5.4 reuse).
 //!
 //! ## A session, driven by hand
 //!
@@ -141,6 +142,7 @@ extern crate alloc;
 
 mod auth;
 mod connection;
+mod connection_mux;
 mod error;
 mod file;
 mod frame;
@@ -157,6 +159,7 @@ pub use connection::{
     answer_setup, cema_answer, cema_offerer_check, connect_target, connection_address, has_cema,
     offer_setup, offerer_role,
 };
+pub use connection_mux::SharedConnection;
 pub use error::{Category, Error, ErrorKind};
 pub use file::{
     FileDate, FileDirection, FileHash, FileHasher, FileRange, FileSelector, FileTransfer,

@@ -879,7 +879,18 @@ impl Session {
         result
     }
 
-    fn on_frame(&mut self, frame: Frame<'_>) {
+    /// Whether [`Session::close`] was called (or a protocol error closed it).
+    pub const fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Whether a chunk is half written: the connection cannot carry anything else until
+    /// [`Session::poll_transmit`] has finished it.
+    pub const fn in_chunk(&self) -> bool {
+        self.chunk.is_some()
+    }
+
+    pub(crate) fn on_frame(&mut self, frame: Frame<'_>) {
         match frame {
             Frame::Head(h) => self.on_head(&h),
             Frame::Data(d) => self.on_data(d),
