@@ -81,8 +81,10 @@ for f in $V/rfc3994/*.xml; do cp "$f" corpus/iscomposing_document/; done
 printf '\x00\x01\x02\x05\x03\x01\x01\x00\x02\x01\x00\x03\x05\x00\x00\x00' > corpus/imdn_tracker/seed1
 printf '\x00\x00\x00\x00\x03\x00\x00\x00\x05\x00\x00\x00\x06\x00\x00\x00' > corpus/iscomposing_timers/seed1
 # MSRP relay: requests naming the URIs the target's two clients got (@A, @B); SDP attributes
-for t in msrp_relay msrp_sdp_attrs; do mkdir -p corpus/$t; done
+for t in msrp_relay msrp_sdp_attrs msrp_shared; do mkdir -p corpus/$t; done
 printf 'MSRP t1abc SEND\r\nTo-Path: @A msrp://a.example.com:9/asess;tcp\r\nFrom-Path: msrp://b.example.com:9/bsess;tcp\r\nMessage-ID: m1abc\r\nByte-Range: 1-5/5\r\nContent-Type: text/plain\r\n\r\nhello\r\n-------t1abc$\r\n' > corpus/msrp_relay/toward-a
 printf 'MSRP t2abc SEND\r\nTo-Path: @A @B msrp://b.example.com:9/bsess;tcp\r\nFrom-Path: msrp://a.example.com:9/asess;tcp\r\nMessage-ID: m2abc\r\nByte-Range: 1-*/10\r\nSuccess-Report: yes\r\nContent-Type: text/plain\r\n\r\nhello\r\n-------t2abc+\r\n~MSRP t3abc REPORT\r\nTo-Path: @B msrp://b.example.com:9/bsess;tcp\r\nFrom-Path: msrp://a.example.com:9/asess;tcp\r\nMessage-ID: m2abc\r\nByte-Range: 1-10/10\r\nStatus: 000 200 OK\r\n-------t3abc$\r\n' > corpus/msrp_relay/hairpin
 for f in ../simple-msrp/tests/vectors/rfc4976/*.msrp; do cp "$f" corpus/msrp_relay/; done
 for f in ../simple-msrp/tests/vectors/rfc5547/*.sdp ../simple-msrp/tests/vectors/rfc4976/*.sdp ../simple-msrp/tests/vectors/rfc4975/*.sdp; do cp "$f" corpus/msrp_sdp_attrs/; done
+for f in ../simple-msrp/tests/vectors/rfc4975/*.msrp; do cp "$f" corpus/msrp_shared/; done
+printf 'MSRP t1abc SEND\r\nTo-Path: msrp://b.example.com:1/s1s1;tcp\r\nFrom-Path: msrp://a.example.com:2/t1t1;tcp\r\nMessage-ID: m1abc\r\nByte-Range: 1-5/5\r\nContent-Type: text/plain\r\n\r\nhello\r\n-------t1abc$\r\nMSRP t2abc SEND\r\nTo-Path: msrp://b.example.com:1/s2s2;tcp\r\nFrom-Path: msrp://a.example.com:2/t1t1;tcp\r\nMessage-ID: m2abc\r\nByte-Range: 1-*/9\r\nContent-Type: text/plain\r\n\r\nhi\r\n-------t2abc+\r\n' > corpus/msrp_shared/two-sessions
