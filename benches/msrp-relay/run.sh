@@ -41,9 +41,13 @@ ours=() kam=()
 for r in $(seq 1 "$ROUNDS"); do
   o=$(rate 127.0.0.1:5382 bob-secret); k=$(rate 127.0.0.1:2955 msrp-secret)
   echo "round $r: simple-server ${o:-failed} MiB/s, Kamailio ${k:-failed} MiB/s (${SIZE} MiB in ${CHUNK_KIB} KiB chunks)"
-  ours+=("${o:-0}"); kam+=("${k:-0}")
+  # a round a relay failed (Kamailio sometimes drops the sender: "buffer overrun") is counted
+  # apart, not as a rate
+  if [ -n "$o" ]; then ours+=("$o"); else of=$((${of:-0} + 1)); fi
+  if [ -n "$k" ]; then kam+=("$k"); else kf=$((${kf:-0} + 1)); fi
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+echo "failed rounds: simple-server ${of:-0}, Kamailio ${kf:-0}"
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : 0)}'; }
 mo=$(median "${ours[@]}"); mk=$(median "${kam[@]}")
 echo "median: simple-server $mo MiB/s, Kamailio $mk MiB/s, ratio $(awk -v a="$mo" -v b="$mk" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')x"
 # resident memory while 1 GiB passes
