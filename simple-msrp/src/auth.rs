@@ -19,7 +19,7 @@ use simple_sip::digest::{DigestClient, Request as DigestRequest};
 use simple_sip::headers::{TypedHeader as _, WwwAuthenticate};
 
 use crate::error::Error;
-use crate::frame::{Decoder, Frame, Head, Message};
+use crate::frame::{Decoder, Frame, Message};
 use crate::ids::Ids;
 use crate::uri::MsrpUri;
 
@@ -256,24 +256,6 @@ impl RelayClient {
     /// connection.
     pub fn take_input(&mut self) -> Vec<u8> {
         core::mem::take(&mut self.rx)
-    }
-
-    /// A response to one of our AUTHs; `false` if the transaction is not ours.
-    pub fn handle_response(&mut self, h: &Head<'_>, now: Instant) -> bool {
-        let Some(code) = h.start.code() else { return false };
-        if self.pending.as_ref().is_none_or(|(t, _)| t != h.tid()) {
-            return false;
-        }
-        let expires = h.header("Expires").and_then(|e| e.parse().ok());
-        self.on_response(
-            h.tid(),
-            code,
-            h.header("WWW-Authenticate"),
-            h.header("Use-Path"),
-            expires,
-            now,
-        );
-        true
     }
 
     fn on_response(

@@ -7,7 +7,6 @@
 use crate::error::Error;
 use crate::frame::{Decoder, Frame, ParseConfig};
 use crate::session::Session;
-use crate::uri::MsrpUri;
 
 /// Sessions sharing one transport connection. Add them with [`SharedConnection::add`]; drive
 /// it like a session: [`SharedConnection::handle_input`], [`SharedConnection::poll_transmit`],
@@ -57,43 +56,31 @@ impl SharedConnection {
         self.strays
     }
 
-    fn owner(&self, to: &[MsrpUri]) -> Option<usize> {
-        let first = to.first()?;
-        self.sessions.iter().position(|s| s.local().matches(first))
-    }
-
     /// Feeds what the connection read. A framing error ends the connection: every session is
     /// closed (and reports what it had pending).
     pub fn handle_input(&mut self, data: &[u8]) -> Result<(), Error> {
-        let mut rx = core::mem::take(&mut self.rx);
-        rx.extend_from_slice(data);
-        let mut at = 0;
-        let result = loop {
-            match self.decoder.decode(&rx[at..]) {
-                Ok(Some((frame, used))) => {
-                    at += used;
-                    if let Frame::Head(h) = &frame {
-                        self.reading = self.owner(&h.to_path);
-                        if self.reading.is_none() {
-                            self.strays += 1;
-                        }
-                    }
-                    let end = matches!(frame, Frame::End(_));
-                    if let Some(s) = self.reading.and_then(|i| self.sessions.get_mut(i)) {
-                        if !s.is_closed() {
-                            s.on_frame(frame);
-                        }
-                    }
-                    if end {
-                        self.reading = None;
-                    }
+        let (sessions, reading, strays) = (&mut self.sessions, &mut self.reading, &mut self.strays);
+        let result = self.decoder.feed(&mut self.rx, data, |frame| {
+            if let Frame::Head(h) = &frame {
+                // the session whose URI leads To-Path
+                *reading = h
+                    .to_path
+                    .first()
+                    .and_then(|first| sessions.iter().position(|s| s.local().matches(first)));
+                if reading.is_none() {
+                    *strays += 1;
                 }
-                Ok(None) => break Ok(()),
-                Err(e) => break Err(e.shifted(at)),
             }
-        };
-        rx.drain(..at);
-        self.rx = rx;
+            let end = matches!(frame, Frame::End(_));
+            if let Some(s) = reading.and_then(|i| sessions.get_mut(i)) {
+                if !s.is_closed() {
+                    s.on_frame(frame);
+                }
+            }
+            if end {
+                *reading = None;
+            }
+        });
         if result.is_err() {
             for s in &mut self.sessions {
                 s.close();
@@ -124,6 +111,7 @@ impl SharedConnection {
 mod tests {
     use super::*;
     use crate::session::{Event, SendOptions, SessionConfig};
+    use crate::uri::MsrpUri;
 
     #[test]
     fn two_sessions_share_a_connection_without_mixing_frames() {

@@ -298,6 +298,31 @@ impl Decoder {
         Self { config, state: State::Head, scanned: 0, needle: Vec::new(), finder: None }
     }
 
+    /// Appends `data` to `rx` (the caller's buffer of unconsumed input), hands every frame now
+    /// complete to `on`, and leaves in `rx` what is not yet. Error offsets count from the first
+    /// byte of `rx` before the call.
+    pub(crate) fn feed(
+        &mut self,
+        rx: &mut Vec<u8>,
+        data: &[u8],
+        mut on: impl FnMut(Frame<'_>),
+    ) -> Result<(), Error> {
+        rx.extend_from_slice(data);
+        let mut at = 0;
+        let result = loop {
+            match self.decode(&rx[at..]) {
+                Ok(Some((frame, used))) => {
+                    at += used;
+                    on(frame);
+                }
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(e.shifted(at)),
+            }
+        };
+        rx.drain(..at);
+        result
+    }
+
     /// Whether the decoder is between messages.
     pub fn is_idle(&self) -> bool {
         self.state == State::Head && self.scanned == 0

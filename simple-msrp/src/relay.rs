@@ -872,11 +872,11 @@ impl Relay {
 
     fn on_data(&mut self, src: ConnectionId, d: &[u8], now: Instant) {
         let Some(c) = self.conns.get_mut(&src) else { return };
-        let Rx::Forward(f) = &mut c.state else { return };
-        if f.lost.is_some() {
+        if !matches!(&c.state, Rx::Forward(f) if f.lost.is_none()) {
             return;
         }
-        let mut f = core::mem::replace(&mut **f, placeholder());
+        // taken out while the pieces are written, put back below
+        let Rx::Forward(mut f) = core::mem::replace(&mut c.state, Rx::Idle) else { return };
         let mut rest = d;
         while !rest.is_empty() {
             if f.piece.is_none() {
@@ -897,8 +897,8 @@ impl Relay {
             }
         }
         self.mark_ready(f.dest);
-        if let Some(Rx::Forward(slot)) = self.conns.get_mut(&src).map(|c| &mut c.state) {
-            **slot = f;
+        if let Some(c) = self.conns.get_mut(&src) {
+            c.state = Rx::Forward(f);
         }
     }
 
@@ -1280,25 +1280,6 @@ impl Relay {
             }
         }
         self.run_wakes(now);
-    }
-}
-
-/// A stand-in while a [`Forward`] is taken out of its connection.
-fn placeholder() -> Forward {
-    Forward {
-        dest: ConnectionId(0),
-        method: String::new(),
-        tid: String::new(),
-        headers: Vec::new(),
-        message_id: None,
-        range: None,
-        next: 1,
-        failure_report: FailureReport::No,
-        has_body: false,
-        back: Vec::new(),
-        us: MsrpUri::new("", 0, ""),
-        piece: None,
-        lost: None,
     }
 }
 

@@ -858,21 +858,12 @@ impl Session {
         if self.closed {
             return Ok(());
         }
+        // out of `self` while frames are handled (`on_frame` takes all of it)
         let mut rx = core::mem::take(&mut self.rx);
-        rx.extend_from_slice(data);
-        let mut at = 0;
-        let result = loop {
-            match self.decoder.decode(&rx[at..]) {
-                Ok(Some((frame, used))) => {
-                    at += used;
-                    self.on_frame(frame);
-                }
-                Ok(None) => break Ok(()),
-                Err(e) => break Err(e.shifted(at)),
-            }
-        };
-        rx.drain(..at);
+        let mut decoder = core::mem::take(&mut self.decoder);
+        let result = decoder.feed(&mut rx, data, |frame| self.on_frame(frame));
         self.rx = rx;
+        self.decoder = decoder;
         if result.is_err() {
             self.close();
         }
