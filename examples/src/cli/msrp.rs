@@ -232,8 +232,6 @@ struct Call {
     dialog: Dialog,
     remote: SocketAddr,
     peer: MsrpMedia,
-    /// The answer's SDP body.
-    sdp: String,
 }
 
 /// Where a SIP URI's host:port is (the remote target of a dialog).
@@ -320,7 +318,7 @@ async fn invite(ua: &mut Ua, target: &str, media: &MsrpMedia) -> Result<Call, u1
                 ua.flush().await;
                 let sdp = body_text(&response);
                 let peer = MsrpMedia::parse(&sdp).map_err(|_| 488u16)?;
-                return Ok(Call { dialog, remote, peer, sdp });
+                return Ok(Call { dialog, remote, peer });
             }
             401 | 407 => {
                 let Some(client) = auth.as_mut() else { return Err(code) };
@@ -422,6 +420,47 @@ fn accept(ua: &mut Ua, offer: &Offer, media: &MsrpMedia) -> Option<(Dialog, Sock
     Some((dialog, remote))
 }
 
+/// Answers `offer` with our media (our `a=setup` from its, `file` the description we agreed
+/// to) and opens the session: the link, the dialog and where the peer is.
+async fn answer_and_connect(
+    ua: &mut Ua,
+    local: Local,
+    offer: &Offer,
+    accept_types: &[&str],
+    file: Option<&FileTransfer>,
+    config: SessionConfig,
+) -> Result<(Link, Dialog, SocketAddr), String> {
+    let (setup, role) = simple_msrp::answer_setup(Setup::of(&offer.media), true);
+    let mut media = local.media(accept_types, setup);
+    if let Some(f) = file {
+        f.write_to(&mut media);
+    }
+    let (dialog, remote) = accept(ua, offer, &media).ok_or("could not answer")?;
+    ua.flush().await;
+    let we_connect = role == simple_msrp::Role::Active;
+    let link = local.connect(&offer.media, config, we_connect, ua.msrp_chunk).await?;
+    Ok((link, dialog, remote))
+}
+
+/// The offerer's session once `call` brought the answer (its `a=setup` says who connects).
+async fn connect_offerer(
+    ua: &Ua,
+    local: Local,
+    call: &Call,
+    config: SessionConfig,
+) -> Result<Link, String> {
+    let we_connect = simple_msrp::offerer_role(Setup::of(&call.peer)) == simple_msrp::Role::Active;
+    local.connect(&call.peer, config, we_connect, ua.msrp_chunk).await
+}
+
+/// A session that hands incoming bytes on as they come (a file is one message).
+fn streaming_config() -> SessionConfig {
+    let mut config = SessionConfig::default();
+    config.streaming = true;
+    config.max_message_size = u64::MAX;
+    config
+}
+
 /// Services the SIP side without waiting: retransmissions, the ACK, a BYE (returned true).
 fn sip_poll(ua: &mut Ua) -> bool {
     let mut bye = false;
@@ -497,12 +536,7 @@ pub(super) async fn chat(
                     return 1;
                 }
             };
-            let we_connect =
-                simple_msrp::offerer_role(Setup::of(&call.peer)) == simple_msrp::Role::Active;
-            match local
-                .connect(&call.peer, SessionConfig::default(), we_connect, ua.msrp_chunk)
-                .await
-            {
+            match connect_offerer(ua, local, &call, SessionConfig::default()).await {
                 Ok(l) => (l, call.dialog, call.remote, uri),
                 Err(e) => {
                     eprintln!("{e}");
@@ -515,20 +549,9 @@ pub(super) async fn chat(
             else {
                 return 1;
             };
-            let (setup, role) = simple_msrp::answer_setup(Setup::of(&offer.media), true);
-            let media = local.media(&accept_types, setup);
-            let Some((dialog, remote)) = accept(ua, &offer, &media) else { return 1 };
-            ua.flush().await;
-            match local
-                .connect(
-                    &offer.media,
-                    SessionConfig::default(),
-                    role == simple_msrp::Role::Active,
-                    ua.msrp_chunk,
-                )
-                .await
-            {
-                Ok(l) => (l, dialog, remote, offer.from),
+            let config = SessionConfig::default();
+            match answer_and_connect(ua, local, &offer, &accept_types, None, config).await {
+                Ok((l, dialog, remote)) => (l, dialog, remote, offer.from),
                 Err(e) => {
                     eprintln!("{e}");
                     return 1;
@@ -752,12 +775,7 @@ pub(super) async fn send_file(
         bye(ua, &mut call.dialog, call.remote).await;
         return 1;
     }
-    let we_connect = simple_msrp::offerer_role(Setup::of(&call.peer)) == simple_msrp::Role::Active;
-    let _ = &call.sdp;
-    let mut link = match local
-        .connect(&call.peer, SessionConfig::default(), we_connect, ua.msrp_chunk)
-        .await
-    {
+    let mut link = match connect_offerer(ua, local, &call, SessionConfig::default()).await {
         Ok(l) => l,
         Err(e) => {
             eprintln!("{e}");
@@ -798,30 +816,21 @@ pub(super) async fn send_file(
                 return 1;
             }
         };
-        let (setup, role) = simple_msrp::answer_setup(Setup::of(&offer.media), true);
-        let mut media = local.media(&["application/octet-stream", "message/cpim"], setup);
-        pull.answer(Some(&selector)).write_to(&mut media);
-        let Some((mut dialog, remote)) = accept(ua, &offer, &media) else { return 1 };
-        ua.flush().await;
+        let types = ["application/octet-stream", "message/cpim"];
+        let answer = pull.answer(Some(&selector));
+        let config = SessionConfig::default();
+        let (mut link, mut dialog, remote) =
+            match answer_and_connect(ua, local, &offer, &types, Some(&answer), config).await {
+                Ok(x) => x,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return 1;
+                }
+            };
         ua.say(
             &format!("resuming from byte {} at {}'s request", range.start, offer.from),
             &json!({"event": "resume", "from": range.start}),
         );
-        let mut link = match local
-            .connect(
-                &offer.media,
-                SessionConfig::default(),
-                role == simple_msrp::Role::Active,
-                ua.msrp_chunk,
-            )
-            .await
-        {
-            Ok(l) => l,
-            Err(e) => {
-                eprintln!("{e}");
-                return 1;
-            }
-        };
         if push(ua, &mut link, path, range, size, ua.json).await {
             ua.say(
                 &format!("sent {} (bytes {range} of {size}) to {}", path.display(), offer.from),
@@ -941,17 +950,9 @@ async fn run_receive(
     cut: &mut Option<u64>,
 ) -> Result<u64, String> {
     let local = Local::new(ua, relay).await?;
-    let (setup, role) = simple_msrp::answer_setup(Setup::of(&offer.media), true);
-    let mut media = local.media(&["*"], setup);
-    file.answer(None).write_to(&mut media);
-    let (dialog, remote) = accept(ua, offer, &media).ok_or("could not answer")?;
-    ua.flush().await;
-    let mut config = SessionConfig::default();
-    config.streaming = true;
-    config.max_message_size = u64::MAX;
-    let link = local
-        .connect(&offer.media, config, role == simple_msrp::Role::Active, ua.msrp_chunk)
-        .await?;
+    let answer = file.answer(None);
+    let (link, dialog, remote) =
+        answer_and_connect(ua, local, offer, &["*"], Some(&answer), streaming_config()).await?;
     receive_into(ua, link, dialog, remote, file, target, base, cut).await
 }
 
@@ -1042,11 +1043,7 @@ async fn pull_rest(
     if answer.range != pull.range {
         return Err("the sender answered another range".into());
     }
-    let we_connect = simple_msrp::offerer_role(Setup::of(&call.peer)) == simple_msrp::Role::Active;
-    let mut config = SessionConfig::default();
-    config.streaming = true;
-    config.max_message_size = u64::MAX;
-    let link = local.connect(&call.peer, config, we_connect, ua.msrp_chunk).await?;
+    let link = connect_offerer(ua, local, &call, streaming_config()).await?;
     let mut never = None;
     receive_into(ua, link, call.dialog, call.remote, file, target, have, &mut never).await
 }
