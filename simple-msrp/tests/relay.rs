@@ -8,9 +8,9 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use simple_msrp::{
-    AuthConfig, AuthEvent, CloseReason, ConnectionId, Decoder, Event, FailureReason, Frame,
-    Message, MsrpUri, Relay, RelayClient, RelayConfig, RelayEvent, SendOptions, Session,
-    SessionConfig, Source, SuccessReport,
+    AuthConfig, AuthEvent, CloseReason, ConnectionId, Event, FailureReason, Message, MsrpUri,
+    Relay, RelayClient, RelayConfig, RelayEvent, SendOptions, Session, SessionConfig, Source,
+    SuccessReport,
 };
 use simple_sip::digest::Secret;
 
@@ -259,6 +259,14 @@ fn streaming() -> SessionConfig {
     c
 }
 
+/// Whether client `c` got a whole message with this body.
+fn received(net: &Net, c: usize, body: &[u8]) -> bool {
+    net.clients[c]
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::Received { body: got, .. } if got == body))
+}
+
 fn authorized(cl: &Client) -> Vec<MsrpUri> {
     match cl.auth_events.as_slice() {
         [AuthEvent::Authorized { use_path, expires }] => {
@@ -424,10 +432,7 @@ fn two_relays_each_client_behind_its_own() {
     let back = net.clients[b].session.as_mut().unwrap().send("text/plain", b"pong".to_vec(), opts);
     net.run();
     assert!(
-        net.clients[b]
-            .events
-            .iter()
-            .any(|e| matches!(e, Event::Received { body: got, .. } if *got == body)),
+        received(&net, b, &body),
         "{:?}",
         net.clients[b]
             .events
@@ -441,12 +446,7 @@ fn two_relays_each_client_behind_its_own() {
             .iter()
             .any(|e| matches!(e, Event::Delivered { message_id, .. } if *message_id == id))
     );
-    assert!(
-        net.clients[a]
-            .events
-            .iter()
-            .any(|e| matches!(e, Event::Received { body, .. } if body == b"pong"))
-    );
+    assert!(received(&net, a, b"pong"));
     assert!(
         net.clients[b]
             .events
@@ -590,12 +590,7 @@ fn a_relay_restart_invalidates_the_uris_and_clients_authenticate_again() {
         SendOptions::default(),
     );
     net.run();
-    assert!(
-        net.clients[b]
-            .events
-            .iter()
-            .any(|e| matches!(e, Event::Received { body, .. } if body == b"again"))
-    );
+    assert!(received(&net, b, b"again"));
 }
 
 #[test]
@@ -687,11 +682,5 @@ fn bodies_that_look_like_end_lines_pass_intact() {
         SendOptions::default(),
     );
     net.run();
-    assert!(
-        net.clients[b]
-            .events
-            .iter()
-            .any(|e| matches!(e, Event::Received { body: got, .. } if *got == body))
-    );
-    let _ = (Decoder::default(), Frame::End(simple_msrp::Flag::End));
+    assert!(received(&net, b, &body));
 }
