@@ -8,12 +8,7 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 PORT="${KAM_PORT:-5375}"
 MSRP_PORT="${KAM_MSRP_PORT:-2955}"
 RUN="${KAM_RUN:-$HERE/run/kamailio}"
-if ! command -v kamailio >/dev/null || ! "$HERE/../kamailio-modules.sh" >/dev/null; then
-  export DEBIAN_FRONTEND=noninteractive
-  policy=0; [ -e /usr/sbin/policy-rc.d ] || { printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; policy=1; }
-  apt-get update -qq && apt-get install -y -qq --no-install-recommends kamailio kamailio-presence-modules >/dev/null
-  if [ "$policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
-fi
+"$HERE/../kamailio-install.sh"
 MODULES="$("$HERE/../kamailio-modules.sh")"
 "$HERE/../kamailio-stop.sh" "$RUN/kamailio.pid" >/dev/null 2>&1 || true
 rm -rf "$RUN"; mkdir -p "$RUN"

@@ -14,13 +14,7 @@ EXTRA=()
 [ -n "${KAM_SHM:-}" ] && EXTRA+=(-m "$KAM_SHM" -M 32)
 [ -n "${KAM_CHILDREN:-}" ] && EXTRA+=(-A "CHILDREN=$KAM_CHILDREN")
 for d in ${KAM_DEFINES:-}; do EXTRA+=(-A "$d"); done
-if ! command -v kamailio >/dev/null || ! "$HERE/../kamailio-modules.sh" >/dev/null; then
-  export DEBIAN_FRONTEND=noninteractive
-  # keep the package's init script from starting a daemon on every interface
-  policy=0; [ -e /usr/sbin/policy-rc.d ] || { printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; policy=1; }
-  apt-get update -qq && apt-get install -y -qq --no-install-recommends kamailio kamailio-presence-modules >/dev/null
-  if [ "$policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
-fi
+"$HERE/../kamailio-install.sh"
 MODULES="$("$HERE/../kamailio-modules.sh")"
 "$HERE/../kamailio-stop.sh" "$RUN/kamailio.pid" >/dev/null 2>&1 || true
 rm -rf "$RUN"; mkdir -p "$RUN/dbtext"
