@@ -108,6 +108,7 @@ pub async fn serve(
         writers: HashMap::new(),
         gates: HashMap::new(),
         reading: std::collections::HashSet::new(),
+        paused: std::collections::HashSet::new(),
         stuck: HashMap::new(),
         tx: tx.clone(),
     };
@@ -138,6 +139,8 @@ struct State {
     gates: HashMap<ConnectionId, Arc<Semaphore>>,
     /// Connections with a read permit out (one at a time).
     reading: std::collections::HashSet<ConnectionId>,
+    /// Connections refused a read because the relay wanted no input from them then.
+    paused: std::collections::HashSet<ConnectionId>,
     /// Bytes the writer's channel had no room for.
     stuck: HashMap<ConnectionId, Vec<u8>>,
     tx: mpsc::Sender<Input>,
@@ -220,9 +223,14 @@ impl State {
 
     /// Lets `conn`'s reader read once more, if the relay wants its input and no read is out.
     fn grant(&mut self, conn: ConnectionId) {
-        if self.reading.contains(&conn) || !self.relay.wants_input(conn) {
+        if self.reading.contains(&conn) {
             return;
         }
+        if !self.relay.wants_input(conn) {
+            self.paused.insert(conn);
+            return;
+        }
+        self.paused.remove(&conn);
         if let Some(g) = self.gates.get(&conn) {
             g.add_permits(1);
             self.reading.insert(conn);
@@ -231,6 +239,7 @@ impl State {
 
     fn forget(&mut self, conn: ConnectionId) {
         self.reading.remove(&conn);
+        self.paused.remove(&conn);
         self.writers.remove(&conn);
         if let Some(g) = self.gates.remove(&conn) {
             g.close();
@@ -304,8 +313,7 @@ impl State {
             }
         }
         // readers paused by back-pressure read again once their destination has room
-        let paused: Vec<ConnectionId> =
-            self.gates.keys().filter(|c| !self.reading.contains(c)).copied().collect();
+        let paused: Vec<ConnectionId> = self.paused.iter().copied().collect();
         for conn in paused {
             self.grant(conn);
         }
