@@ -581,10 +581,17 @@ impl Relay {
     /// Lets the sources waiting for `dest` try again.
     fn wake_waiters(&mut self, dest: ConnectionId) {
         let Some(d) = self.conns.get_mut(&dest) else { return };
-        if d.active.is_some() || d.out.len() >= self.config.max_queued {
+        if d.out.len() >= self.config.max_queued {
             return;
         }
-        for w in core::mem::take(&mut d.waiters) {
+        // the source holding the lock (mid-chunk, waiting for room) can go on, and anyone
+        // once the lock is free; the others keep waiting for it
+        let active = d.active;
+        let (go, stay): (Vec<ConnectionId>, Vec<ConnectionId>) = core::mem::take(&mut d.waiters)
+            .into_iter()
+            .partition(|w| active.is_none_or(|a| a == *w));
+        d.waiters = stay;
+        for w in go {
             self.queue_wake(w);
         }
     }
@@ -1305,6 +1312,90 @@ pub(crate) const fn comment(code: u16) -> &'static str {
 mod tests {
     use super::*;
     use crate::auth::{AuthConfig, AuthEvent, RelayClient};
+
+    /// Bob with a Use-Path on `relay`: his connection and URIs.
+    fn bob(relay: &mut Relay, now: Instant) -> (ConnectionId, MsrpUri, MsrpUri) {
+        let conn = relay.accept(now);
+        let bob = MsrpUri::new("bob.example.com", 9, "bobs");
+        let uri = relay.config().uri.clone();
+        let mut c = RelayClient::new(AuthConfig::new(vec![uri], "bob", "pw"), [2; 32], bob.clone());
+        c.refresh(now);
+        loop {
+            let (mut up, mut down) = (Vec::new(), Vec::new());
+            while c.poll_transmit(&mut up).is_some() {}
+            relay.handle_input(conn, &up, now);
+            while relay.poll_transmit(now, &mut down).is_some() {}
+            c.handle_input(&down, now).expect("good MSRP");
+            if let Some(AuthEvent::Authorized { use_path, .. }) = c.poll_event() {
+                return (conn, use_path[0].clone(), bob);
+            }
+        }
+    }
+
+    /// A sender fed a read at a time, only while the relay wants input, with a receiver that
+    /// is slow (not writable for a while): the sender holding the receiver's lock is woken as
+    /// the queue drains, so its held input moves on and it is never overrun.
+    #[test]
+    fn a_source_holding_the_lock_is_woken_as_its_destination_drains() {
+        let now = Instant::now();
+        let mut uri = MsrpUri::new("relay.example.com", 2855, "x");
+        uri.session_id = None;
+        let mut config = RelayConfig::new(uri);
+        config.max_queued = 200_000; // not a multiple of what a read brings
+        let mut relay = Relay::new(config, [1; 32], |_| Some(Secret::Password("pw".into())));
+        let (bob_conn, use_path, bob) = bob(&mut relay, now);
+        let x = relay.accept(now);
+        let me = MsrpUri::new("x.example.com", 9, "xxxx");
+        // 512 chunks of 8 KiB, as the load tool sends: a read holds several, and the relay
+        // can stop between a chunk's body and its end-line
+        let (chunk, chunks) = (8usize << 10, 512usize);
+        let len = chunk * chunks;
+        let mut wire = Vec::new();
+        for k in 0..chunks {
+            let tid = format!("ck{k:06}");
+            let start = k * chunk + 1;
+            let head = Message::request(
+                &tid,
+                "SEND",
+                &[use_path.clone(), bob.clone()],
+                core::slice::from_ref(&me),
+            )
+            .with_header("Message-ID", "msg1")
+            .with_header("Byte-Range", format!("{start}-{}/{len}", start + chunk - 1))
+            .with_header("Failure-Report", "no")
+            .with_header("Content-Type", "application/octet-stream");
+            head.write_head(&mut wire);
+            wire.extend_from_slice(b"\r\n");
+            wire.extend((0..chunk).map(|i| b'a' + (i % 26) as u8));
+            let flag = if k + 1 == chunks { '$' } else { '+' };
+            wire.extend_from_slice(format!("\r\n-------{tid}{flag}\r\n").as_bytes());
+        }
+        let mut fed = 0;
+        let mut at_bob = 0usize;
+        let mut out = Vec::new();
+        let mut round = 0;
+        // bob gets every body byte plus the rewritten heads: at least the body
+        while fed < wire.len() || at_bob < len {
+            round += 1;
+            assert!(round < 100_000, "stuck: fed {fed}, bob has {at_bob}");
+            // bob's socket takes something only one round in eight
+            relay.set_writable(bob_conn, round % 8 == 0);
+            if fed < wire.len() && relay.wants_input(x) {
+                let n = (wire.len() - fed).min(64 << 10);
+                relay.handle_input(x, &wire[fed..fed + n], now);
+                fed += n;
+            }
+            while let Some(c) = relay.poll_transmit(now, &mut out) {
+                if c == bob_conn {
+                    at_bob += out.len();
+                }
+                out.clear();
+            }
+            while let Some(e) = relay.poll_event() {
+                assert!(!matches!(e, RelayEvent::Close { .. }), "{e:?}");
+            }
+        }
+    }
 
     /// Answered chunks leave no deadline behind: the queue holds what is in flight.
     #[test]
