@@ -31,6 +31,8 @@ pub struct Config {
     pub xcap: XcapSettings,
     /// The MSRP relay.
     pub msrp: MsrpSettings,
+    /// This node among several sharing a PostgreSQL store.
+    pub cluster: ClusterSettings,
     /// The users.
     pub users: Vec<User>,
 }
@@ -93,12 +95,37 @@ pub struct Tls {
     pub key: Option<PathBuf>,
 }
 
-/// The embedded store.
+/// The store: the embedded SQLite file, or PostgreSQL shared by several nodes.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
-    /// The SQLite file (`:memory:` keeps nothing).
+    /// The SQLite file (`:memory:` keeps nothing); unused with `postgres`.
     pub path: PathBuf,
+    /// A PostgreSQL connection (`host=127.0.0.1 port=5432 user=sip dbname=sip`, or a
+    /// `postgresql://` URL): the store is there, shared with every node given the same one.
+    pub postgres: Option<String>,
+    /// Connections to PostgreSQL in the pool (writes, reads after announcements, leases).
+    pub pool: usize,
+}
+
+/// One node of several on a shared PostgreSQL store (`[store] postgres`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClusterSettings {
+    /// This node's name, unique among the nodes and kept across its restarts (it owns the
+    /// subscriptions it accepted under this name). Empty: the first SIP address bound.
+    pub node: String,
+    /// Seconds a node's lease lasts: renewed every third of it; this long after a node stops
+    /// renewing, the others take over its subscriptions.
+    pub lease_secs: u32,
+    /// Subscriptions one node takes over at a time (the others take the rest).
+    pub takeover_batch: u32,
+}
+
+impl Default for ClusterSettings {
+    fn default() -> Self {
+        Self { node: String::new(), lease_secs: 30, takeover_batch: 1000 }
+    }
 }
 
 /// Digest authentication.
@@ -125,6 +152,8 @@ pub struct PresenceSettings {
     pub min_interval_ms: u64,
     /// After a restart, stored subscriptions served again (each with a NOTIFY) per second.
     pub restore_per_second: usize,
+    /// The shortest expiry a `presence` SUBSCRIBE may ask for, in seconds (shorter: 423).
+    pub min_expires: u32,
 }
 
 /// Limits.
@@ -174,6 +203,7 @@ impl Default for Config {
             limits: Limits::default(),
             xcap: XcapSettings::default(),
             msrp: MsrpSettings::default(),
+            cluster: ClusterSettings::default(),
             users: Vec::new(),
         }
     }
@@ -188,7 +218,7 @@ impl Default for Listen {
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        Self { path: PathBuf::from("simple-server.db") }
+        Self { path: PathBuf::from("simple-server.db"), postgres: None, pool: 4 }
     }
 }
 
@@ -200,7 +230,7 @@ impl Default for Auth {
 
 impl Default for PresenceSettings {
     fn default() -> Self {
-        Self { pending: true, min_interval_ms: 1000, restore_per_second: 2000 }
+        Self { pending: true, min_interval_ms: 1000, restore_per_second: 2000, min_expires: 60 }
     }
 }
 

@@ -46,6 +46,7 @@ pub mod cli;
 pub mod config;
 pub mod msrp_relay;
 pub mod net;
+pub mod pg;
 pub mod proxy;
 pub mod server;
 pub mod store;

@@ -281,8 +281,30 @@ pub async fn run_with(
         config.xcap.listen = Some(SocketAddr::new(a.ip(), b.port()));
     }
     let max_body = config.limits.max_message.max(1 << 20);
-    let store = SqliteStore::open(Path::new(&config.store.path))?;
-    let mut server = Server::new(config, Box::new(store), seed(), sent_by, Instant::now())?;
+    let (store, mut remote): (Box<dyn crate::store::Store>, _) = match &config.store.postgres {
+        Some(url) => {
+            let node = if config.cluster.node.is_empty() {
+                [bound.udp, bound.tcp, bound.tls]
+                    .into_iter()
+                    .flatten()
+                    .next()
+                    .map_or_else(|| "local".to_owned(), |a| a.to_string())
+            } else {
+                config.cluster.node.clone()
+            };
+            let (store, remote) = crate::pg::PgStore::open(crate::pg::PgSettings {
+                url: url.clone(),
+                pool: config.store.pool,
+                node: node.clone(),
+                lease: core::time::Duration::from_secs(config.cluster.lease_secs.max(1).into()),
+                takeover_batch: config.cluster.takeover_batch,
+            })?;
+            tracing::info!(%node, "on the shared PostgreSQL store");
+            (Box::new(store), Some(remote))
+        }
+        None => (Box::new(SqliteStore::open(Path::new(&config.store.path))?), None),
+    };
+    let mut server = Server::new(config, store, seed(), sent_by, Instant::now())?;
     let (tx, mut rx) = mpsc::channel::<Input>(1024);
     if let Some(listener) = tcp {
         let tx = tx.clone();
@@ -393,6 +415,12 @@ pub async fn run_with(
                 None => core::future::pending().await,
             }
         };
+        let recv_remote = async {
+            match &mut remote {
+                Some(r) => r.recv().await,
+                None => core::future::pending().await,
+            }
+        };
         let recv_udp = async {
             match &udp {
                 Some(s) => s.recv_from(&mut buf).await,
@@ -450,6 +478,18 @@ pub async fn run_with(
                 }
             },
             () = sleep => server.handle_timeout(Instant::now()),
+            Some(r) = recv_remote => {
+                // what else the other nodes changed goes in before anything is sent
+                server.handle_remote(r, Instant::now());
+                if let Some(rx) = &mut remote {
+                    for _ in 0..BATCH {
+                        match rx.try_recv() {
+                            Ok(r) => server.handle_remote(r, Instant::now()),
+                            Err(_) => break,
+                        }
+                    }
+                }
+            }
             _ = census.tick(), if stats.is_some() => {
                 use std::io::Write;
                 let extra = stats.map(|s| (s.1)()).unwrap_or_default();

@@ -43,7 +43,8 @@ use simple_sip::{Method, OwnedMessage, ParseConfig, Uri};
 use crate::config::Config;
 use crate::proxy::{ForwardError, forward_request, strip_via};
 use crate::store::{
-    Binding, Change, Publication, Rule, Store, StoreError, Subscription, XcapDocument,
+    Binding, Change, Publication, Remote, Rule, Snapshot, Store, StoreError, Subscription,
+    XcapDocument,
 };
 
 /// What the server counts (logged on shutdown, read by tests).
@@ -152,6 +153,9 @@ pub struct Server {
     store: Box<dyn Store>,
     changes: Vec<Change>,
     dirty_resources: BTreeSet<String>,
+    /// The entity tags the store holds for each presentity (as last written or read): a
+    /// changed presentity writes only the difference.
+    stored_pubs: HashMap<String, BTreeSet<String>>,
     buckets: HashMap<IpAddr, Bucket>,
     subs_per_ip: HashMap<IpAddr, usize>,
     sub_ip: HashMap<(bool, NotifierSub), IpAddr>,
@@ -244,6 +248,7 @@ impl Server {
         presence.winfo.max_subscriptions = config.limits.max_subscriptions;
         presence.compositor.max_publications = config.limits.max_publications;
         presence.notifier.min_interval = Duration::from_millis(config.presence.min_interval_ms);
+        presence.expires.0 = config.presence.min_expires;
         if config.presence.pending {
             presence.notifier.authorization = Authorization::Pending;
         }
@@ -278,6 +283,7 @@ impl Server {
             store,
             changes: Vec::new(),
             dirty_resources: BTreeSet::new(),
+            stored_pubs: HashMap::new(),
             buckets: HashMap::new(),
             subs_per_ip: HashMap::new(),
             sub_ip: HashMap::new(),
@@ -300,6 +306,14 @@ impl Server {
         let snap = self.store.load()?;
         self.users = snap.users.into_iter().collect();
         let unix = self.unix(now);
+        // what expired while nobody served it goes from the store
+        for b in snap.bindings.iter().filter(|b| b.expires <= unix) {
+            self.changes.push(Change::Unbound { user: b.user.clone(), contact: b.contact.clone() });
+        }
+        for p in snap.publications.iter().filter(|p| p.expires <= unix) {
+            self.changes
+                .push(Change::Unpublished { resource: p.resource.clone(), etag: p.etag.clone() });
+        }
         for b in snap.bindings.into_iter().filter(|b| b.expires > unix) {
             let at = self.instant(b.expires, now);
             self.binding_expiry.insert((at, b.user.clone()));
@@ -308,6 +322,7 @@ impl Server {
         let mut restored_pubs = 0;
         for p in snap.publications.into_iter().filter(|p| p.expires > unix) {
             let at = self.instant(p.expires, now);
+            self.stored_pubs.entry(resource_key(&p.resource)).or_default().insert(p.etag.clone());
             self.agent.compositor_mut().restore(
                 &p.resource,
                 &p.etag,
@@ -585,14 +600,19 @@ impl Server {
     fn expire_bindings(&mut self, user: &str, now: Instant) {
         let unix = self.unix(now);
         let Some(list) = self.bindings.get_mut(user) else { return };
-        let before = list.len();
-        list.retain(|b| b.expires > unix);
-        if list.len() != before {
-            let bindings = list.clone();
-            if bindings.is_empty() {
-                self.bindings.remove(user);
+        let mut gone = Vec::new();
+        list.retain(|b| {
+            let live = b.expires > unix;
+            if !live {
+                gone.push(b.contact.clone());
             }
-            self.changes.push(Change::Bindings { user: user.to_owned(), bindings });
+            live
+        });
+        if list.is_empty() {
+            self.bindings.remove(user);
+        }
+        for contact in gone {
+            self.changes.push(Change::Unbound { user: user.to_owned(), contact });
         }
     }
 
@@ -646,19 +666,29 @@ impl Server {
             }
         }
         for resource in core::mem::take(&mut self.dirty_resources) {
-            let publications = self
-                .agent
-                .compositor()
-                .publications(&resource)
-                .map(|p| Publication {
-                    resource: resource.clone(),
-                    etag: p.etag.to_owned(),
-                    content_type: p.content_type.to_owned(),
-                    body: p.body.to_vec(),
-                    expires: self.unix_at(p.expires_at),
-                })
-                .collect();
-            self.changes.push(Change::Publications { resource, publications });
+            // what the store holds of it (as last written or read) against what the
+            // compositor holds: the new entity tags are written, the gone ones removed
+            let stored = self.stored_pubs.remove(&resource).unwrap_or_default();
+            let mut now_held = BTreeSet::new();
+            for p in self.agent.compositor().publications(&resource) {
+                now_held.insert(p.etag.to_owned());
+                if !stored.contains(p.etag) {
+                    self.changes.push(Change::Publication(Publication {
+                        resource: resource.clone(),
+                        etag: p.etag.to_owned(),
+                        content_type: p.content_type.to_owned(),
+                        body: p.body.to_vec(),
+                        expires: self.unix_at(p.expires_at),
+                    }));
+                }
+            }
+            for etag in stored.difference(&now_held) {
+                self.changes
+                    .push(Change::Unpublished { resource: resource.clone(), etag: etag.clone() });
+            }
+            if !now_held.is_empty() {
+                self.stored_pubs.insert(resource, now_held);
+            }
         }
     }
 
@@ -1038,6 +1068,7 @@ impl Server {
         let unix = self.unix(now);
         let mut list = self.bindings.remove(&user).unwrap_or_default();
         list.retain(|b| b.expires > unix);
+        let before = list.clone();
         let wildcard = contacts.iter().any(|c| matches!(c, Contact::Wildcard));
         if wildcard {
             if expires != Some(0) || contacts.len() > 1 {
@@ -1094,7 +1125,19 @@ impl Server {
             list.len(),
             transport.as_str()
         ));
-        self.changes.push(Change::Bindings { user: user.clone(), bindings: list.clone() });
+        // the rows that changed, one by one: another node's fresh binding of the same user
+        // is not ours to overwrite
+        for b in &before {
+            if !list.iter().any(|x| x.contact == b.contact) {
+                self.changes
+                    .push(Change::Unbound { user: user.clone(), contact: b.contact.clone() });
+            }
+        }
+        for b in &list {
+            if !before.contains(b) {
+                self.changes.push(Change::Binding(b.clone()));
+            }
+        }
         if list.is_empty() {
             self.bindings.remove(&user);
         } else {
@@ -1205,14 +1248,8 @@ impl Server {
         }
         let mut rules_of = BTreeSet::new();
         while let Some(c) = self.xcap.package_mut().server_mut().poll_change() {
-            // xcap-diff subscriptions that watch it
-            for sub in self.xcap.package_mut().record(&c) {
-                self.xcap.notify(&mut self.ep, sub, now);
-            }
+            self.xcap_changed(&c, &mut rules_of, now);
             let xui = c.document.xui().unwrap_or_default().to_owned();
-            if c.document.auid.ends_with("pres-rules") {
-                rules_of.insert(xui.clone());
-            }
             match &c.new_etag {
                 Some(etag) => {
                     let body = simple_xcap::Storage::get(
@@ -1236,6 +1273,29 @@ impl Server {
                 )),
             }
         }
+        self.rules_changed(rules_of, now);
+        self.after(now);
+        r
+    }
+
+    /// An XCAP document changed (here or on another node): the xcap-diff subscriptions that
+    /// watch it are notified, and a pres-rules document's presentity noted in `rules_of`.
+    fn xcap_changed(
+        &mut self,
+        c: &simple_xcap::Change,
+        rules_of: &mut BTreeSet<String>,
+        now: Instant,
+    ) {
+        for sub in self.xcap.package_mut().record(c) {
+            self.xcap.notify(&mut self.ep, sub, now);
+        }
+        if c.document.auid.ends_with("pres-rules") {
+            rules_of.insert(c.document.xui().unwrap_or_default().to_owned());
+        }
+    }
+
+    /// The pres-rules of these presentities changed: their watchers are decided again.
+    fn rules_changed(&mut self, rules_of: BTreeSet<String>, now: Instant) {
         for xui in rules_of {
             let resource = resource_key(&xui);
             let watchers: Vec<String> = self
@@ -1249,8 +1309,197 @@ impl Server {
                 self.decide(&resource, &w, now);
             }
         }
+    }
+
+    /// What another node changed in the shared store (or what the store hands over): the
+    /// state held here follows, and this node's watchers are notified of what they see
+    /// change. Nothing of it is written back.
+    pub fn handle_remote(&mut self, remote: Remote, now: Instant) {
+        match remote {
+            Remote::Bindings { user, bindings } => self.remote_bindings(&user, bindings, now),
+            Remote::Publications { resource, publications } => {
+                self.remote_publications(&resource, publications, now);
+            }
+            Remote::Rule(r) => {
+                self.agent.authorize(&mut self.ep, &r.resource, &r.watcher, r.decision, now);
+            }
+            Remote::Xcap(key, document) => {
+                let mut rules_of = BTreeSet::new();
+                self.remote_xcap(key, document, &mut rules_of, now);
+                self.rules_changed(rules_of, now);
+            }
+            Remote::Users(users) => self.users = users.into_iter().collect(),
+            Remote::Everything(snap) => self.remote_everything(*snap, now),
+            Remote::Adopt(subs) => {
+                self.say(format!(
+                    "took over {} subscriptions of a node whose lease ran out",
+                    subs.len()
+                ));
+                for s in subs {
+                    let id = &s.record.dialog.id;
+                    let key = (id.call_id.clone(), id.local_tag.clone(), id.remote_tag.clone());
+                    if self.to_restore.insert(key.clone(), s).is_none() {
+                        self.restore_order.push_back(key);
+                    }
+                }
+                self.restore_some(now);
+            }
+        }
+        self.agent.sync(&mut self.ep, now);
         self.after(now);
-        r
+    }
+
+    fn remote_bindings(&mut self, user: &str, bindings: Vec<Binding>, now: Instant) {
+        let unix = self.unix(now);
+        let live: Vec<Binding> = bindings.into_iter().filter(|b| b.expires > unix).collect();
+        for b in &live {
+            let at = self.instant(b.expires, now);
+            self.binding_expiry.insert((at, user.to_owned()));
+        }
+        if live.is_empty() {
+            self.bindings.remove(user);
+        } else {
+            self.bindings.insert(user.to_owned(), live);
+        }
+    }
+
+    fn remote_publications(&mut self, resource: &str, rows: Vec<Publication>, now: Instant) {
+        let resource = resource_key(resource);
+        let unix = self.unix(now);
+        let rows: Vec<Publication> = rows.into_iter().filter(|p| p.expires > unix).collect();
+        let held: Vec<String> =
+            self.agent.compositor().publications(&resource).map(|p| p.etag.to_owned()).collect();
+        for etag in &held {
+            if !rows.iter().any(|p| &p.etag == etag) {
+                self.agent.compositor_mut().forget(etag);
+            }
+        }
+        let mut stored = BTreeSet::new();
+        for p in rows {
+            stored.insert(p.etag.clone());
+            if !held.contains(&p.etag) {
+                let at = self.instant(p.expires, now);
+                self.agent.compositor_mut().restore(
+                    &resource,
+                    &p.etag,
+                    &p.content_type,
+                    Bytes::from(p.body),
+                    at,
+                );
+            }
+        }
+        if stored.is_empty() {
+            self.stored_pubs.remove(&resource);
+        } else {
+            self.stored_pubs.insert(resource, stored);
+        }
+    }
+
+    fn remote_xcap(
+        &mut self,
+        (auid, xui, path): (String, String, String),
+        document: Option<Box<XcapDocument>>,
+        rules_of: &mut BTreeSet<String>,
+        now: Instant,
+    ) {
+        let selector = simple_xcap::DocumentSelector {
+            auid,
+            tree: if xui.is_empty() {
+                simple_xcap::Tree::Global
+            } else {
+                simple_xcap::Tree::User(xui)
+            },
+            path,
+        };
+        let storage = self.xcap.package_mut().server_mut().storage_mut();
+        let previous_etag = simple_xcap::Storage::get(storage, &selector).map(|s| s.etag.clone());
+        let new_etag = match document {
+            Some(d) if previous_etag.as_deref() == Some(d.etag.as_str()) => return,
+            Some(d) => match simple_patch::Document::parse(&d.body) {
+                Ok(document) => {
+                    let etag = d.etag.clone();
+                    simple_xcap::Storage::put(
+                        storage,
+                        selector.clone(),
+                        simple_xcap::Stored { document, etag: d.etag },
+                    );
+                    Some(etag)
+                }
+                Err(e) => {
+                    self.say(format!("a shared XCAP document does not parse: {e}"));
+                    return;
+                }
+            },
+            None if previous_etag.is_none() => return,
+            None => {
+                simple_xcap::Storage::remove(storage, &selector);
+                None
+            }
+        };
+        let change = simple_xcap::Change {
+            document: selector,
+            previous_etag,
+            new_etag,
+            patch: None,
+            namespaces: Vec::new(),
+            node: None,
+        };
+        self.xcap_changed(&change, rules_of, now);
+    }
+
+    /// Everything shared, read again: what differs from what is held is taken as if each
+    /// difference had been announced.
+    fn remote_everything(&mut self, snap: Snapshot, now: Instant) {
+        self.users = snap.users.into_iter().collect();
+        let mut by_user: HashMap<String, Vec<Binding>> = HashMap::new();
+        for b in snap.bindings {
+            by_user.entry(b.user.clone()).or_default().push(b);
+        }
+        let users: BTreeSet<String> = self.bindings.keys().chain(by_user.keys()).cloned().collect();
+        for user in users {
+            let rows = by_user.remove(&user).unwrap_or_default();
+            self.remote_bindings(&user, rows, now);
+        }
+        let mut by_resource: HashMap<String, Vec<Publication>> = HashMap::new();
+        for p in snap.publications {
+            by_resource.entry(resource_key(&p.resource)).or_default().push(p);
+        }
+        let resources: BTreeSet<String> = self
+            .agent
+            .compositor()
+            .resources()
+            .map(str::to_owned)
+            .chain(by_resource.keys().cloned())
+            .collect();
+        for resource in resources {
+            let rows = by_resource.remove(&resource).unwrap_or_default();
+            self.remote_publications(&resource, rows, now);
+        }
+        for r in snap.rules {
+            self.agent.authorize(&mut self.ep, &r.resource, &r.watcher, r.decision, now);
+        }
+        let mut rules_of = BTreeSet::new();
+        let mut shared = BTreeSet::new();
+        for d in snap.xcap {
+            let key = (d.auid.clone(), d.xui.clone(), d.path.clone());
+            shared.insert(key.clone());
+            self.remote_xcap(key, Some(Box::new(d)), &mut rules_of, now);
+        }
+        // documents held here that the store no longer has
+        let server = self.xcap.package().server();
+        let gone: Vec<(String, String, String)> = server
+            .config()
+            .usages
+            .iter()
+            .flat_map(|u| simple_xcap::Storage::documents(server.storage(), &u.auid))
+            .map(|(k, _)| (k.auid.clone(), k.xui().unwrap_or_default().to_owned(), k.path.clone()))
+            .filter(|k| !shared.contains(k))
+            .collect();
+        for key in gone {
+            self.remote_xcap(key, None, &mut rules_of, now);
+        }
+        self.rules_changed(rules_of, now);
+        self.say("read the shared store again".to_owned());
     }
 
     /// The XUI of a digest `Authorization` (RFC 7616) that is right for this request, with

@@ -94,22 +94,29 @@ pub struct XcapDocument {
     pub body: Vec<u8>,
 }
 
-/// One change to write.
+/// One change to write. Each names one row (a contact, an entity tag, a dialog, a rule, a
+/// document), never "all the rows of": with several nodes on one store, a node writes only
+/// what it changed, and a row another node wrote a moment ago survives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
-    /// The bindings of `user` are now these.
-    Bindings {
+    /// A binding is new or changed (keyed by user and contact).
+    Binding(Binding),
+    /// A binding ended.
+    Unbound {
         /// The user.
         user: String,
-        /// All their bindings.
-        bindings: Vec<Binding>,
+        /// The Contact URI.
+        contact: String,
     },
-    /// The publications of `resource` are now these.
-    Publications {
+    /// A publication is new (keyed by entity tag: a refresh or a modification makes a new
+    /// tag, and the old one is [`Change::Unpublished`]).
+    Publication(Publication),
+    /// A publication ended (removed, expired, or replaced by a new entity tag).
+    Unpublished {
         /// The presentity.
         resource: String,
-        /// All its publications.
-        publications: Vec<Publication>,
+        /// Its entity tag.
+        etag: String,
     },
     /// A subscription is new or changed.
     Subscription(Box<Subscription>),
@@ -123,8 +130,75 @@ pub enum Change {
     XcapDeleted(String, String, String),
 }
 
+/// What a change touched, as the other nodes of a cluster are told it (keys only: each node
+/// reads the rows again). Subscriptions have none: the node that owns one is the only one
+/// that serves it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Key {
+    /// The bindings of a user.
+    Bindings(String),
+    /// The publications of a presentity.
+    Publications(String),
+    /// A decision: (presentity, watcher).
+    Rule(String, String),
+    /// An XCAP document: (AUID, XUI, path).
+    Xcap(String, String, String),
+    /// The users.
+    Users,
+}
+
+impl Change {
+    /// What it touched that the other nodes must read again.
+    pub fn key(&self) -> Option<Key> {
+        match self {
+            Self::Binding(b) => Some(Key::Bindings(b.user.clone())),
+            Self::Unbound { user, .. } => Some(Key::Bindings(user.clone())),
+            Self::Publication(p) => Some(Key::Publications(p.resource.clone())),
+            Self::Unpublished { resource, .. } => Some(Key::Publications(resource.clone())),
+            Self::Rule(r) => Some(Key::Rule(r.resource.clone(), r.watcher.clone())),
+            Self::Xcap(d) => Some(Key::Xcap(d.auid.clone(), d.xui.clone(), d.path.clone())),
+            Self::XcapDeleted(a, x, p) => Some(Key::Xcap(a.clone(), x.clone(), p.clone())),
+            Self::Subscription(_) | Self::Unsubscribed(_) => None,
+        }
+    }
+}
+
+impl Key {
+    /// The key as text: a tag letter, then its parts, tab-separated (no part of a key holds
+    /// a tab or a line end: they are URIs, user names and XCAP path segments). `None` when
+    /// one does.
+    pub fn encode(&self) -> Option<String> {
+        let parts: Vec<&str> = match self {
+            Self::Bindings(u) => vec!["b", u],
+            Self::Publications(r) => vec!["p", r],
+            Self::Rule(r, w) => vec!["r", r, w],
+            Self::Xcap(a, x, p) => vec!["x", a, x, p],
+            Self::Users => vec!["u"],
+        };
+        if parts.iter().any(|p| p.contains(['\t', '\n', '\r'])) {
+            return None;
+        }
+        Some(parts.join("\t"))
+    }
+
+    /// A key from [`Key::encode`]'s text.
+    pub fn decode(text: &str) -> Option<Self> {
+        let mut it = text.split('\t');
+        let tag = it.next()?;
+        let mut part = || it.next().map(str::to_owned);
+        Some(match tag {
+            "b" => Self::Bindings(part()?),
+            "p" => Self::Publications(part()?),
+            "r" => Self::Rule(part()?, part()?),
+            "x" => Self::Xcap(part()?, part()?, part()?),
+            "u" => Self::Users,
+            _ => return None,
+        })
+    }
+}
+
 /// Everything the store holds, read at start.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Snapshot {
     /// Users and passwords.
     pub users: Vec<(String, String)>,
@@ -138,6 +212,38 @@ pub struct Snapshot {
     pub rules: Vec<Rule>,
     /// XCAP documents.
     pub xcap: Vec<XcapDocument>,
+}
+
+/// What another node changed, as the shared store holds it now (read again after the
+/// change was announced), or what the store hands over: [`crate::server::Server::handle_remote`]
+/// takes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Remote {
+    /// The bindings of `user` now.
+    Bindings {
+        /// The user.
+        user: String,
+        /// All their bindings.
+        bindings: Vec<Binding>,
+    },
+    /// The publications of `resource` now.
+    Publications {
+        /// The presentity.
+        resource: String,
+        /// All its publications.
+        publications: Vec<Publication>,
+    },
+    /// A decision about a watcher.
+    Rule(Rule),
+    /// An XCAP document now: (AUID, XUI, path), and the document (`None`: deleted).
+    Xcap((String, String, String), Option<Box<XcapDocument>>),
+    /// The users now.
+    Users(Vec<(String, String)>),
+    /// Everything shared (no subscriptions), read again after the connection to the store
+    /// came back: announcements may have been missed.
+    Everything(Box<Snapshot>),
+    /// Subscriptions of a node whose lease ran out, now this node's to serve.
+    Adopt(Vec<Subscription>),
 }
 
 /// Where the server's state lives.
@@ -154,11 +260,14 @@ pub trait Store: Send {
 #[derive(Debug)]
 pub struct SqliteStore {
     db: Connection,
+    node: String,
 }
 
-const SCHEMA: &str = "
-PRAGMA journal_mode = WAL;
-PRAGMA synchronous = NORMAL;
+/// The schema, one migration after another; `PRAGMA user_version` says how many are applied
+/// (a store written before migrations were counted is at 0 and has the first one's tables
+/// already: it is written with `IF NOT EXISTS`). [`crate::pg`] keeps the same tables.
+const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, password TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS bindings (
     user TEXT NOT NULL, contact TEXT NOT NULL, expires INTEGER NOT NULL, source TEXT NOT NULL,
@@ -182,7 +291,20 @@ CREATE TABLE IF NOT EXISTS rules (
 CREATE TABLE IF NOT EXISTS xcap (
     auid TEXT NOT NULL, xui TEXT NOT NULL, path TEXT NOT NULL, etag TEXT NOT NULL, body BLOB NOT NULL,
     PRIMARY KEY (auid, xui, path));
-";
+",
+    // several nodes: who serves each subscription, and each node's lease
+    "
+ALTER TABLE subscriptions ADD COLUMN owner TEXT NOT NULL DEFAULT 'local';
+CREATE INDEX subscriptions_owner ON subscriptions (owner);
+CREATE TABLE nodes (name TEXT PRIMARY KEY, lease_until INTEGER NOT NULL);
+",
+];
+
+/// The columns of `subscriptions`, in the order [`SqliteStore`] and [`crate::pg`] write and
+/// read them.
+pub(crate) const SUBSCRIPTION_COLUMNS: &str = "call_id, local_tag, remote_tag, local_seq, \
+    remote_seq, local_uri, remote_uri, remote_target, route_set, resource, watcher, event, \
+    accept, status, expires, peer, transport, version, owner";
 
 /// The store's spelling of a decision.
 pub const fn decision_name(a: Authorization) -> &'static str {
@@ -203,11 +325,11 @@ pub fn decision_from(s: &str) -> Option<Authorization> {
     }
 }
 
-fn transport_from(s: &str) -> Transport {
+pub(crate) fn transport_from(s: &str) -> Transport {
     Transport::from_token(s).unwrap_or(Transport::Udp)
 }
 
-fn addr_from(s: &str) -> Result<SocketAddr, StoreError> {
+pub(crate) fn addr_from(s: &str) -> Result<SocketAddr, StoreError> {
     s.parse().map_err(|_| StoreError(format!("a stored address does not read: {s}")))
 }
 
@@ -215,52 +337,61 @@ impl SqliteStore {
     /// Opens (and creates) the store at `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let db = Connection::open(path)?;
-        db.execute_batch(SCHEMA)?;
-        Ok(Self { db })
+        db.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")?;
+        let applied: usize = db.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        for (n, m) in MIGRATIONS.iter().enumerate().skip(applied) {
+            db.execute_batch(&format!("BEGIN; {m} PRAGMA user_version = {}; COMMIT;", n + 1))?;
+        }
+        Ok(Self { db, node: "local".to_owned() })
     }
 
-    fn write(tx: &rusqlite::Transaction<'_>, change: &Change) -> Result<(), StoreError> {
+    /// The migrations applied (the schema's version).
+    pub fn schema_version(&self) -> Result<usize, StoreError> {
+        Ok(self.db.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    fn write(&self, tx: &rusqlite::Transaction<'_>, change: &Change) -> Result<(), StoreError> {
         match change {
-            Change::Bindings { user, bindings } => {
-                tx.prepare_cached("DELETE FROM bindings WHERE user = ?1")?.execute([user])?;
-                for b in bindings {
-                    tx.prepare_cached(
-                        "INSERT OR REPLACE INTO bindings VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    )?
-                    .execute(params![
-                        b.user,
-                        b.contact,
-                        b.expires,
-                        b.source.to_string(),
-                        b.transport.as_str(),
-                        b.call_id,
-                        b.cseq
-                    ])?;
-                }
+            Change::Binding(b) => {
+                tx.prepare_cached(
+                    "INSERT OR REPLACE INTO bindings VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?
+                .execute(params![
+                    b.user,
+                    b.contact,
+                    b.expires,
+                    b.source.to_string(),
+                    b.transport.as_str(),
+                    b.call_id,
+                    b.cseq
+                ])?;
             }
-            Change::Publications { resource, publications } => {
-                tx.prepare_cached("DELETE FROM publications WHERE resource = ?1")?
-                    .execute([resource])?;
-                for p in publications {
-                    tx.prepare_cached(
-                        "INSERT OR REPLACE INTO publications VALUES (?1, ?2, ?3, ?4, ?5)",
-                    )?
-                    .execute(params![
-                        p.resource,
-                        p.etag,
-                        p.content_type,
-                        p.body,
-                        p.expires
-                    ])?;
-                }
+            Change::Unbound { user, contact } => {
+                tx.prepare_cached("DELETE FROM bindings WHERE user = ?1 AND contact = ?2")?
+                    .execute([user, contact])?;
+            }
+            Change::Publication(p) => {
+                tx.prepare_cached(
+                    "INSERT OR REPLACE INTO publications VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?
+                .execute(params![
+                    p.resource,
+                    p.etag,
+                    p.content_type,
+                    p.body,
+                    p.expires
+                ])?;
+            }
+            Change::Unpublished { etag, .. } => {
+                tx.prepare_cached("DELETE FROM publications WHERE etag = ?1")?.execute([etag])?;
             }
             Change::Subscription(s) => {
                 let r = &s.record;
                 let d = &r.dialog;
-                tx.prepare_cached(
-                    "INSERT OR REPLACE INTO subscriptions VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
-                     ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
-                )?
+                tx.prepare_cached(&format!(
+                    "INSERT OR REPLACE INTO subscriptions ({SUBSCRIPTION_COLUMNS}) VALUES (?1, ?2,
+                     ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+                ))?
                 .execute(params![
                     d.id.call_id,
                     d.id.local_tag,
@@ -280,6 +411,7 @@ impl SqliteStore {
                     r.peer.to_string(),
                     r.transport.as_str(),
                     r.version.map(|v| i64::try_from(v).unwrap_or(i64::MAX)),
+                    self.node,
                 ])?;
             }
             Change::Unsubscribed(id) => {
@@ -307,7 +439,8 @@ impl SqliteStore {
     /// The number of rows of `table`.
     pub fn count(&self, table: &str) -> Result<i64, StoreError> {
         let table = match table {
-            "users" | "bindings" | "publications" | "subscriptions" | "rules" | "xcap" => table,
+            "users" | "bindings" | "publications" | "subscriptions" | "rules" | "xcap"
+            | "nodes" => table,
             _ => return Err(StoreError(format!("no table {table}"))),
         };
         Ok(self.db.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?)
@@ -446,9 +579,9 @@ impl Store for SqliteStore {
         if changes.is_empty() {
             return Ok(());
         }
-        let tx = self.db.transaction()?;
+        let tx = self.db.unchecked_transaction()?;
         for c in changes {
-            Self::write(&tx, c)?;
+            self.write(&tx, c)?;
         }
         tx.commit()?;
         Ok(())
@@ -501,19 +634,32 @@ impl Store for MemoryStore {
     fn apply(&mut self, changes: &[Change]) -> Result<(), StoreError> {
         for c in changes {
             match c {
-                Change::Bindings { user, bindings } => {
-                    if bindings.is_empty() {
-                        self.bindings.remove(user);
-                    } else {
-                        self.bindings.insert(user.clone(), bindings.clone());
+                Change::Binding(b) => {
+                    let list = self.bindings.entry(b.user.clone()).or_default();
+                    list.retain(|x| x.contact != b.contact);
+                    list.push(b.clone());
+                }
+                Change::Unbound { user, contact } => {
+                    if let Some(list) = self.bindings.get_mut(user) {
+                        list.retain(|x| &x.contact != contact);
+                        if list.is_empty() {
+                            self.bindings.remove(user);
+                        }
                     }
                 }
-                Change::Publications { resource, publications } => {
-                    if publications.is_empty() {
-                        self.publications.remove(resource);
-                    } else {
-                        self.publications.insert(resource.clone(), publications.clone());
+                Change::Publication(p) => {
+                    for list in self.publications.values_mut() {
+                        list.retain(|x| x.etag != p.etag);
                     }
+                    self.publications.retain(|_, list| !list.is_empty());
+                    self.publications.entry(p.resource.clone()).or_default().push(p.clone());
+                }
+                Change::Unpublished { etag, .. } => {
+                    // an entity tag names one publication, whatever the resource said
+                    for list in self.publications.values_mut() {
+                        list.retain(|x| &x.etag != etag);
+                    }
+                    self.publications.retain(|_, list| !list.is_empty());
                 }
                 Change::Subscription(sub) => {
                     let id = &sub.record.dialog.id;
@@ -595,16 +741,16 @@ mod tests {
         let mut s = SqliteStore::open(Path::new(":memory:"))?;
         s.put_user("alice", "pw")?;
         let sub = Subscription { record: record(), expires: 1_900_000_000 };
-        let pubs = vec![Publication {
+        let publication = Publication {
             resource: "sip:alice@127.0.0.1".into(),
             etag: "e1".into(),
             content_type: "application/pidf+xml".into(),
             body: b"<presence/>".to_vec(),
             expires: 1_900_000_100,
-        }];
+        };
         s.apply(&[
             Change::Subscription(Box::new(sub.clone())),
-            Change::Publications { resource: "sip:alice@127.0.0.1".into(), publications: pubs },
+            Change::Publication(publication),
             Change::Rule(Rule {
                 resource: "sip:alice@127.0.0.1".into(),
                 watcher: "sip:bob@127.0.0.1".into(),
@@ -618,6 +764,56 @@ mod tests {
         assert_eq!(snap.rules[0].decision, Authorization::Active);
         s.apply(&[Change::Unsubscribed(record().dialog.id)])?;
         assert_eq!(s.count("subscriptions")?, 0);
+        s.apply(&[Change::Unpublished {
+            resource: "sip:alice@127.0.0.1".into(),
+            etag: "e1".into(),
+        }])?;
+        assert_eq!(s.count("publications")?, 0);
+        assert_eq!(s.schema_version()?, MIGRATIONS.len());
         Ok(())
+    }
+
+    #[test]
+    fn a_store_from_before_migrations_is_migrated() -> Result<(), StoreError> {
+        let dir = std::env::temp_dir().join(format!("simple-store-mig-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).map_err(|e| StoreError(e.to_string()))?;
+        let path = dir.join("old.db");
+        {
+            // the first schema, written as the server wrote it before migrations were counted
+            let db = Connection::open(&path)?;
+            db.execute_batch(MIGRATIONS[0])?;
+            db.execute("INSERT INTO users VALUES ('alice', 'pw')", [])?;
+        }
+        let mut s = SqliteStore::open(&path)?;
+        assert_eq!(s.schema_version()?, MIGRATIONS.len());
+        s.apply(&[Change::Subscription(Box::new(Subscription {
+            record: record(),
+            expires: 1_900_000_000,
+        }))])?;
+        let snap = s.load()?;
+        assert_eq!(snap.users, [("alice".to_owned(), "pw".to_owned())]);
+        assert_eq!(snap.subscriptions.len(), 1);
+        drop(s);
+        // opening again applies nothing twice
+        assert_eq!(SqliteStore::open(&path)?.schema_version()?, MIGRATIONS.len());
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(())
+    }
+
+    #[test]
+    fn keys_read_back() {
+        for k in [
+            Key::Bindings("alice".into()),
+            Key::Publications("sip:alice@h".into()),
+            Key::Rule("sip:alice@h".into(), "sip:bob@h".into()),
+            Key::Xcap("pres-rules".into(), String::new(), "index".into()),
+            Key::Users,
+        ] {
+            assert_eq!(k.encode().and_then(|t| Key::decode(&t)), Some(k));
+        }
+        assert_eq!(Key::Bindings("a\tb".into()).encode(), None);
+        assert_eq!(Key::decode("q\tx"), None);
+        assert_eq!(Key::decode("r\tonly-one"), None);
     }
 }

@@ -185,7 +185,12 @@ pub struct PresencePackage {
 impl PresencePackage {
     /// A package with no state: expiry 60 s to 1 day.
     pub fn new() -> Self {
-        Self { min_expires: 60, max_expires: 86_400, ..Self::default() }
+        Self::with_expires(60, 86_400)
+    }
+
+    /// A package granting expiries from `min` to `max` seconds.
+    pub fn with_expires(min: u32, max: u32) -> Self {
+        Self { min_expires: min, max_expires: max.max(min), ..Self::default() }
     }
 
     /// Sets the composed document of `resource` (a [`resource_key`](crate::event::resource_key));
@@ -384,6 +389,9 @@ pub struct PresenceConfig {
     /// The `presence.winfo` notifier's settings (no rate limit by default; only a
     /// presentity reads its own watchers).
     pub winfo: NotifierConfig,
+    /// The expiries a `presence` SUBSCRIBE may get, in seconds: shorter ones are refused
+    /// with 423, longer ones shortened (default 60 to 86 400).
+    pub expires: (u32, u32),
 }
 
 impl PresenceConfig {
@@ -397,6 +405,7 @@ impl PresenceConfig {
             notifier,
             compositor: CompositorConfig::new("presence", &[PIDF, PIDF_DIFF]),
             winfo: NotifierConfig::new(contact),
+            expires: (60, 86_400),
         }
     }
 }
@@ -439,7 +448,10 @@ impl PresenceAgent {
     pub fn new(config: PresenceConfig, seed: u64) -> Self {
         Self {
             compositor: Compositor::new(config.compositor, seed),
-            notifier: Notifier::new(config.notifier, PresencePackage::new()),
+            notifier: Notifier::new(
+                config.notifier,
+                PresencePackage::with_expires(config.expires.0, config.expires.1),
+            ),
             winfo: Notifier::new(config.winfo, WinfoPackage::new("presence")),
             events: VecDeque::new(),
         }

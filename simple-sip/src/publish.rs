@@ -657,6 +657,21 @@ impl Compositor {
         self.events.push_back(CompositorEvent::Changed { resource });
     }
 
+    /// Forgets the publication whose entity tag is `etag` (removed elsewhere: another node
+    /// of a cluster, an operator): `Changed` follows, as for a removal by PUBLISH. False when
+    /// no publication has that tag.
+    pub fn forget(&mut self, etag: &str) -> bool {
+        match self.by_etag.get(etag).copied() {
+            Some(id) => self.drop_entry(id).is_some(),
+            None => false,
+        }
+    }
+
+    /// The resources that have publications, in no particular order.
+    pub fn resources(&self) -> impl Iterator<Item = &str> + '_ {
+        self.by_resource.keys().map(String::as_str)
+    }
+
     /// Takes an endpoint event: PUBLISHes of this compositor's package are answered, anything
     /// else is handed back.
     #[allow(

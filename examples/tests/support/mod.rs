@@ -156,9 +156,14 @@ impl Server {
     /// Starts a server in `dir` with `extra` TOML before the users; on `ports` (udp/tcp, tls)
     /// or free ones.
     pub fn start(dir: &Path, extra: &str, ports: Option<(u16, u16)>) -> Self {
+        Self::start_on(dir, extra, ports, "")
+    }
+
+    /// [`Server::start`], with `store` added to the `[store]` section (`postgres = "..."`).
+    pub fn start_on(dir: &Path, extra: &str, ports: Option<(u16, u16)>, store: &str) -> Self {
         let (main, tls) = ports.unwrap_or((0, 0));
         let config = format!(
-            "domain = \"127.0.0.1\"\n{extra}\n[listen]\nudp = \"127.0.0.1:{main}\"\ntcp = \"127.0.0.1:{main}\"\ntls = \"127.0.0.1:{tls}\"\n[xcap]\nlisten = \"127.0.0.1:0\"\n[store]\npath = \"{}\"\n{USERS}",
+            "domain = \"127.0.0.1\"\n{extra}\n[listen]\nudp = \"127.0.0.1:{main}\"\ntcp = \"127.0.0.1:{main}\"\ntls = \"127.0.0.1:{tls}\"\n[xcap]\nlisten = \"127.0.0.1:0\"\n[store]\npath = \"{}\"\n{store}\n{USERS}",
             dir.join("store.db").display()
         );
         let path = dir.join("server.toml");
@@ -192,6 +197,20 @@ impl Server {
         let n = std::fs::read_dir(&self.dir).map(|d| d.count()).unwrap_or(0);
         let log = self.dir.join(format!("cli-{user}-{n}.log"));
         Proc::spawn(&format!("simple-cli {user} {}", args.join(" ")), CLI, &all, &log)
+    }
+
+    /// What the server has logged so far (its stderr).
+    pub fn log(&self) -> String {
+        let mut logs: Vec<PathBuf> = std::fs::read_dir(&self.dir)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("server-")))
+            .collect();
+        logs.sort_by_key(|p| {
+            p.file_stem()
+                .and_then(|n| n.to_string_lossy().trim_start_matches("server-").parse::<u32>().ok())
+        });
+        logs.last().map(|p| std::fs::read_to_string(p).unwrap_or_default()).unwrap_or_default()
     }
 
     /// Runs a `simple-cli` to the end: its status and output.
