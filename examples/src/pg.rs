@@ -140,8 +140,10 @@ impl PgStore {
     pub fn open(
         settings: PgSettings,
     ) -> Result<(Self, mpsc::UnboundedReceiver<Remote>), StoreError> {
-        let config: tokio_postgres::Config =
+        let mut config: tokio_postgres::Config =
             settings.url.parse().map_err(|e| StoreError(format!("postgres url: {e}")))?;
+        // what pg_stat_activity shows: which node, and its listening connection apart
+        config.application_name(format!("simple-server {}", settings.node));
         let (jobs, jobs_rx) = mpsc::unbounded_channel();
         let (remote_tx, remote_rx) = mpsc::unbounded_channel();
         let (ready_tx, ready_rx) = sync_channel(1);
@@ -379,7 +381,9 @@ async fn listen_once(
     remote: &mpsc::UnboundedSender<Remote>,
     first: bool,
 ) -> Result<(), StoreError> {
-    let (client, mut connection) = config.connect(NoTls).await?;
+    let mut config = config.clone();
+    let name = format!("{} listen", config.get_application_name().unwrap_or("simple-server"));
+    let (client, mut connection) = config.application_name(name).connect(NoTls).await?;
     let (note_tx, mut notes) = mpsc::unbounded_channel::<String>();
     let pump = tokio::spawn(async move {
         loop {
@@ -391,7 +395,7 @@ async fn listen_once(
                 }
                 Some(Ok(_)) => {}
                 Some(Err(e)) => {
-                    tracing::warn!("postgres listener connection: {e}");
+                    tracing::warn!("listening connection: {}", StoreError::from(e));
                     return;
                 }
                 None => return,
