@@ -34,7 +34,7 @@ use tokio_postgres::{AsyncMessage, NoTls, Row};
 
 use crate::store::{
     Binding, Change, Key, Publication, Remote, Rule, SUBSCRIPTION_COLUMNS, Snapshot, Store,
-    StoreError, Subscription, XcapDocument, addr_from, decision_from, decision_name,
+    StoreError, Subscription, XcapDocument, addr_from, coalesce, decision_from, decision_name,
     transport_from,
 };
 
@@ -458,8 +458,11 @@ async fn apply(
     let tx = client.transaction().await?;
     let mut keys = BTreeSet::new();
     let mut everything = false;
+    let sts = Statements::prepare(&tx).await?;
+    // one round trip for all the writes (tokio-postgres pipelines what is polled together)
+    let changes = coalesce(changes);
+    futures_util::future::try_join_all(changes.iter().map(|c| write(&tx, &sts, node, c))).await?;
     for c in changes {
-        write(&tx, node, c).await?;
         if let Some(k) = c.key() {
             match k.encode() {
                 Some(text) => {
@@ -490,9 +493,12 @@ async fn apply(
             payloads.push(current);
         }
     }
-    for p in &payloads {
-        tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, p]).await?;
-    }
+    let tx_ref = &tx;
+    let notify = |p: &String| {
+        let p = p.clone();
+        async move { tx_ref.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &p]).await }
+    };
+    futures_util::future::try_join_all(payloads.iter().map(notify)).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -501,23 +507,73 @@ fn seq(n: u32) -> i64 {
     i64::from(n)
 }
 
+/// The statements of [`write`], prepared once per connection (deadpool caches them).
+struct Statements([tokio_postgres::Statement; 9]);
+
+/// Their texts, made once.
+static WRITES: std::sync::LazyLock<[String; 9]> = std::sync::LazyLock::new(|| {
+    [
+        "INSERT INTO bindings VALUES ($1, $2, $3, $4, $5, $6, $7)
+                     ON CONFLICT (\"user\", contact) DO UPDATE SET expires = excluded.expires,
+                     source = excluded.source, transport = excluded.transport,
+                     call_id = excluded.call_id, cseq = excluded.cseq"
+            .to_owned(),
+        "DELETE FROM bindings WHERE \"user\" = $1 AND contact = $2".to_owned(),
+        "INSERT INTO publications VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (etag) DO UPDATE SET resource = excluded.resource,
+                     content_type = excluded.content_type, body = excluded.body,
+                     expires = excluded.expires"
+            .to_owned(),
+        "DELETE FROM publications WHERE etag = $1".to_owned(),
+        format!(
+            "INSERT INTO subscriptions ({SUBSCRIPTION_COLUMNS}) VALUES ($1, $2, $3, $4,
+                     $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+                     ON CONFLICT (call_id, local_tag, remote_tag) DO UPDATE SET
+                     local_seq = excluded.local_seq, remote_seq = excluded.remote_seq,
+                     local_uri = excluded.local_uri, remote_uri = excluded.remote_uri,
+                     remote_target = excluded.remote_target, route_set = excluded.route_set,
+                     resource = excluded.resource, watcher = excluded.watcher,
+                     event = excluded.event, accept = excluded.accept, status = excluded.status,
+                     expires = excluded.expires, peer = excluded.peer,
+                     transport = excluded.transport, version = excluded.version
+                     WHERE subscriptions.owner = excluded.owner"
+        ),
+        "DELETE FROM subscriptions WHERE call_id = $1 AND local_tag = $2
+                     AND remote_tag = $3 AND owner = $4"
+            .to_owned(),
+        "INSERT INTO rules VALUES ($1, $2, $3) ON CONFLICT (resource, watcher)
+                     DO UPDATE SET decision = excluded.decision"
+            .to_owned(),
+        "INSERT INTO xcap VALUES ($1, $2, $3, $4, $5) ON CONFLICT (auid, xui, path)
+                     DO UPDATE SET etag = excluded.etag, body = excluded.body"
+            .to_owned(),
+        "DELETE FROM xcap WHERE auid = $1 AND xui = $2 AND path = $3".to_owned(),
+    ]
+});
+
+impl Statements {
+    async fn prepare(tx: &deadpool_postgres::Transaction<'_>) -> Result<Self, StoreError> {
+        let mut out = Vec::with_capacity(WRITES.len());
+        for t in WRITES.iter() {
+            out.push(tx.prepare_cached(t).await?);
+        }
+        Ok(Self(out.try_into().map_err(|_| StoreError("nine statements".to_owned()))?))
+    }
+}
+
+/// One change: no await before its statement goes out, so that changes joined together
+/// are sent (pipelined) in their order.
 async fn write(
     tx: &deadpool_postgres::Transaction<'_>,
+    sts: &Statements,
     node: &str,
     change: &Change,
 ) -> Result<(), StoreError> {
     match change {
         Change::Binding(b) => {
-            let st = tx
-                .prepare_cached(
-                    "INSERT INTO bindings VALUES ($1, $2, $3, $4, $5, $6, $7)
-                     ON CONFLICT (\"user\", contact) DO UPDATE SET expires = excluded.expires,
-                     source = excluded.source, transport = excluded.transport,
-                     call_id = excluded.call_id, cseq = excluded.cseq",
-                )
-                .await?;
+            let st = &sts.0[0];
             tx.execute(
-                &st,
+                st,
                 &[
                     &b.user,
                     &b.contact,
@@ -531,48 +587,25 @@ async fn write(
             .await?;
         }
         Change::Unbound { user, contact } => {
-            let st = tx
-                .prepare_cached("DELETE FROM bindings WHERE \"user\" = $1 AND contact = $2")
-                .await?;
-            tx.execute(&st, &[user, contact]).await?;
+            let st = &sts.0[1];
+            tx.execute(st, &[user, contact]).await?;
         }
         Change::Publication(p) => {
-            let st = tx
-                .prepare_cached(
-                    "INSERT INTO publications VALUES ($1, $2, $3, $4, $5)
-                     ON CONFLICT (etag) DO UPDATE SET resource = excluded.resource,
-                     content_type = excluded.content_type, body = excluded.body,
-                     expires = excluded.expires",
-                )
-                .await?;
-            tx.execute(&st, &[&p.resource, &p.etag, &p.content_type, &p.body, &p.expires]).await?;
+            let st = &sts.0[2];
+            tx.execute(st, &[&p.resource, &p.etag, &p.content_type, &p.body, &p.expires]).await?;
         }
         Change::Unpublished { etag, .. } => {
-            let st = tx.prepare_cached("DELETE FROM publications WHERE etag = $1").await?;
-            tx.execute(&st, &[etag]).await?;
+            let st = &sts.0[3];
+            tx.execute(st, &[etag]).await?;
         }
         Change::Subscription(s) => {
             let r = &s.record;
             let d = &r.dialog;
             // a node that lost the subscription to another (its lease ran out) writes nothing
-            let st = tx
-                .prepare_cached(&format!(
-                    "INSERT INTO subscriptions ({SUBSCRIPTION_COLUMNS}) VALUES ($1, $2, $3, $4,
-                     $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
-                     ON CONFLICT (call_id, local_tag, remote_tag) DO UPDATE SET
-                     local_seq = excluded.local_seq, remote_seq = excluded.remote_seq,
-                     local_uri = excluded.local_uri, remote_uri = excluded.remote_uri,
-                     remote_target = excluded.remote_target, route_set = excluded.route_set,
-                     resource = excluded.resource, watcher = excluded.watcher,
-                     event = excluded.event, accept = excluded.accept, status = excluded.status,
-                     expires = excluded.expires, peer = excluded.peer,
-                     transport = excluded.transport, version = excluded.version
-                     WHERE subscriptions.owner = excluded.owner"
-                ))
-                .await?;
+            let st = &sts.0[4];
             let version = r.version.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
             tx.execute(
-                &st,
+                st,
                 &[
                     &d.id.call_id,
                     &d.id.local_tag,
@@ -598,37 +631,20 @@ async fn write(
             .await?;
         }
         Change::Unsubscribed(id) => {
-            let st = tx
-                .prepare_cached(
-                    "DELETE FROM subscriptions WHERE call_id = $1 AND local_tag = $2
-                     AND remote_tag = $3 AND owner = $4",
-                )
-                .await?;
-            tx.execute(&st, &[&id.call_id, &id.local_tag, &id.remote_tag, &node]).await?;
+            let st = &sts.0[5];
+            tx.execute(st, &[&id.call_id, &id.local_tag, &id.remote_tag, &node]).await?;
         }
         Change::Rule(r) => {
-            let st = tx
-                .prepare_cached(
-                    "INSERT INTO rules VALUES ($1, $2, $3) ON CONFLICT (resource, watcher)
-                     DO UPDATE SET decision = excluded.decision",
-                )
-                .await?;
-            tx.execute(&st, &[&r.resource, &r.watcher, &decision_name(r.decision)]).await?;
+            let st = &sts.0[6];
+            tx.execute(st, &[&r.resource, &r.watcher, &decision_name(r.decision)]).await?;
         }
         Change::Xcap(d) => {
-            let st = tx
-                .prepare_cached(
-                    "INSERT INTO xcap VALUES ($1, $2, $3, $4, $5) ON CONFLICT (auid, xui, path)
-                     DO UPDATE SET etag = excluded.etag, body = excluded.body",
-                )
-                .await?;
-            tx.execute(&st, &[&d.auid, &d.xui, &d.path, &d.etag, &d.body]).await?;
+            let st = &sts.0[7];
+            tx.execute(st, &[&d.auid, &d.xui, &d.path, &d.etag, &d.body]).await?;
         }
         Change::XcapDeleted(auid, xui, path) => {
-            let st = tx
-                .prepare_cached("DELETE FROM xcap WHERE auid = $1 AND xui = $2 AND path = $3")
-                .await?;
-            tx.execute(&st, &[auid, xui, path]).await?;
+            let st = &sts.0[8];
+            tx.execute(st, &[auid, xui, path]).await?;
         }
     }
     Ok(())

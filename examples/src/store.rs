@@ -163,6 +163,48 @@ impl Change {
     }
 }
 
+/// The row a change writes.
+#[derive(Debug, PartialEq, Eq, Hash)]
+enum Row<'a> {
+    Binding(&'a str, &'a str),
+    Publication(&'a str),
+    Subscription(&'a DialogId),
+    Rule(&'a str, &'a str),
+    Xcap(&'a str, &'a str, &'a str),
+}
+
+impl Change {
+    fn row(&self) -> Row<'_> {
+        match self {
+            Self::Binding(b) => Row::Binding(&b.user, &b.contact),
+            Self::Unbound { user, contact } => Row::Binding(user, contact),
+            Self::Publication(p) => Row::Publication(&p.etag),
+            Self::Unpublished { etag, .. } => Row::Publication(etag),
+            Self::Subscription(s) => Row::Subscription(&s.record.dialog.id),
+            Self::Unsubscribed(id) => Row::Subscription(id),
+            Self::Rule(r) => Row::Rule(&r.resource, &r.watcher),
+            Self::Xcap(d) => Row::Xcap(&d.auid, &d.xui, &d.path),
+            Self::XcapDeleted(a, x, p) => Row::Xcap(a, x, p),
+        }
+    }
+}
+
+/// The changes that count of a batch: for each row only the last (each change is the row's
+/// whole new state), in their order. What is left touches each row once, so its writes may
+/// go out together, in any order.
+pub fn coalesce(changes: &[Change]) -> Vec<&Change> {
+    let mut last = std::collections::HashMap::with_capacity(changes.len());
+    for (i, c) in changes.iter().enumerate() {
+        last.insert(c.row(), i);
+    }
+    changes
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| last.get(&c.row()) == Some(i))
+        .map(|(_, c)| c)
+        .collect()
+}
+
 impl Key {
     /// The key as text: a tag letter, then its parts, tab-separated (no part of a key holds
     /// a tab or a line end: they are URIs, user names and XCAP path segments). `None` when
@@ -580,7 +622,7 @@ impl Store for SqliteStore {
             return Ok(());
         }
         let tx = self.db.unchecked_transaction()?;
-        for c in changes {
+        for c in coalesce(changes) {
             self.write(&tx, c)?;
         }
         tx.commit()?;

@@ -5,7 +5,8 @@
 # use (libpq key=value), e.g.
 #   export SIMPLE_RS_POSTGRES="$(interop/postgres/start.sh)"
 # and interop/postgres/stop.sh stops it and removes the directory.
-#   PGPORT (default 55432) picks the port.
+#   PGPORT (default 55432) picks the port; PGFSYNC=on keeps fsync (default off: a test
+#   cluster, thrown away; the benches measure with it on).
 set -euo pipefail
 PORT="${PGPORT:-55432}"
 STATE="${TMPDIR:-/tmp}/simple-rs-postgres-$PORT"
@@ -31,8 +32,8 @@ rm -rf "$STATE"; mkdir -p "$STATE"
 if [ "$(id -u)" = 0 ]; then chown postgres: "$STATE"; fi
 as_pg "$bin/initdb" -D "$STATE/data" -U postgres -A trust --no-sync -E UTF8 >"$STATE/initdb.log" 2>&1 \
   || { cat "$STATE/initdb.log" >&2; exit 1; }
-# loopback only; the socket in the state directory; fsync off: a test cluster, thrown away
+# loopback only; the socket in the state directory
 as_pg "$bin/pg_ctl" -D "$STATE/data" -l "$STATE/server.log" -w -t 60 \
-  -o "-p $PORT -c listen_addresses=127.0.0.1 -k $STATE -c fsync=off -c max_connections=200" start >/dev/null \
+  -o "-p $PORT -c listen_addresses=127.0.0.1 -k $STATE -c fsync=${PGFSYNC:-off} -c max_connections=200" start >/dev/null \
   || { cat "$STATE/server.log" >&2; exit 1; }
 echo "host=127.0.0.1 port=$PORT user=postgres dbname=postgres"
