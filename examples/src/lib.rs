@@ -6,6 +6,8 @@
 //!   watcher approval), a forking proxy for requests to registered users, per-source limits,
 //!   and the [`store::Store`] that keeps all of it across restarts.
 //! - [`net::run`]: the tokio loop around it (`simple-server`).
+//! - [`pg::PgStore`]: the store of several nodes on one PostgreSQL (shared registrations,
+//!   publications and documents; subscriptions owned per node, taken over on a lapsed lease).
 //! - [`cli`]: `simple-cli` (register, publish, watch, message, listen, watchers).
 //!
 //! The server's logic runs without sockets, so it is driven here by hand:
