@@ -851,3 +851,32 @@ impl Compositor {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forget_removes_one_publication_and_says_so() {
+        let mut c =
+            Compositor::new(CompositorConfig::new("presence", &["application/pidf+xml"]), 7);
+        let now = Instant::now();
+        let later = now + Duration::from_secs(60);
+        c.restore("sip:alice@h", "e1", "application/pidf+xml", Bytes::from_static(b"<a/>"), later);
+        c.restore("sip:alice@h", "e2", "application/pidf+xml", Bytes::from_static(b"<b/>"), later);
+        while c.poll_event().is_some() {}
+        assert!(c.forget("e1"));
+        assert!(!c.forget("e1"), "forgotten once");
+        assert!(!c.forget("nope"));
+        assert_eq!(
+            c.poll_event(),
+            Some(CompositorEvent::Changed { resource: resource_key("sip:alice@h") })
+        );
+        let left: Vec<&str> = c.publications("sip:alice@h").map(|p| p.etag).collect();
+        assert_eq!(left, ["e2"]);
+        assert_eq!(c.resources().count(), 1);
+        assert!(c.forget("e2"));
+        assert_eq!(c.resources().count(), 0);
+        assert!(c.is_empty());
+    }
+}
