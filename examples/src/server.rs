@@ -335,15 +335,7 @@ impl Server {
         for d in snap.xcap {
             match simple_patch::Document::parse(&d.body) {
                 Ok(document) => {
-                    let key = simple_xcap::DocumentSelector {
-                        auid: d.auid,
-                        tree: if d.xui.is_empty() {
-                            simple_xcap::Tree::Global
-                        } else {
-                            simple_xcap::Tree::User(d.xui)
-                        },
-                        path: d.path,
-                    };
+                    let key = stored_selector(d.auid, d.xui, d.path);
                     simple_xcap::Storage::put(
                         self.xcap.package_mut().server_mut().storage_mut(),
                         key,
@@ -1402,15 +1394,7 @@ impl Server {
         rules_of: &mut BTreeSet<String>,
         now: Instant,
     ) {
-        let selector = simple_xcap::DocumentSelector {
-            auid,
-            tree: if xui.is_empty() {
-                simple_xcap::Tree::Global
-            } else {
-                simple_xcap::Tree::User(xui)
-            },
-            path,
-        };
+        let selector = stored_selector(auid, xui, path);
         let storage = self.xcap.package_mut().server_mut().storage_mut();
         let previous_etag = simple_xcap::Storage::get(storage, &selector).map(|s| s.etag.clone());
         let new_etag = match document {
@@ -1722,6 +1706,13 @@ fn imdn_request(request: &OwnedMessage) -> Option<String> {
     let m = simple_imdn::Cpim::parse(&body).ok()?;
     let h = simple_imdn::imdn::ImdnHeaders::read(&m).ok()?;
     (!h.requested.is_empty() && !h.is_notification).then(|| h.message_id.unwrap_or("-").to_owned())
+}
+
+/// The selector of a stored XCAP document (an empty XUI is the global tree).
+fn stored_selector(auid: String, xui: String, path: String) -> simple_xcap::DocumentSelector {
+    let tree =
+        if xui.is_empty() { simple_xcap::Tree::Global } else { simple_xcap::Tree::User(xui) };
+    simple_xcap::DocumentSelector { auid, tree, path }
 }
 
 /// `(user, host)` of a SIP URI.
